@@ -1,0 +1,123 @@
+/*
+ * vall_e.h — the one public C API of the vall-e native core.
+ *
+ * Valid C (C99), opaque handles, sized integers. Every function that can fail returns a vall_e_status;
+ * on failure vall_e_last_error() gives a message for the calling thread. No C++ exception crosses this API,
+ * and no user-controlled value reaches a ggml assert: everything is validated here first.
+ *
+ * Conventions: <module>_<object>_<verb>, *_init / *_free pairs, *_default_params().
+ */
+#ifndef VALL_E_H
+#define VALL_E_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(VALL_E_SHARED)
+#  ifdef VALL_E_BUILD
+#    define VALL_E_API __declspec(dllexport)
+#  else
+#    define VALL_E_API __declspec(dllimport)
+#  endif
+#elif defined(VALL_E_SHARED)
+#  define VALL_E_API __attribute__((visibility("default")))
+#else
+#  define VALL_E_API
+#endif
+
+/* ---- status and errors ------------------------------------------------------------------------------------ */
+
+typedef enum vall_e_status {
+    VALL_E_OK                    = 0,
+    VALL_E_ERR_INVALID_ARGUMENT  = 1, /* a parameter is out of its domain (shape, type, thread count, ...) */
+    VALL_E_ERR_OUT_OF_MEMORY     = 2, /* an allocation failed */
+    VALL_E_ERR_COMPUTE           = 3, /* ggml reported a failure while computing a graph */
+    VALL_E_ERR_CANCELLED         = 4, /* the abort callback asked to stop */
+    VALL_E_ERR_BUSY              = 5, /* the handle is already running an operation */
+    VALL_E_ERR_INTERNAL          = 6  /* a bug: an unexpected exception inside the core */
+} vall_e_status;
+
+/* The last error message of the calling thread ("" when none). Valid until the next failing call on this thread. */
+VALL_E_API const char * vall_e_last_error(void);
+
+/* A stable name for a status ("VALL_E_ERR_INVALID_ARGUMENT", ...). */
+VALL_E_API const char * vall_e_status_name(vall_e_status status);
+
+/* ---- logging ---------------------------------------------------------------------------------------------- */
+
+typedef enum vall_e_log_level {
+    VALL_E_LOG_DEBUG = 0,
+    VALL_E_LOG_INFO  = 1,
+    VALL_E_LOG_WARN  = 2,
+    VALL_E_LOG_ERROR = 3
+} vall_e_log_level;
+
+typedef void (*vall_e_log_callback)(vall_e_log_level level, const char * text, void * user_data);
+
+/* Route ggml's and the core's log lines to one callback (NULL: warnings and errors to stderr, the default).
+ * The callback may be called from any thread. */
+VALL_E_API void vall_e_log_set(vall_e_log_callback callback, void * user_data);
+
+/* ---- system information ----------------------------------------------------------------------------------- */
+
+typedef struct vall_e_system_info {
+    const char * version;         /* this library's version */
+    const char * ggml_version;    /* e.g. "0.25.1" */
+    const char * ggml_commit;     /* the ggml commit or "unknown" */
+    const char * cpu_features;    /* comma-separated features the CPU backend was compiled with, e.g. "AVX2,FMA,F16C" */
+    const char * build;           /* "native" (tuned for the building machine) or "portable" */
+    int32_t      physical_cores;  /* physical cores usable by this process */
+    int32_t      logical_cores;   /* logical CPUs usable by this process */
+    int32_t      default_threads; /* the thread count used when a caller passes 0 */
+} vall_e_system_info;
+
+/* Fill *info. Strings are static and stay valid for the life of the process. */
+VALL_E_API void vall_e_system_info_get(vall_e_system_info * info);
+
+/* ---- matmul: a weight matrix held in a ggml type, multiplied by f32 activations ---------------------------- */
+
+typedef enum vall_e_type {
+    VALL_E_TYPE_F32  = 0,
+    VALL_E_TYPE_F16  = 1,
+    VALL_E_TYPE_Q8_0 = 2
+} vall_e_type;
+
+typedef struct vall_e_matmul vall_e_matmul; /* opaque */
+
+typedef struct vall_e_matmul_params {
+    int64_t m;    /* weight rows (output features), >= 1 */
+    int64_t k;    /* weight columns (inner dimension), >= 1; a multiple of 32 for Q8_0 */
+    int32_t type; /* a vall_e_type: how the weights are stored */
+} vall_e_matmul_params;
+
+VALL_E_API vall_e_matmul_params vall_e_matmul_default_params(void);
+
+/* Create a matmul whose weights are `weights` (row-major [m, k] f32), converted once to params->type. */
+VALL_E_API vall_e_status vall_e_matmul_init(const vall_e_matmul_params * params, const float * weights,
+                                            vall_e_matmul ** out);
+
+/* output[n, m] = input[n, k] · weights[m, k]ᵀ, all row-major f32. n_threads = 0 uses the default.
+ * One operation at a time per handle: a concurrent call returns VALL_E_ERR_BUSY. */
+VALL_E_API vall_e_status vall_e_matmul_compute(vall_e_matmul * mm, const float * input, int64_t n, float * output,
+                                               int32_t n_threads);
+
+/* Bytes the weights occupy in their stored type. */
+VALL_E_API size_t vall_e_matmul_weight_bytes(const vall_e_matmul * mm);
+
+VALL_E_API void vall_e_matmul_free(vall_e_matmul * mm);
+
+/* ---- benchmarks ------------------------------------------------------------------------------------------- */
+
+/* Time c = a + b over three f32 vectors of n_bytes each (2 reads + 1 write per element) with ggml on the CPU
+ * backend; *seconds receives the fastest of n_iter runs. Used to measure the machine's memory bandwidth. */
+VALL_E_API vall_e_status vall_e_bench_vector_add(int64_t n_bytes, int32_t n_threads, int32_t n_iter, double * seconds);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VALL_E_H */

@@ -1,0 +1,81 @@
+/**
+ * The one hand-written type of everything the native addon exports, and the loader that finds it.
+ * Only this package's wrapper classes call the binding; other packages use those wrappers.
+ */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { NativeLoadError } from "./errors.js";
+
+/** What systemInfo() reports (see vall_e_system_info in include/vall_e.h). */
+export interface NativeSystemInfo {
+  version: string;
+  ggmlVersion: string;
+  ggmlCommit: string;
+  cpuFeatures: string;
+  build: "native" | "portable";
+  physicalCores: number;
+  logicalCores: number;
+  defaultThreads: number;
+  napiVersion: number;
+}
+
+/** A weight matrix held in a ggml type (vall_e_matmul). */
+export interface NativeMatmul {
+  readonly weightBytes: number;
+  /** input: [n, k] row-major; resolves to a new [n, m] array. */
+  compute(input: Float32Array, n: number, threads: number): Promise<Float32Array>;
+  dispose(): void;
+}
+
+export interface NativeBinding {
+  systemInfo(): NativeSystemInfo;
+  /** type: 0 f32, 1 f16, 2 q8_0 (vall_e_type). */
+  createMatmul(weights: Float32Array, m: number, k: number, type: number): Promise<NativeMatmul>;
+  /** Seconds of the fastest of `iterations` runs of c = a + b over three vectors of `bytes` each. */
+  benchVectorAdd(bytes: number, threads: number, iterations: number): Promise<number>;
+}
+
+/** Where the build puts the addon, relative to this file once compiled into dist/. */
+export const DEFAULT_ADDON_PATH = fileURLToPath(new URL("../build/Release/vall_e.node", import.meta.url));
+
+const BUILD_HINT =
+  "Build it with `pnpm --filter @vall-e/native build` (needs cmake, a C++17 compiler and git; " +
+  "`./setup.sh` installs them), or point VALL_E_NATIVE_ADDON at a built vall_e.node.";
+
+let cached: NativeBinding | undefined;
+
+/** The addon's path: VALL_E_NATIVE_ADDON when set, else the build output. */
+export function addonPath(): string {
+  return process.env.VALL_E_NATIVE_ADDON || DEFAULT_ADDON_PATH;
+}
+
+/**
+ * Load the addon at `path` (default: addonPath()). Throws NativeLoadError with code ERR_NATIVE_NOT_BUILT when
+ * the file is missing and ERR_NATIVE_LOAD_FAILED when it exists but cannot be loaded.
+ */
+export function loadNativeAddon(path: string = addonPath()): NativeBinding {
+  if (!existsSync(path)) {
+    throw new NativeLoadError(
+      "ERR_NATIVE_NOT_BUILT",
+      `The vall-e native addon is not built: ${path} does not exist. ${BUILD_HINT}`,
+    );
+  }
+  try {
+    const require = createRequire(import.meta.url);
+    return require(path) as NativeBinding;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new NativeLoadError(
+      "ERR_NATIVE_LOAD_FAILED",
+      `The vall-e native addon at ${path} could not be loaded (${reason}). Rebuild it for this machine and Node version. ${BUILD_HINT}`,
+      { cause: error },
+    );
+  }
+}
+
+/** The process-wide binding, loaded on first use. */
+export function binding(): NativeBinding {
+  cached ??= loadNativeAddon();
+  return cached;
+}

@@ -1,0 +1,102 @@
+/**
+ * The error types every vall-e package throws. Each carries a stable `code` a program can switch on, a message a
+ * person can act on, and the underlying `cause` when there is one. The CLI maps codes to exit codes in one place.
+ */
+
+/** Codes shared by all packages. Packages add their own (`ERR_WAV_…`, `ERR_GGUF_…`) as strings. */
+export type VallEErrorCode =
+  | "ERR_INVALID_ARGUMENT"
+  | "ERR_OUT_OF_MEMORY"
+  | "ERR_COMPUTE"
+  | "ERR_CANCELLED"
+  | "ERR_BUSY"
+  | "ERR_DISPOSED"
+  | "ERR_INTERNAL"
+  | "ERR_NATIVE_NOT_BUILT"
+  | "ERR_NATIVE_LOAD_FAILED"
+  | (string & {});
+
+export interface VallEErrorOptions {
+  cause?: unknown;
+}
+
+/** Base class of every error a vall-e package throws on purpose. */
+export class VallEError extends Error {
+  readonly code: VallEErrorCode;
+
+  constructor(code: VallEErrorCode, message: string, options: VallEErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A user-supplied value is out of its domain. The message reads "Expected <what> for <name>, got <value>". */
+export class InvalidArgumentError extends VallEError {
+  constructor(message: string, options: VallEErrorOptions = {}) {
+    super("ERR_INVALID_ARGUMENT", message, options);
+  }
+}
+
+/** An operation was aborted (AbortSignal or Ctrl-C). */
+export class CancelledError extends VallEError {
+  constructor(message = "The operation was cancelled", options: VallEErrorOptions = {}) {
+    super("ERR_CANCELLED", message, options);
+  }
+}
+
+/** An object that owns native memory was used after dispose(). */
+export class DisposedError extends VallEError {
+  constructor(what: string) {
+    super("ERR_DISPOSED", `This ${what} has been disposed`);
+  }
+}
+
+/** The native addon is missing or could not be loaded. */
+export class NativeLoadError extends VallEError {}
+
+/** A failure reported by the native core: `status` is its vall_e_status name. */
+export class NativeError extends VallEError {
+  readonly status: string;
+
+  constructor(status: string, message: string, options: VallEErrorOptions = {}) {
+    super(codeForStatus(status), message, options);
+    this.status = status;
+  }
+}
+
+const STATUS_CODES: Record<string, VallEErrorCode> = {
+  VALL_E_ERR_INVALID_ARGUMENT: "ERR_INVALID_ARGUMENT",
+  VALL_E_ERR_OUT_OF_MEMORY: "ERR_OUT_OF_MEMORY",
+  VALL_E_ERR_COMPUTE: "ERR_COMPUTE",
+  VALL_E_ERR_CANCELLED: "ERR_CANCELLED",
+  VALL_E_ERR_BUSY: "ERR_BUSY",
+  VALL_E_ERR_INTERNAL: "ERR_INTERNAL",
+};
+
+function codeForStatus(status: string): VallEErrorCode {
+  return STATUS_CODES[status] ?? "ERR_INTERNAL";
+}
+
+/**
+ * Turn whatever the binding threw or rejected with into a NativeError (an Error with a `code` that names a
+ * vall_e_status), leaving anything else untouched.
+ */
+export function fromNative(error: unknown): unknown {
+  if (error instanceof Error && typeof (error as { code?: unknown }).code === "string") {
+    const status = (error as Error & { code: string }).code;
+    if (status.startsWith("VALL_E_")) {
+      return new NativeError(status, error.message, { cause: error });
+    }
+  }
+  return error;
+}
+
+/** Await a binding call, rethrowing native failures as NativeError. */
+export async function callNative<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw fromNative(error);
+  }
+}

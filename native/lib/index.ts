@@ -1,0 +1,43 @@
+/**
+ * @vall-e/native — the one native core of vall-e for Node (ggml on a worker thread), plus the error types and
+ * validation helpers every vall-e package shares.
+ */
+export { measureVectorAddBandwidth, type VectorAddOptions, type VectorAddResult } from "./bandwidth.js";
+export {
+  addonPath,
+  DEFAULT_ADDON_PATH,
+  loadNativeAddon,
+  type NativeBinding,
+  type NativeMatmul,
+  type NativeSystemInfo,
+} from "./binding.js";
+export {
+  CancelledError,
+  DisposedError,
+  fromNative,
+  InvalidArgumentError,
+  NativeError,
+  NativeLoadError,
+  VallEError,
+  type VallEErrorCode,
+  type VallEErrorOptions,
+} from "./errors.js";
+export {
+  type MatmulComputeOptions,
+  MatmulKernel,
+  type MatmulKernelOptions,
+  type MatmulOptions,
+  type Matrix,
+  matmul,
+  WEIGHT_TYPES,
+  type WeightType,
+} from "./matmul.js";
+export { type SystemInfo, systemInfo } from "./system-info.js";
+export {
+  describeValue,
+  expectFloat32Array,
+  expectInteger,
+  expectOneOf,
+  expectThreads,
+  invalid,
+} from "./validate.js";

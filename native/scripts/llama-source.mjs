@@ -1,0 +1,123 @@
+// Where ggml comes from: the official llama.cpp release that node-llama-cpp ships in its npm tarball as a git
+// bundle. One exact version, checked twice (the tarball's sha512 and the bundle's commit). Nothing is vendored.
+//
+// prepareLlamaSource() returns the path of a llama.cpp source tree, preparing it under native/.deps/ if needed:
+//   1. `npm pack node-llama-cpp@<version>` (the tarball only: no install scripts, no platform binary packages);
+//   2. verify its sha512 against the pinned integrity;
+//   3. extract llama/gitRelease.bundle, `git clone` it, verify HEAD is the pinned commit;
+//   4. move the tree into place atomically and drop the tarball.
+// VALL_E_LLAMA_CPP_DIR points at an existing tree instead (offline work); it must be at the pinned commit.
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const LLAMA_SOURCE = Object.freeze({
+  npmPackage: "node-llama-cpp",
+  npmVersion: "3.22.1",
+  npmIntegrity: "sha512-bltIipuWmc123H7tMIgDGKSsSrhmhlQYeVUC48XTjVW7XGJJiJJyCdlTMzQ/LiWoPkGDpcL4FviDpgw7qfTiDw==",
+  bundlePath: "package/llama/gitRelease.bundle",
+  llamaCppRelease: "v0.5.0",
+  ggmlVersion: "0.25.1",
+  commit: "de3ff815ea7d559ee917f063901b8986f038abc6",
+});
+
+const nativeDir = resolve(fileURLToPath(new URL("..", import.meta.url)));
+export const DEPS_DIR = join(nativeDir, ".deps");
+const TREE = join(DEPS_DIR, `llama.cpp-${LLAMA_SOURCE.llamaCppRelease}`);
+const STAMP = ".vall-e-source.json";
+
+function log(message) {
+  process.stderr.write(`[vall-e native] ${message}\n`);
+}
+
+function run(command, args, options = {}) {
+  return execFileSync(command, args, { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", ...options });
+}
+
+async function sha512Base64(path) {
+  const hash = createHash("sha512");
+  for await (const chunk of createReadStream(path)) hash.update(chunk);
+  return hash.digest("base64");
+}
+
+function headCommit(tree) {
+  return run("git", ["-C", tree, "rev-parse", "HEAD"]).trim();
+}
+
+function checkTree(tree) {
+  if (!existsSync(join(tree, "ggml", "CMakeLists.txt"))) {
+    throw new Error(`${tree} is not a llama.cpp source tree (no ggml/CMakeLists.txt)`);
+  }
+}
+
+export async function prepareLlamaSource() {
+  const override = process.env.VALL_E_LLAMA_CPP_DIR;
+  if (override) {
+    const tree = resolve(override);
+    checkTree(tree);
+    if (existsSync(join(tree, ".git")) && headCommit(tree) !== LLAMA_SOURCE.commit) {
+      throw new Error(`VALL_E_LLAMA_CPP_DIR=${tree} is not at the pinned llama.cpp commit ${LLAMA_SOURCE.commit}`);
+    }
+    return tree;
+  }
+
+  const stampPath = join(TREE, STAMP);
+  if (existsSync(stampPath)) {
+    const stamp = JSON.parse(readFileSync(stampPath, "utf8"));
+    if (stamp.commit === LLAMA_SOURCE.commit) return TREE;
+  }
+
+  mkdirSync(DEPS_DIR, { recursive: true });
+  const work = join(DEPS_DIR, `tmp-${process.pid}`);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work);
+  try {
+    const spec = `${LLAMA_SOURCE.npmPackage}@${LLAMA_SOURCE.npmVersion}`;
+    log(`fetching llama.cpp ${LLAMA_SOURCE.llamaCppRelease} (ggml ${LLAMA_SOURCE.ggmlVersion}) from npm: ${spec}`);
+    run("npm", ["pack", spec, "--pack-destination", work, "--silent"], { cwd: work });
+    const tarball = readdirSync(work).find((name) => name.endsWith(".tgz"));
+    if (!tarball) throw new Error(`npm pack ${spec} produced no tarball`);
+    const integrity = `sha512-${await sha512Base64(join(work, tarball))}`;
+    if (integrity !== LLAMA_SOURCE.npmIntegrity) {
+      throw new Error(`${spec}: integrity mismatch (expected ${LLAMA_SOURCE.npmIntegrity}, got ${integrity})`);
+    }
+
+    run("tar", ["-xzf", join(work, tarball), "-C", work, LLAMA_SOURCE.bundlePath]);
+    const clone = join(work, "llama.cpp");
+    run("git", ["-c", "advice.detachedHead=false", "clone", "--quiet", join(work, LLAMA_SOURCE.bundlePath), clone]);
+    const head = headCommit(clone);
+    if (head !== LLAMA_SOURCE.commit) {
+      throw new Error(`the llama.cpp bundle in ${spec} is at ${head}, expected ${LLAMA_SOURCE.commit}`);
+    }
+    checkTree(clone);
+    writeFileSync(join(clone, STAMP), `${JSON.stringify({ ...LLAMA_SOURCE }, null, 2)}\n`);
+
+    rmSync(TREE, { recursive: true, force: true });
+    renameSync(clone, TREE);
+    log(`llama.cpp source ready at ${TREE}`);
+    return TREE;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  prepareLlamaSource().then(
+    (tree) => process.stdout.write(`${tree}\n`),
+    (error) => {
+      process.stderr.write(`[vall-e native] ${error.message}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,162 @@
+// Error reporting, logging and the small ggml helpers every part of the core uses.
+#include "core.h"
+
+#include <ggml-cpu.h>
+
+#include <atomic>
+#include <cstdarg>
+#include <cstdio>
+#include <mutex>
+#include <vector>
+
+namespace vall_e {
+
+namespace {
+
+thread_local std::string t_last_error;
+
+std::mutex          g_log_mutex;
+vall_e_log_callback g_log_callback  = nullptr;
+void *              g_log_user_data = nullptr;
+
+vall_e_log_level from_ggml_level(ggml_log_level level) {
+    switch (level) {
+        case GGML_LOG_LEVEL_ERROR: return VALL_E_LOG_ERROR;
+        case GGML_LOG_LEVEL_WARN: return VALL_E_LOG_WARN;
+        case GGML_LOG_LEVEL_INFO: return VALL_E_LOG_INFO;
+        default: return VALL_E_LOG_DEBUG;
+    }
+}
+
+void ggml_log_bridge(ggml_log_level level, const char * text, void * /*user_data*/) {
+    // GGML_LOG_LEVEL_CONT continues the previous line; we forward it at debug level, which the default drops.
+    vall_e_log_callback callback;
+    void *              user_data;
+    {
+        std::lock_guard<std::mutex> lock(g_log_mutex);
+        callback  = g_log_callback;
+        user_data = g_log_user_data;
+    }
+    const vall_e_log_level ours = from_ggml_level(level);
+    if (callback) {
+        callback(ours, text, user_data);
+    } else if (ours >= VALL_E_LOG_WARN) {
+        std::fputs(text, stderr);
+    }
+}
+
+}  // namespace
+
+void fail(vall_e_status status, const char * format, ...) {
+    char    buffer[1024];
+    va_list args;
+    va_start(args, format);
+    std::vsnprintf(buffer, sizeof(buffer), format, args);
+    va_end(args);
+    throw error(status, buffer);
+}
+
+void set_last_error(const std::string & message) { t_last_error = message; }
+
+int32_t resolve_threads(int32_t n) {
+    if (n < 0 || n > 512) {
+        fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected a thread count from 0 to 512 for threads, got %d", n);
+    }
+    if (n == 0) {
+        vall_e_system_info info;
+        vall_e_system_info_get(&info);
+        return info.default_threads;
+    }
+    return n;
+}
+
+void install_ggml_logger() {
+    static std::once_flag once;
+    std::call_once(once, [] { ggml_log_set(ggml_log_bridge, nullptr); });
+}
+
+ggml_context_ptr make_meta_context(size_t n_tensors, size_t graph_size) {
+    ggml_init_params params = {
+        /*.mem_size   =*/ggml_tensor_overhead() * n_tensors + ggml_graph_overhead_custom(graph_size, false),
+        /*.mem_buffer =*/nullptr,
+        /*.no_alloc   =*/true,
+    };
+    ggml_context_ptr ctx(ggml_init(params));
+    if (!ctx) {
+        fail(VALL_E_ERR_OUT_OF_MEMORY, "could not create a ggml context");
+    }
+    return ctx;
+}
+
+void ggml_threadpool_deleter::operator()(ggml_threadpool_t pool) const { ggml_threadpool_free(pool); }
+
+cpu_compute::cpu_compute() {
+    install_ggml_logger();
+    backend_.reset(ggml_backend_cpu_init());
+    if (!backend_) {
+        fail(VALL_E_ERR_OUT_OF_MEMORY, "could not create the ggml CPU backend");
+    }
+}
+
+void cpu_compute::compute(ggml_cgraph * graph, int32_t n_threads) {
+    if (!pool_ || pool_threads_ != n_threads) {
+        ggml_backend_cpu_set_threadpool(backend_.get(), nullptr);
+        pool_.reset();
+        ggml_threadpool_params params = ggml_threadpool_params_default(n_threads);
+        params.paused                 = true;
+        pool_.reset(ggml_threadpool_new(&params));
+        if (!pool_) {
+            fail(VALL_E_ERR_OUT_OF_MEMORY, "could not create a pool of %d threads", n_threads);
+        }
+        pool_threads_ = n_threads;
+        ggml_backend_cpu_set_threadpool(backend_.get(), pool_.get());
+    }
+    ggml_backend_cpu_set_n_threads(backend_.get(), n_threads);
+    try {
+        compute_graph(backend_.get(), graph); // resumes the pool
+    } catch (...) {
+        ggml_threadpool_pause(pool_.get());
+        throw;
+    }
+    ggml_threadpool_pause(pool_.get());
+}
+
+void compute_graph(ggml_backend_t backend, ggml_cgraph * graph) {
+    const ggml_status status = ggml_backend_graph_compute(backend, graph);
+    switch (status) {
+        case GGML_STATUS_SUCCESS: return;
+        case GGML_STATUS_ABORTED: fail(VALL_E_ERR_CANCELLED, "the computation was cancelled");
+        case GGML_STATUS_ALLOC_FAILED: fail(VALL_E_ERR_OUT_OF_MEMORY, "ggml could not allocate the graph's buffers");
+        default: fail(VALL_E_ERR_COMPUTE, "ggml failed to compute the graph (status %d)", (int) status);
+    }
+}
+
+}  // namespace vall_e
+
+extern "C" {
+
+const char * vall_e_last_error(void) { return vall_e::t_last_error.c_str(); }
+
+const char * vall_e_status_name(vall_e_status status) {
+    switch (status) {
+        case VALL_E_OK: return "VALL_E_OK";
+        case VALL_E_ERR_INVALID_ARGUMENT: return "VALL_E_ERR_INVALID_ARGUMENT";
+        case VALL_E_ERR_OUT_OF_MEMORY: return "VALL_E_ERR_OUT_OF_MEMORY";
+        case VALL_E_ERR_COMPUTE: return "VALL_E_ERR_COMPUTE";
+        case VALL_E_ERR_CANCELLED: return "VALL_E_ERR_CANCELLED";
+        case VALL_E_ERR_BUSY: return "VALL_E_ERR_BUSY";
+        case VALL_E_ERR_INTERNAL: return "VALL_E_ERR_INTERNAL";
+    }
+    return "VALL_E_ERR_UNKNOWN";
+}
+
+void vall_e_log_set(vall_e_log_callback callback, void * user_data) {
+    {
+        std::lock_guard<std::mutex> lock(vall_e::g_log_mutex);
+        vall_e::g_log_callback  = callback;
+        vall_e::g_log_user_data = user_data;
+    }
+    vall_e::install_ggml_logger();
+}
+
+}  // extern "C"

@@ -1,0 +1,107 @@
+// Internal helpers shared by the core's translation units: error reporting and ggml ownership.
+#pragma once
+
+#include "vall_e.h"
+
+#include <ggml-alloc.h>
+#include <ggml-backend.h>
+#include <ggml.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace vall_e {
+
+// An error with a status, thrown inside the core and turned into a vall_e_status at the C API boundary.
+class error : public std::runtime_error {
+  public:
+    error(vall_e_status status, const std::string & message) : std::runtime_error(message), status_(status) {}
+    vall_e_status status() const { return status_; }
+
+  private:
+    vall_e_status status_;
+};
+
+[[noreturn]] void fail(vall_e_status status, const char * format, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+// Record the message for vall_e_last_error() on this thread.
+void set_last_error(const std::string & message);
+
+// Run `body` and map any exception to a status (and a last-error message). Nothing escapes.
+template <typename F> vall_e_status guard(F && body) noexcept {
+    try {
+        body();
+        return VALL_E_OK;
+    } catch (const error & e) {
+        set_last_error(e.what());
+        return e.status();
+    } catch (const std::bad_alloc &) {
+        set_last_error("out of memory");
+        return VALL_E_ERR_OUT_OF_MEMORY;
+    } catch (const std::exception & e) {
+        set_last_error(std::string("internal error: ") + e.what());
+        return VALL_E_ERR_INTERNAL;
+    } catch (...) {
+        set_last_error("internal error: unknown exception");
+        return VALL_E_ERR_INTERNAL;
+    }
+}
+
+// Thread count actually used for a request of n (0 = default).
+int32_t resolve_threads(int32_t n);
+
+// Route ggml's logger through vall_e_log_set's callback (idempotent).
+void install_ggml_logger();
+
+// ggml objects with one owner each, so that error paths do not leak.
+struct ggml_context_deleter {
+    void operator()(ggml_context * ctx) const { ggml_free(ctx); }
+};
+struct ggml_backend_deleter {
+    void operator()(ggml_backend_t backend) const { ggml_backend_free(backend); }
+};
+struct ggml_backend_buffer_deleter {
+    void operator()(ggml_backend_buffer_t buffer) const { ggml_backend_buffer_free(buffer); }
+};
+struct ggml_threadpool_deleter {
+    void operator()(ggml_threadpool_t pool) const;
+};
+struct ggml_gallocr_deleter {
+    void operator()(ggml_gallocr_t galloc) const { ggml_gallocr_free(galloc); }
+};
+
+using ggml_context_ptr        = std::unique_ptr<ggml_context, ggml_context_deleter>;
+using ggml_backend_ptr        = std::unique_ptr<ggml_backend, ggml_backend_deleter>;
+using ggml_backend_buffer_ptr = std::unique_ptr<ggml_backend_buffer, ggml_backend_buffer_deleter>;
+using ggml_gallocr_ptr        = std::unique_ptr<ggml_gallocr, ggml_gallocr_deleter>;
+using ggml_threadpool_ptr     = std::unique_ptr<ggml_threadpool, ggml_threadpool_deleter>;
+
+// A CPU backend with a persistent thread pool. Without one, ggml creates and joins its worker threads on every
+// graph evaluation, which on small graphs costs milliseconds (measured: 7.4 ms instead of 0.4 ms for a 1024x1024
+// matvec on 2 threads); with one, workers wait for the next graph. The pool is re-made when the count changes.
+// Between evaluations the pool is paused, so idle workers sleep instead of polling.
+class cpu_compute {
+  public:
+    cpu_compute();
+    // Evaluate `graph` on n_threads (already resolved, >= 1).
+    void            compute(ggml_cgraph * graph, int32_t n_threads);
+    ggml_backend_t  backend() const { return backend_.get(); }
+
+  private:
+    ggml_backend_ptr    backend_;
+    ggml_threadpool_ptr pool_;
+    int32_t             pool_threads_ = 0;
+};
+
+// A context for tensor metadata only (data lives in backend buffers).
+ggml_context_ptr make_meta_context(size_t n_tensors, size_t graph_size);
+
+// Compute a graph on a backend, mapping ggml's status to ours.
+void compute_graph(ggml_backend_t backend, ggml_cgraph * graph);
+
+}  // namespace vall_e

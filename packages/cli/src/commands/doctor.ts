@@ -1,0 +1,148 @@
+/**
+ * `vall-e doctor [--json]`: what this installation has — Node, platform, the native addon and ggml's view of the
+ * CPU, espeak-ng, the model directories. Exit code 1 when something required is missing.
+ */
+import { accessSync, constants, existsSync } from "node:fs";
+import { arch, cpus, platform, release, totalmem } from "node:os";
+import { Command } from "commander";
+import type { CommandContext } from "../context.js";
+import { EXIT_FAILURE } from "../exit-codes.js";
+import type { Colors } from "../output.js";
+import { CLI_VERSION } from "../version.js";
+
+const NODE_REQUIRED = { major: 20, minor: 19 };
+
+export interface DoctorReport {
+  ok: boolean;
+  version: string;
+  node: { ok: boolean; version: string; required: string };
+  platform: { os: string; arch: string; release: string; logicalCpus: number; memoryBytes: number };
+  addon: {
+    ok: boolean;
+    path: string;
+    error: { code: string; message: string } | undefined;
+    ggml:
+      | {
+          version: string;
+          commit: string;
+          build: string;
+          cpuFeatures: string[];
+          physicalCores: number;
+          logicalCores: number;
+          defaultThreads: number;
+        }
+      | undefined;
+  };
+  espeakNg: { ok: boolean; library: string | undefined; dataDir: string | undefined; problem: string | undefined };
+  models: { modelDir: string | undefined; cacheDir: string; cacheExists: boolean; cacheWritable: boolean };
+}
+
+function nodeOk(version: string): boolean {
+  const [major = 0, minor = 0] = version.replace(/^v/, "").split(".").map(Number);
+  return major > NODE_REQUIRED.major || (major === NODE_REQUIRED.major && minor >= NODE_REQUIRED.minor);
+}
+
+function writable(dir: string): boolean {
+  // The cache may not exist yet: then what matters is whether its nearest existing parent is writable.
+  let current = dir;
+  while (!existsSync(current)) {
+    const parent = current.replace(/\/[^/]*$/, "") || "/";
+    if (parent === current) break;
+    current = parent;
+  }
+  try {
+    accessSync(current, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function collectDoctorReport(): Promise<DoctorReport> {
+  // Loaded here, not at startup: `vall-e --help` must work without a built addon.
+  const native = await import("@vall-e/native");
+  const { locateEspeakNg } = await import("@vall-e/phonemizer");
+  const { modelDirectories } = await import("@vall-e/pipeline");
+
+  const addon: DoctorReport["addon"] = { ok: false, path: native.addonPath(), error: undefined, ggml: undefined };
+  try {
+    const info = native.systemInfo();
+    addon.ok = true;
+    addon.ggml = {
+      version: info.ggmlVersion,
+      commit: info.ggmlCommit,
+      build: info.build,
+      cpuFeatures: info.cpuFeatures,
+      physicalCores: info.physicalCores,
+      logicalCores: info.logicalCores,
+      defaultThreads: info.defaultThreads,
+    };
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    addon.error = { code: typeof code === "string" ? code : "ERR_INTERNAL", message: (error as Error).message };
+  }
+
+  const espeak = locateEspeakNg();
+  const dirs = modelDirectories();
+  const node = { ok: nodeOk(process.version), version: process.version, required: ">=20.19" };
+  return {
+    ok: node.ok && addon.ok && espeak.available,
+    version: CLI_VERSION,
+    node,
+    platform: { os: platform(), arch: arch(), release: release(), logicalCpus: cpus().length, memoryBytes: totalmem() },
+    addon,
+    espeakNg: { ok: espeak.available, library: espeak.library, dataDir: espeak.dataDir, problem: espeak.problem },
+    models: {
+      modelDir: dirs.modelDir,
+      cacheDir: dirs.cacheDir,
+      cacheExists: existsSync(dirs.cacheDir),
+      cacheWritable: writable(dirs.cacheDir),
+    },
+  };
+}
+
+export function formatDoctorReport(report: DoctorReport, color: Colors): string {
+  const mark = (ok: boolean) => (ok ? color.green("ok  ") : color.red("FAIL"));
+  const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+  const lines = [
+    `vall-e ${report.version}`,
+    "",
+    `${mark(report.node.ok)} node       ${report.node.version} (required ${report.node.required})`,
+    `     platform   ${report.platform.os}-${report.platform.arch} ${report.platform.release}, ${report.platform.logicalCpus} CPUs, ${gib(report.platform.memoryBytes)}`,
+  ];
+  if (report.addon.ggml) {
+    const g = report.addon.ggml;
+    lines.push(
+      `${mark(true)} addon      ${report.addon.path}`,
+      `     ggml       ${g.version} (${g.commit}), ${g.build} build`,
+      `     cpu        ${g.cpuFeatures.join(" ") || "(no SIMD features)"}`,
+      `     threads    ${g.defaultThreads} by default (${g.physicalCores} physical cores, ${g.logicalCores} logical)`,
+    );
+  } else {
+    lines.push(`${mark(false)} addon      ${report.addon.error?.message ?? "not loaded"}`);
+  }
+  lines.push(
+    report.espeakNg.ok
+      ? `${mark(true)} espeak-ng  ${report.espeakNg.library} (data: ${report.espeakNg.dataDir})`
+      : `${mark(false)} espeak-ng  ${report.espeakNg.problem}`,
+    `     models     cache ${report.models.cacheDir}${report.models.cacheExists ? "" : " (not created yet)"}${report.models.cacheWritable ? "" : color.red(" (not writable)")}`,
+  );
+  if (report.models.modelDir) lines.push(`     models     VALL_E_MODEL_DIR ${report.models.modelDir}`);
+  lines.push(
+    "",
+    report.ok ? color.green("everything vall-e needs is here") : color.red("some checks failed (see above)"),
+  );
+  return `${lines.join("\n")}\n`;
+}
+
+export function doctorCommand(context: CommandContext): Command {
+  return new Command("doctor")
+    .description("check this installation: Node, the native addon and ggml, espeak-ng, model directories")
+    .option("--json", "print the report as one JSON document on stdout")
+    .action(async (options: { json?: boolean }) => {
+      const report = await collectDoctorReport();
+      const { output } = context;
+      output.data(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctorReport(report, output.color));
+      if (!report.ok) context.setExitCode(EXIT_FAILURE);
+    });
+}

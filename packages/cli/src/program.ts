@@ -1,0 +1,23 @@
+/**
+ * The `vall-e` program: global options and one subcommand per file in commands/. Nothing heavy is imported here,
+ * so `vall-e --help` is instant and works without the native addon.
+ */
+import { Command } from "commander";
+import { doctorCommand } from "./commands/doctor.js";
+import type { CommandContext } from "./context.js";
+import { CLI_VERSION } from "./version.js";
+
+export function createProgram(context: CommandContext): Command {
+  const program = new Command("vall-e")
+    .description("VALL-E zero-shot text-to-speech: text plus a few seconds of a voice in, that voice out")
+    .version(CLI_VERSION, "-V, --version", "print the version")
+    .option("-q, --quiet", "print nothing on stderr but errors")
+    .option("-v, --verbose", "print debug details on stderr")
+    .hook("preAction", (root) => {
+      const options = root.opts<{ quiet?: boolean; verbose?: boolean }>();
+      context.output.quiet = options.quiet === true;
+      context.output.verbose = options.verbose === true;
+    });
+  program.addCommand(doctorCommand(context));
+  return program;
+}

@@ -1,0 +1,70 @@
+/**
+ * The entry point: parses argv, runs the command, and turns every outcome into an exit code in one place.
+ * Ctrl-C aborts the running command's signal and exits 130 once it has cleaned up; a second Ctrl-C exits at once.
+ */
+import { type Command, CommanderError } from "commander";
+import type { CommandContext } from "./context.js";
+import { EXIT_CANCELLED, EXIT_OK, EXIT_USAGE, exitCodeFor } from "./exit-codes.js";
+import { Output, type OutputStreams } from "./output.js";
+import { createProgram } from "./program.js";
+
+export interface RunOptions {
+  streams?: OutputStreams;
+  env?: NodeJS.ProcessEnv;
+  /** Listen for SIGINT (default true; tests running in-process turn it off). */
+  handleSignals?: boolean;
+}
+
+/** Run the CLI with `argv` (as process.argv: node, script, ...args); resolves to the exit code. */
+export async function run(argv: readonly string[], options: RunOptions = {}): Promise<number> {
+  const output = new Output(options.streams ?? { stdout: process.stdout, stderr: process.stderr }, options.env);
+  const controller = new AbortController();
+  let exitCode = EXIT_OK;
+  const context: CommandContext = {
+    output,
+    signal: controller.signal,
+    setExitCode: (code) => {
+      exitCode = code;
+    },
+  };
+
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(EXIT_CANCELLED);
+    output.info("interrupted: cleaning up (Ctrl-C again to quit now)");
+    controller.abort();
+  };
+  const handleSignals = options.handleSignals ?? true;
+  if (handleSignals) process.on("SIGINT", onSigint);
+
+  const program = createProgram(context);
+  // Commander settings are not inherited by commands added with addCommand(): apply them to every command, so
+  // that no command calls process.exit() itself and every message goes through `output`.
+  const configure = (command: Command): void => {
+    command
+      .exitOverride()
+      .showHelpAfterError("(run with --help for usage)")
+      .configureOutput({
+        writeOut: (text) => output.data(text),
+        writeErr: (text) => output.stderr.write(text),
+      });
+    for (const sub of command.commands) configure(sub);
+  };
+  configure(program);
+  try {
+    await program.parseAsync(argv);
+    return controller.signal.aborted ? EXIT_CANCELLED : exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are "errors" to commander; commander has already printed its message.
+      return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    if (controller.signal.aborted) return EXIT_CANCELLED;
+    output.error(error instanceof Error ? error.message : String(error));
+    if (output.verbose && error instanceof Error && error.stack) output.debug(error.stack);
+    return exitCodeFor(error);
+  } finally {
+    if (handleSignals) process.off("SIGINT", onSigint);
+  }
+}

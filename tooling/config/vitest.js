@@ -1,0 +1,18 @@
+// The one Vitest preset of the repo. Every package's vitest.config.ts calls packageTestConfig().
+// Each run writes test-results/vitest.json, which .ci/run adds up into its "N passed, M failed" line.
+import { defineConfig } from "vitest/config";
+
+/**
+ * @param {{ testTimeout?: number }} [options]
+ */
+export function packageTestConfig(options = {}) {
+  return defineConfig({
+    test: {
+      include: ["src/**/*.test.ts", "lib/**/*.test.ts", "tests/**/*.test.ts", "test/**/*.test.ts"],
+      // Native addons and child processes: separate processes isolate a crash to one file.
+      pool: "forks",
+      testTimeout: options.testTimeout ?? 60_000,
+      reporters: ["default", ["json", { outputFile: "test-results/vitest.json" }]],
+    },
+  });
+}
