@@ -9,6 +9,9 @@ namespace vall_e_addon {
 
 Napi::Value SystemInfo(const Napi::CallbackInfo & info);
 Napi::Value BenchVectorAdd(const Napi::CallbackInfo & info);
+Napi::Value EspeakAvailable(const Napi::CallbackInfo & info);
+Napi::Value EspeakInit(const Napi::CallbackInfo & info);
+Napi::Value EspeakTextToPhonemes(const Napi::CallbackInfo & info);
 
 // Read an integer argument, throwing a coded JS error naming it when it is not an integer in [min, max].
 int64_t     integer_arg(const Napi::Env & env, const Napi::Value & value, const char * name, int64_t min, int64_t max);

@@ -110,6 +110,28 @@ VALL_E_API size_t vall_e_matmul_weight_bytes(const vall_e_matmul * mm);
 
 VALL_E_API void vall_e_matmul_free(vall_e_matmul * mm);
 
+/* ---- espeak-ng: text to IPA phonemes ---------------------------------------------------------------------- */
+/* espeak-ng keeps global state and is not thread-safe: every call below takes one process-wide lock. */
+
+/* Whether this build links espeak-ng (0 when libespeak-ng-dev was missing at build time). */
+VALL_E_API int32_t vall_e_espeak_available(void);
+
+/* Initialise espeak-ng once (later calls are no-ops). data_path: the directory that contains espeak-ng-data, or
+ * NULL for espeak-ng's default. On success *version and *data_dir (both may be NULL) receive static strings. */
+VALL_E_API vall_e_status vall_e_espeak_init(const char * data_path, const char ** version, const char ** data_dir);
+
+/* The languages espeak-ng offers, one "<language>\t<voice identifier>" line each, the first voice of a language
+ * first (as espeak-ng orders them). Free with vall_e_string_free. */
+VALL_E_API vall_e_status vall_e_espeak_languages(char ** out);
+
+/* IPA for `text` (UTF-8) in `language` (an espeak-ng language code such as "en-us"; its first voice is used).
+ * espeak_TextToPhonemes is called until the whole text is consumed (it returns one clause per call); the
+ * non-empty clause outputs are joined with single spaces. Phonemes are separated by '_', words by ' ', stress
+ * marks are kept. Free *out with vall_e_string_free. */
+VALL_E_API vall_e_status vall_e_espeak_text_to_phonemes(const char * language, const char * text, char ** out);
+
+VALL_E_API void vall_e_string_free(char * text);
+
 /* ---- benchmarks ------------------------------------------------------------------------------------------- */
 
 /* Time c = a + b over three f32 vectors of n_bytes each (2 reads + 1 write per element) with ggml on the CPU

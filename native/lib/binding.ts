@@ -28,12 +28,25 @@ export interface NativeMatmul {
   dispose(): void;
 }
 
+/** What espeakInit() reports; `languages` holds one "<language>\t<voice identifier>" line per language. */
+export interface NativeEspeakInfo {
+  version: string;
+  dataDir: string;
+  languages: string;
+}
+
 export interface NativeBinding {
   systemInfo(): NativeSystemInfo;
   /** type: 0 f32, 1 f16, 2 q8_0 (vall_e_type). */
   createMatmul(weights: Float32Array, m: number, k: number, type: number): Promise<NativeMatmul>;
   /** Seconds of the fastest of `iterations` runs of c = a + b over three vectors of `bytes` each. */
   benchVectorAdd(bytes: number, threads: number, iterations: number): Promise<number>;
+  /** Whether the addon was built with espeak-ng. */
+  espeakAvailable(): boolean;
+  /** Initialise espeak-ng once (dataPath: the directory holding espeak-ng-data; default: espeak-ng's own). */
+  espeakInit(dataPath?: string): Promise<NativeEspeakInfo>;
+  /** Raw IPA per text ('_' between phonemes, clause outputs joined by spaces), in `language`'s first voice. */
+  espeakTextToPhonemes(language: string, texts: string[]): Promise<string[]>;
 }
 
 /** Where the build puts the addon, relative to this file once compiled into dist/. */

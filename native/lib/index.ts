@@ -8,6 +8,7 @@ export {
   DEFAULT_ADDON_PATH,
   loadNativeAddon,
   type NativeBinding,
+  type NativeEspeakInfo,
   type NativeMatmul,
   type NativeSystemInfo,
 } from "./binding.js";
@@ -22,6 +23,7 @@ export {
   type VallEErrorCode,
   type VallEErrorOptions,
 } from "./errors.js";
+export { type EspeakInfo, EspeakUnavailableError, espeakInfo, espeakTextToPhonemes } from "./espeak.js";
 export {
   type MatmulComputeOptions,
   MatmulKernel,

@@ -4,6 +4,7 @@
  */
 import { Command } from "commander";
 import { doctorCommand } from "./commands/doctor.js";
+import { phonemizeCommand } from "./commands/phonemize.js";
 import type { CommandContext } from "./context.js";
 import { CLI_VERSION } from "./version.js";
 
@@ -18,6 +19,7 @@ export function createProgram(context: CommandContext): Command {
       context.output.quiet = options.quiet === true;
       context.output.verbose = options.verbose === true;
     });
+  program.addCommand(phonemizeCommand(context));
   program.addCommand(doctorCommand(context));
   return program;
 }

@@ -1,6 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { fixture } from "@tooling/config/fixtures";
 import { CancelledError, InvalidArgumentError, NativeError } from "@vall-e/native";
 import { describe, expect, it } from "vitest";
 import { EXIT_CANCELLED, EXIT_FAILURE, EXIT_USAGE, exitCodeFor } from "../src/exit-codes.js";
@@ -92,5 +95,69 @@ describe("exitCodeFor", () => {
     expect(exitCodeFor(new DOMException("aborted", "AbortError"))).toBe(EXIT_CANCELLED);
     expect(exitCodeFor(new NativeError("VALL_E_ERR_COMPUTE", "ggml failed"))).toBe(EXIT_FAILURE);
     expect(exitCodeFor(new Error("boom"))).toBe(EXIT_FAILURE);
+  });
+});
+
+const tokenizerJson = fixture("vall-e", "tokenizer.json");
+
+describe.skipIf(!tokenizerJson.present)(`vall-e phonemize ${tokenizerJson.reason}`, () => {
+  it("prints the IPA and the ids", () => {
+    const result = vallE(["phonemize", "Hello world.", "--lang", "en", "--tokenizer", tokenizerJson.path]);
+    expect(result).toEqual({ code: 0, stdout: "həlˈoʊ wˈɜːld.\n1 22 111 100 4 37 115 169 11 2\n", stderr: "" });
+  });
+
+  it("--json prints exactly the artifact, and reads text from stdin with -", () => {
+    const result = spawnSync(
+      process.execPath,
+      [bin, "phonemize", "-", "--lang", "en", "--json", "--tokenizer", tokenizerJson.path],
+      {
+        input: "Once again, excellent work.",
+        encoding: "utf8",
+      },
+    );
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      format: "vall-e.phonemes/1",
+      ipa: "wˈʌns ɐɡˈɛn, ˈɛksələnt wˈɜːk.",
+      tokens: [1, 211, 33, 4, 48, 57, 123, 9, 4, 83, 171, 111, 139, 4, 37, 115, 25, 11, 2],
+    });
+  });
+
+  it("-o writes the artifact file; vall-e-phonemize is the same command", () => {
+    const out = join(mkdtempSync(join(tmpdir(), "cli-")), "hello.phonemes.json");
+    const stage = fileURLToPath(new URL("../bin/vall-e-phonemize.js", import.meta.url));
+    const result = spawnSync(
+      process.execPath,
+      [stage, "Hello world.", "-l", "en", "-o", out, "--tokenizer", tokenizerJson.path],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toBe(`wrote ${out} (10 tokens)\n`);
+    expect(JSON.parse(readFileSync(out, "utf8")).tokens).toEqual([1, 22, 111, 100, 4, 37, 115, 169, 11, 2]);
+  });
+
+  it("bad input exits 2 with the message; a missing tokenizer says what to pass", () => {
+    const empty = vallE(["phonemize", "  ", "--tokenizer", tokenizerJson.path]);
+    expect(empty.code).toBe(EXIT_USAGE);
+    expect(empty.stderr).toBe('error: Expected non-empty text for text, got "  "\n');
+    const language = vallE(["phonemize", "hi", "--lang", "xx"]);
+    expect(language.code).toBe(EXIT_USAGE);
+    expect(language.stderr).toContain(
+      "error: option '-l, --lang <language>' argument 'xx' is invalid. Allowed choices are auto, en, ja, de, fr, zh, ko.",
+    );
+    const noTokenizer = vallE(["phonemize", "hi"], {
+      VALL_E_MODEL_DIR: "/nonexistent",
+      XDG_CACHE_HOME: "/nonexistent",
+    });
+    expect(noTokenizer.code).toBe(EXIT_USAGE);
+    expect(noTokenizer.stderr).toContain("error: No phoneme tokenizer: pass --tokenizer <tokenizer.json | model.gguf>");
+    const badFile = vallE(["phonemize", "hi", "--tokenizer", "/nonexistent/tokenizer.json"]);
+    expect(badFile).toMatchObject({
+      code: EXIT_USAGE,
+      stderr: "error: Tokenizer file not found: /nonexistent/tokenizer.json\n",
+    });
   });
 });

@@ -33,7 +33,15 @@ export interface DoctorReport {
         }
       | undefined;
   };
-  espeakNg: { ok: boolean; library: string | undefined; dataDir: string | undefined; problem: string | undefined };
+  espeakNg: {
+    ok: boolean;
+    /** As reported by the addon's espeak-ng (when the addon loads). */
+    version: string | undefined;
+    languages: number | undefined;
+    library: string | undefined;
+    dataDir: string | undefined;
+    problem: string | undefined;
+  };
   models: { modelDir: string | undefined; cacheDir: string; cacheExists: boolean; cacheWritable: boolean };
 }
 
@@ -82,16 +90,39 @@ export async function collectDoctorReport(): Promise<DoctorReport> {
     addon.error = { code: typeof code === "string" ? code : "ERR_INTERNAL", message: (error as Error).message };
   }
 
-  const espeak = locateEspeakNg();
+  const located = locateEspeakNg();
+  const espeak: DoctorReport["espeakNg"] = {
+    ok: located.available,
+    version: undefined,
+    languages: undefined,
+    library: located.library,
+    dataDir: located.dataDir,
+    problem: located.problem,
+  };
+  if (addon.ok) {
+    // The addon's own espeak-ng is what phonemize uses: ask it.
+    try {
+      const info = await native.espeakInfo();
+      Object.assign(espeak, {
+        ok: true,
+        version: info.version,
+        languages: info.languages.size,
+        dataDir: info.dataDir,
+        problem: undefined,
+      });
+    } catch (error) {
+      Object.assign(espeak, { ok: false, problem: (error as Error).message });
+    }
+  }
   const dirs = modelDirectories();
   const node = { ok: nodeOk(process.version), version: process.version, required: ">=20.19" };
   return {
-    ok: node.ok && addon.ok && espeak.available,
+    ok: node.ok && addon.ok && espeak.ok,
     version: CLI_VERSION,
     node,
     platform: { os: platform(), arch: arch(), release: release(), logicalCpus: cpus().length, memoryBytes: totalmem() },
     addon,
-    espeakNg: { ok: espeak.available, library: espeak.library, dataDir: espeak.dataDir, problem: espeak.problem },
+    espeakNg: espeak,
     models: {
       modelDir: dirs.modelDir,
       cacheDir: dirs.cacheDir,
@@ -123,7 +154,7 @@ export function formatDoctorReport(report: DoctorReport, color: Colors): string 
   }
   lines.push(
     report.espeakNg.ok
-      ? `${mark(true)} espeak-ng  ${report.espeakNg.library} (data: ${report.espeakNg.dataDir})`
+      ? `${mark(true)} espeak-ng  ${report.espeakNg.version ? `${report.espeakNg.version}, ${report.espeakNg.languages} languages, ` : ""}${report.espeakNg.library ?? "library"} (data: ${report.espeakNg.dataDir})`
       : `${mark(false)} espeak-ng  ${report.espeakNg.problem}`,
     `     models     cache ${report.models.cacheDir}${report.models.cacheExists ? "" : " (not created yet)"}${report.models.cacheWritable ? "" : color.red(" (not writable)")}`,
   );

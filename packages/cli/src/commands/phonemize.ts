@@ -1,0 +1,75 @@
+/**
+ * `vall-e phonemize <text | -> [--lang auto|en|…] [--voice V] [--tokenizer tokenizer.json|model.gguf] [--json] [-o FILE]`
+ * Text → IPA → token ids: the first stage's artifact. Default output: the IPA, then the ids; --json prints the
+ * PhonemeArtifact; -o writes it to a file (atomically).
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { VallEError } from "@vall-e/native";
+import { Command, Option } from "commander";
+import type { CommandContext } from "../context.js";
+import { readTextArgument } from "../io/read-input.js";
+
+interface PhonemizeCommandOptions {
+  lang: string;
+  voice?: string;
+  tokenizer?: string;
+  json?: boolean;
+  output?: string;
+}
+
+/** The tokenizer to use: --tokenizer, else tokenizer.json in VALL_E_MODEL_DIR or the model cache. */
+export async function resolveTokenizerPath(explicit: string | undefined): Promise<string> {
+  if (explicit) return explicit;
+  const { modelDirectories } = await import("@vall-e/pipeline");
+  const { modelDir, cacheDir } = modelDirectories();
+  const candidates = [modelDir, cacheDir]
+    .filter((dir): dir is string => dir !== undefined)
+    .map((dir) => join(dir, "tokenizer.json"));
+  const found = candidates.find((path) => existsSync(path));
+  if (found) return found;
+  throw new VallEError(
+    "ERR_USAGE",
+    `No phoneme tokenizer: pass --tokenizer <tokenizer.json | model.gguf> (the model bundle's tokenizer.json), or put tokenizer.json in VALL_E_MODEL_DIR (looked in: ${candidates.join(", ")})`,
+  );
+}
+
+export function phonemizeCommand(context: CommandContext): Command {
+  return new Command("phonemize")
+    .description("text → espeak-ng phonemes → token ids (the PhonemeArtifact)")
+    .argument("<text>", 'the text, or "-" to read it from stdin')
+    .addOption(
+      new Option("-l, --lang <language>", "the model language, or auto to detect it")
+        .choices(["auto", "en", "ja", "de", "fr", "zh", "ko"])
+        .default("auto"),
+    )
+    .option("--voice <espeak-language>", "phonemise with this espeak-ng language instead (e.g. en-gb-x-rp, es)")
+    .option(
+      "--tokenizer <path>",
+      "tokenizer.json or a VALL-E .gguf (default: tokenizer.json in VALL_E_MODEL_DIR or the cache)",
+    )
+    .option("--json", "print the PhonemeArtifact as JSON on stdout")
+    .option("-o, --output <file>", 'write the PhonemeArtifact (.phonemes.json) to this file ("-": stdout)')
+    .action(async (textArgument: string, options: PhonemizeCommandOptions) => {
+      const { output, signal } = context;
+      const { loadTokenizer, phonemize, writePhonemeArtifact, serializePhonemeArtifact } = await import(
+        "@vall-e/phonemizer"
+      );
+      const text = await readTextArgument(textArgument);
+      const tokenizer = await loadTokenizer(await resolveTokenizerPath(options.tokenizer));
+      for (const warning of tokenizer.warnings) output.info(`warning: ${warning}`);
+      const artifact = await phonemize(text, {
+        language: options.lang as "auto",
+        tokenizer,
+        signal,
+        ...(options.voice ? { voice: options.voice } : {}),
+      });
+      output.debug(`language ${artifact.language}, espeak-ng voice ${artifact.voice}, tokenizer ${artifact.tokenizer}`);
+      if (options.output && options.output !== "-") {
+        await writePhonemeArtifact(options.output, artifact);
+        output.info(`wrote ${options.output} (${artifact.tokens.length} tokens)`);
+      }
+      if (options.json || options.output === "-") output.data(serializePhonemeArtifact(artifact));
+      else if (!options.output) output.data(`${artifact.ipa}\n${artifact.tokens.join(" ")}\n`);
+    });
+}

@@ -1,0 +1,114 @@
+/**
+ * PhonemeArtifact (DESIGN §4): what the phonemize stage writes and the generate stage reads — JSON a person can
+ * read and edit. Reading validates every field; writing is atomic (a temporary file renamed into place), so a
+ * failed write never leaves a half-written artifact.
+ */
+import { randomBytes } from "node:crypto";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { VallEError } from "@vall-e/native";
+import { isLanguage, LANGUAGES, type Language } from "../text/languages.js";
+import { BOS_ID, EOS_ID } from "../tokenizer/phoneme-tokenizer.js";
+
+export const PHONEME_ARTIFACT_FORMAT = "vall-e.phonemes/1";
+
+export interface PhonemeArtifact {
+  format: typeof PHONEME_ARTIFACT_FORMAT;
+  /** The text as given. */
+  text: string;
+  /** The model language (its language token). */
+  language: Language;
+  /** The espeak-ng language the phonemes come from (e.g. "en-us", "cmn-latn-pinyin"). */
+  voice: string;
+  /** The phonemes (IPA with stress and punctuation). */
+  ipa: string;
+  /** Token ids, starting with <bos> (1) and ending with </eos> (2). */
+  tokens: number[];
+  /** Which vocabulary produced `tokens` (see PhonemeTokenizer.fingerprint). */
+  tokenizer: string;
+}
+
+/** A phoneme artifact is malformed. */
+export class ArtifactFormatError extends VallEError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("ERR_ARTIFACT_FORMAT", message, options);
+  }
+}
+
+/** Largest token id a phoneme artifact may hold (the phoneme vocabulary has 256 ids). */
+export const MAX_PHONEME_TOKEN_ID = 255;
+
+/** Check an untrusted value as a PhonemeArtifact; `source` names it in messages. */
+export function validatePhonemeArtifact(value: unknown, source = "phoneme artifact"): PhonemeArtifact {
+  const fail = (what: string) => new ArtifactFormatError(`Invalid ${source}: ${what}`);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw fail("expected a JSON object");
+  const artifact = value as Record<string, unknown>;
+  if (artifact.format !== PHONEME_ARTIFACT_FORMAT) {
+    throw fail(`unsupported format ${JSON.stringify(artifact.format)} (expected "${PHONEME_ARTIFACT_FORMAT}")`);
+  }
+  for (const key of ["text", "voice", "ipa", "tokenizer"] as const) {
+    if (typeof artifact[key] !== "string") throw fail(`"${key}" must be a string`);
+  }
+  if (!isLanguage(artifact.language)) {
+    throw fail(`"language" must be one of ${LANGUAGES.join(", ")}, got ${JSON.stringify(artifact.language)}`);
+  }
+  const tokens = artifact.tokens;
+  if (!Array.isArray(tokens) || tokens.length < 3) throw fail('"tokens" must be an array of at least 3 token ids');
+  tokens.forEach((id, index) => {
+    if (!Number.isInteger(id) || id < 0 || id > MAX_PHONEME_TOKEN_ID) {
+      throw fail(`tokens[${index}] must be an integer from 0 to ${MAX_PHONEME_TOKEN_ID}, got ${JSON.stringify(id)}`);
+    }
+  });
+  if (tokens[0] !== BOS_ID || tokens[tokens.length - 1] !== EOS_ID) {
+    throw fail(`"tokens" must start with <bos> (${BOS_ID}) and end with </eos> (${EOS_ID})`);
+  }
+  return {
+    format: PHONEME_ARTIFACT_FORMAT,
+    text: artifact.text as string,
+    language: artifact.language,
+    voice: artifact.voice as string,
+    ipa: artifact.ipa as string,
+    tokens: tokens as number[],
+    tokenizer: artifact.tokenizer as string,
+  };
+}
+
+export function serializePhonemeArtifact(artifact: PhonemeArtifact): string {
+  return `${JSON.stringify(validatePhonemeArtifact(artifact), null, 2)}\n`;
+}
+
+export async function readPhonemeArtifact(path: string): Promise<PhonemeArtifact> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new VallEError(
+      code === "ENOENT" ? "ERR_FILE_NOT_FOUND" : "ERR_FILE_READ",
+      code === "ENOENT" ? `Phoneme artifact not found: ${path}` : `Cannot read ${path}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ArtifactFormatError(`Invalid phoneme artifact ${path}: not JSON (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+  return validatePhonemeArtifact(value, `phoneme artifact ${path}`);
+}
+
+/** Write atomically: validated first, then a temporary file in the same directory renamed over `path`. */
+export async function writePhonemeArtifact(path: string, artifact: PhonemeArtifact): Promise<void> {
+  const text = serializePhonemeArtifact(artifact);
+  const temporary = join(dirname(path), `.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    await writeFile(temporary, text, { flag: "wx" });
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new VallEError("ERR_FILE_WRITE", `Cannot write ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Languages: the model's six (their order is the language token id, spec §9.3), the espeak-ng voice each is
+ * phonemised with (the reference's coerce_language, spec §9.1), and automatic detection for "auto".
+ */
+import { detect } from "tinyld";
+
+/** The model's languages; the index is the language token id. */
+export const LANGUAGES = ["en", "ja", "de", "fr", "zh", "ko"] as const;
+export type Language = (typeof LANGUAGES)[number];
+export type LanguageOption = Language | "auto";
+export const LANGUAGE_OPTIONS: readonly LanguageOption[] = ["auto", ...LANGUAGES];
+
+export function isLanguage(value: unknown): value is Language {
+  return typeof value === "string" && (LANGUAGES as readonly string[]).includes(value);
+}
+
+/** The language token id of a model language (en 0, ja 1, de 2, fr 3, zh 4, ko 5). */
+export function languageId(language: Language): number {
+  return LANGUAGES.indexOf(language);
+}
+
+/** The espeak-ng language code for a language code: en → en-us, fr → fr-fr, zh* → cmn-latn-pinyin, else itself. */
+export function espeakLanguageFor(language: string): string {
+  if (language === "en") return "en-us";
+  if (language === "fr") return "fr-fr";
+  if (language.startsWith("zh")) return "cmn-latn-pinyin";
+  return language;
+}
+
+/** The ISO 639-1 code of the text's language, or undefined when it cannot be told (tinyld). */
+export function detectLanguage(text: string): string | undefined {
+  const code = detect(text);
+  return code ? code : undefined;
+}
