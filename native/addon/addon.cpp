@@ -67,6 +67,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     auto * data = new InstanceData();
     env.SetInstanceData(data);
     InitMatmul(env, exports, *data);
+    InitCodec(env, exports, *data);
     return exports;
 }
 

@@ -22,8 +22,10 @@ Napi::Float32Array float32_arg(const Napi::Env & env, const Napi::Value & value,
 // Per-environment state: the constructors of the JS-visible classes (set once in Init).
 struct InstanceData {
     Napi::FunctionReference matmul_constructor;
+    Napi::FunctionReference codec_constructor;
 };
 
 void InitMatmul(Napi::Env env, Napi::Object exports, InstanceData & data);
+void InitCodec(Napi::Env env, Napi::Object exports, InstanceData & data);
 
 }  // namespace vall_e_addon

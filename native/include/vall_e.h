@@ -132,6 +132,50 @@ VALL_E_API vall_e_status vall_e_espeak_text_to_phonemes(const char * language, c
 
 VALL_E_API void vall_e_string_free(char * text);
 
+/* ---- EnCodec 24 kHz: audio ↔ RVQ codes -------------------------------------------------------------------- */
+
+typedef struct vall_e_codec vall_e_codec; /* opaque: weights, loaded once, shared by calls (one call at a time) */
+
+typedef struct vall_e_codec_info {
+    int32_t sample_rate;  /* 24000 */
+    int32_t hop_length;   /* samples per code frame: 320 */
+    int32_t hidden_dim;   /* latent / codebook dimension: 128 */
+    int32_t n_filters;    /* 32 */
+    int32_t n_bins;       /* codes per codebook: 1024 */
+    int32_t n_codebooks;  /* codebooks in the file: 32 */
+    int32_t weight_type;  /* as stored: 0 f32, 1 f16 (computation is f32 either way) */
+    int64_t file_bytes;
+} vall_e_codec_info;
+
+typedef struct vall_e_codec_params {
+    int32_t                 n_threads;    /* 0: the default */
+    int32_t                 chunk_frames; /* frames per chunk, 8 or more (bounded memory; results equal the whole signal's); 0: 375 */
+    const volatile int32_t * cancel;      /* optional: set to non-zero to stop (VALL_E_ERR_CANCELLED) */
+} vall_e_codec_params;
+
+VALL_E_API vall_e_codec_params vall_e_codec_default_params(void);
+
+/* Load encodec.cpp-format weights (f32 or f16), validating the header and every tensor's name and shape. */
+VALL_E_API vall_e_status vall_e_codec_init(const char * path, vall_e_codec ** out);
+
+VALL_E_API void vall_e_codec_get_info(const vall_e_codec * codec, vall_e_codec_info * info);
+
+/* Encode n_samples (>= 1) of 24 kHz mono audio to codes [n_codebooks][ceil(n_samples / 320)] (codebook-major),
+ * using the first n_codebooks (1 ... info.n_codebooks) quantizers. */
+VALL_E_API vall_e_status vall_e_codec_encode(vall_e_codec * codec, const float * samples, int64_t n_samples,
+                                             int32_t n_codebooks, const vall_e_codec_params * params, int16_t * codes);
+
+/* The encoder's output before quantization: latent [frames][hidden_dim] (frame-major), frames = ceil(n_samples / 320).
+ * For diagnostics (e.g. telling RVQ distance ties from real differences). */
+VALL_E_API vall_e_status vall_e_codec_encode_latent(vall_e_codec * codec, const float * samples, int64_t n_samples,
+                                                    const vall_e_codec_params * params, float * latent);
+
+/* Decode codes [n_codebooks][n_frames] (each 0 ... n_bins - 1) to n_frames * 320 samples. */
+VALL_E_API vall_e_status vall_e_codec_decode(vall_e_codec * codec, const int16_t * codes, int32_t n_codebooks,
+                                             int64_t n_frames, const vall_e_codec_params * params, float * samples);
+
+VALL_E_API void vall_e_codec_free(vall_e_codec * codec);
+
 /* ---- benchmarks ------------------------------------------------------------------------------------------- */
 
 /* Time c = a + b over three f32 vectors of n_bytes each (2 reads + 1 write per element) with ggml on the CPU

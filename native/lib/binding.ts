@@ -35,6 +35,38 @@ export interface NativeEspeakInfo {
   languages: string;
 }
 
+/** EnCodec weights as the native core reports them (vall_e_codec_info). */
+export interface NativeCodecInfo {
+  sampleRate: number;
+  hopLength: number;
+  hiddenDim: number;
+  nFilters: number;
+  bins: number;
+  codebooks: number;
+  weightType: "f32" | "f16";
+  fileBytes: number;
+}
+
+/** A loaded EnCodec model (vall_e_codec); one call at a time. */
+export interface NativeCodec {
+  readonly info: NativeCodecInfo;
+  /** samples: 24 kHz mono; resolves to codes [codebooks × ceil(n / 320)], codebook-major. */
+  encode(samples: Float32Array, codebooks: number, threads: number, chunkFrames: number): Promise<Int16Array>;
+  /** The encoder's latents [frames × hiddenDim], frame-major. */
+  encodeLatent(samples: Float32Array, threads: number, chunkFrames: number): Promise<Float32Array>;
+  /** codes [codebooks × frames] → frames × 320 samples. */
+  decode(
+    codes: Int16Array,
+    codebooks: number,
+    frames: number,
+    threads: number,
+    chunkFrames: number,
+  ): Promise<Float32Array>;
+  /** Ask the call in flight to stop (it rejects with VALL_E_ERR_CANCELLED). */
+  cancel(): void;
+  dispose(): void;
+}
+
 export interface NativeBinding {
   systemInfo(): NativeSystemInfo;
   /** type: 0 f32, 1 f16, 2 q8_0 (vall_e_type). */
@@ -47,6 +79,8 @@ export interface NativeBinding {
   espeakInit(dataPath?: string): Promise<NativeEspeakInfo>;
   /** Raw IPA per text ('_' between phonemes, clause outputs joined by spaces), in `language`'s first voice. */
   espeakTextToPhonemes(language: string, texts: string[]): Promise<string[]>;
+  /** Load encodec.cpp-format EnCodec weights (validated). */
+  createCodec(path: string): Promise<NativeCodec>;
 }
 
 /** Where the build puts the addon, relative to this file once compiled into dist/. */

@@ -2,16 +2,20 @@
  * @vall-e/native — the one native core of vall-e for Node (ggml on a worker thread), plus the error types and
  * validation helpers every vall-e package shares.
  */
+
 export { measureVectorAddBandwidth, type VectorAddOptions, type VectorAddResult } from "./bandwidth.js";
 export {
   addonPath,
   DEFAULT_ADDON_PATH,
   loadNativeAddon,
   type NativeBinding,
+  type NativeCodec,
+  type NativeCodecInfo,
   type NativeEspeakInfo,
   type NativeMatmul,
   type NativeSystemInfo,
 } from "./binding.js";
+export { type EncodecInfo, EncodecModel, type EncodecRunOptions } from "./encodec.js";
 export {
   CancelledError,
   DisposedError,

@@ -104,6 +104,7 @@ void cpu_compute::compute(ggml_cgraph * graph, int32_t n_threads) {
         pool_.reset();
         ggml_threadpool_params params = ggml_threadpool_params_default(n_threads);
         params.paused                 = true;
+        params.poll                   = 0; // idle workers sleep at once: no spinning core taken from host-side work
         pool_.reset(ggml_threadpool_new(&params));
         if (!pool_) {
             fail(VALL_E_ERR_OUT_OF_MEMORY, "could not create a pool of %d threads", n_threads);

@@ -1,7 +1,24 @@
 /**
- * @vall-e/codec — EnCodec 24 kHz encode/decode on ggml, WAV in and out, and the codes artifacts.
- * So far: the codec's facts (rates, bandwidths and codebook counts).
+ * @vall-e/codec — EnCodec 24 kHz for vall-e for Node: WAV in and out (any rate and channel count in, 24 kHz mono to
+ * the codec), encode audio to RVQ codes and decode codes to audio on the native ggml core, and the codes artifacts
+ * (.npy + metadata sidecar, .json, and the Python tooling's .enc).
  */
+export {
+  CODES_ARTIFACT_FORMAT,
+  type CodesArtifact,
+  type CodesSource,
+  createCodesArtifact,
+  MAX_CODEBOOKS,
+  parseEnc,
+  readCodes,
+  serializeCodesJson,
+  writeCodes,
+} from "./artifact/codes-artifact.js";
+export { encodeNpyInt16, type NpyArray, type NpyDtype, parseNpy } from "./artifact/npy.js";
+export { type PrepareOptions, toCodecInput } from "./audio/prepare.js";
+export { resample } from "./audio/resample.js";
+export { type Audio, encodeWav, parseWav, readWav, type SampleFormat, writeWav } from "./audio/wav.js";
+export { Codec, type CodecCallOptions, type CodecOptions, type CodesLike, type EncodeOptions } from "./codec.js";
 export {
   BANDWIDTHS,
   type Bandwidth,
@@ -12,3 +29,4 @@ export {
   HOP_LENGTH,
   SAMPLE_RATE,
 } from "./encodec.js";
+export { AudioFormatError, CodesFormatError } from "./errors.js";

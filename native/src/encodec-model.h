@@ -1,0 +1,100 @@
+// EnCodec 24 kHz weights (encodec.cpp's ggml binary layout, spec encodec-vocos §8.3) held as f32 ggml tensors on the
+// CPU backend, plus what the host-side LSTM and RVQ need. Shapes follow the header, so tiny test models load too.
+#pragma once
+
+#include "core.h"
+
+#include <array>
+#include <string>
+#include <vector>
+
+namespace vall_e {
+
+struct encodec_hparams {
+    int32_t in_channels          = 1;
+    int32_t hidden_dim           = 128;  // latent / codebook dimension
+    int32_t n_filters            = 32;
+    int32_t kernel_size          = 7;    // first and last conv
+    int32_t residual_kernel_size = 3;
+    int32_t n_bins               = 1024; // codebook size
+    int32_t bandwidth            = 24;   // kbps of the file: 32 codebooks
+    int32_t sample_rate          = 24000;
+    int32_t ftype                = 0;    // 0 all f32, 1 mostly f16 (as stored; we compute in f32)
+
+    int32_t lstm_dim() const { return n_filters * 16; }
+    int32_t n_codebooks() const { return bandwidth * 1000 / 750; }
+};
+
+// Encoder strides in order of application; the decoder uses them reversed.
+constexpr std::array<int32_t, 4> k_encodec_strides = {2, 4, 5, 8};
+constexpr int32_t                k_encodec_hop     = 320;
+
+// Activations are [C, T] (channels fastest), so a time window of a tensor is a contiguous run of memory: a
+// convolution is one matmul over a sliding-window view, with no im2col copy.
+struct encodec_conv {
+    // The taps in groups of `stride` (the conv's stride: a down-sampling conv has k = 2s, so two groups; a stride-1
+    // conv has k groups of one): group m is [stride*in, out], element (j*in + c, o) = PyTorch weight[o][c][m*stride + j].
+    std::vector<ggml_tensor *> groups;
+    ggml_tensor *              gathered = nullptr; // [k*in, out], all taps, for convs with few input channels
+    ggml_tensor *              b = nullptr;        // [out]
+    int64_t                    k = 0;
+    int64_t                    in = 0;
+    int64_t                    out = 0;
+    int64_t                    stride = 1;
+};
+
+struct encodec_convtr {
+    ggml_tensor * w = nullptr; // [in, k*out]: element (i, j*out + o) is PyTorch weight[i][o][j]
+    ggml_tensor * b = nullptr; // [out]
+    int64_t       k = 0;       // always 2 * stride
+    int64_t       in = 0;
+    int64_t       out = 0;
+    int32_t       stride = 0;
+};
+
+struct encodec_resblock {
+    encodec_conv a;        // D → D/2, k = residual kernel
+    encodec_conv b;        // D/2 → D, k = 1
+    encodec_conv shortcut; // D → D, k = 1
+};
+
+struct encodec_lstm_layer {
+    ggml_tensor * w_ih = nullptr; // [D, 4D] (ggml), i.e. PyTorch [4D, D]
+    ggml_tensor * bias = nullptr; // [4D]: b_ih + b_hh
+    // W_hh (PyTorch [4D, D] row-major) for the host recurrence, in the precision the file stores it: an f16 file's
+    // matrix stays f16 (exactly its values, half the memory traffic per step); activations stay f32 either way.
+    std::vector<float>       w_hh;
+    std::vector<ggml_fp16_t> w_hh_f16;
+};
+
+struct encodec_encoder {
+    encodec_conv                    first;
+    std::array<encodec_resblock, 4> res;
+    std::array<encodec_conv, 4>     down;
+    std::array<encodec_lstm_layer, 2> lstm;
+    encodec_conv                    last;
+};
+
+struct encodec_decoder {
+    encodec_conv                      first;
+    std::array<encodec_lstm_layer, 2> lstm;
+    std::array<encodec_convtr, 4>     up;
+    std::array<encodec_resblock, 4>   res;
+    encodec_conv                      last;
+};
+
+struct encodec_model {
+    encodec_hparams                 hparams;
+    encodec_encoder                 encoder;
+    encodec_decoder                 decoder;
+    std::vector<std::vector<float>> codebooks;       // [n_codebooks][n_bins * hidden_dim]
+    std::vector<std::vector<float>> codebook_norms;  // [n_codebooks][n_bins]: ‖e_j‖²
+    ggml_context_ptr                ctx;
+    ggml_backend_buffer_ptr         buffer;
+    size_t                          file_bytes = 0;
+};
+
+// Load and validate an encodec.cpp ggml binary. Messages name the file and, for tensors, the tensor and both shapes.
+void encodec_model_load(encodec_model & model, const std::string & path);
+
+}  // namespace vall_e

@@ -1,0 +1,126 @@
+/**
+ * WAV in and out (wavefile does the RIFF parsing). Reading accepts PCM 8/16/24/32-bit integer and 32/64-bit float,
+ * any channel count and sample rate, and returns per-channel float samples in [-1, 1) (integers divided by
+ * 2^(bits−1), 8-bit unsigned centred first, as the reference reads int16 as int16/32768). Truncated files, empty
+ * files and non-finite samples are errors. Writing is 16-bit PCM by default (clamped, rounded) or 32-bit float.
+ */
+import { readFile } from "node:fs/promises";
+import wavefile from "wavefile";
+import writeFileAtomic from "write-file-atomic";
+import { AudioFormatError, fileReadError, fileWriteError } from "../errors.js";
+
+const { WaveFile } = wavefile;
+
+export interface Audio {
+  sampleRate: number;
+  /** One Float32Array per channel, equal lengths. */
+  channels: Float32Array[];
+  /** As stored: "8", "16", "24", "32" (integer PCM) or "32f", "64" (float). */
+  encoding: string;
+}
+
+export type SampleFormat = "s16" | "f32";
+
+const INTEGER_SCALE: Record<string, number> = { "8": 128, "16": 32768, "24": 8388608, "32": 2147483648 };
+const FLOAT_ENCODINGS = new Set(["32f", "64"]);
+
+/** Parse WAV bytes; `source` names the file in messages. */
+export function parseWav(bytes: Uint8Array, source = "audio"): Audio {
+  let wav: InstanceType<typeof WaveFile>;
+  try {
+    wav = new WaveFile(bytes);
+  } catch (error) {
+    throw new AudioFormatError(`${source} is not a WAV file this reader supports (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+  const fmt = wav.fmt as { audioFormat: number; numChannels: number; sampleRate: number };
+  const data = wav.data as { chunkSize: number; samples: Uint8Array };
+  const encoding = String(wav.bitDepth);
+  if (!(encoding in INTEGER_SCALE) && !FLOAT_ENCODINGS.has(encoding)) {
+    throw new AudioFormatError(
+      `${source} uses an unsupported WAV encoding (format ${fmt.audioFormat}, ${encoding} bits): expected PCM 8/16/24/32-bit integer or 32/64-bit float`,
+    );
+  }
+  if (fmt.audioFormat !== 1 && fmt.audioFormat !== 3 && fmt.audioFormat !== 0xfffe) {
+    throw new AudioFormatError(
+      `${source} uses an unsupported WAV encoding (format ${fmt.audioFormat}): expected PCM or IEEE float`,
+    );
+  }
+  if (
+    fmt.numChannels < 1 ||
+    fmt.numChannels > 64 ||
+    !Number.isInteger(fmt.sampleRate) ||
+    fmt.sampleRate < 1000 ||
+    fmt.sampleRate > 768000
+  ) {
+    throw new AudioFormatError(
+      `${source} has an invalid format header (${fmt.numChannels} channels, ${fmt.sampleRate} Hz)`,
+    );
+  }
+  if (data.samples.length < data.chunkSize) {
+    throw new AudioFormatError(
+      `${source} is truncated: its data chunk declares ${data.chunkSize} bytes but holds ${data.samples.length}`,
+    );
+  }
+  const raw = wav.getSamples(false, Float64Array) as Float64Array | Float64Array[];
+  const planes = fmt.numChannels === 1 ? [raw as Float64Array] : (raw as Float64Array[]);
+  const length = planes[0]?.length ?? 0;
+  if (length === 0) throw new AudioFormatError(`${source} holds no samples`);
+  const scale = INTEGER_SCALE[encoding];
+  const offset = encoding === "8" ? 128 : 0;
+  const channels = planes.map((plane, channel) => {
+    const out = new Float32Array(length);
+    for (let i = 0; i < length; i++) {
+      const value = scale === undefined ? (plane[i] as number) : ((plane[i] as number) - offset) / scale;
+      if (!Number.isFinite(value)) {
+        throw new AudioFormatError(
+          `${source} holds a non-finite sample (${value}) at sample ${i} of channel ${channel}`,
+        );
+      }
+      out[i] = value;
+    }
+    return out;
+  });
+  return { sampleRate: fmt.sampleRate, channels, encoding };
+}
+
+export async function readWav(path: string): Promise<Audio> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw fileReadError("Audio file", path, error);
+  }
+  return parseWav(bytes, path);
+}
+
+/** WAV bytes for mono float samples. s16 clamps to [-1, 1) and rounds; f32 stores the values as they are. */
+export function encodeWav(samples: Float32Array, sampleRate: number, format: SampleFormat = "s16"): Uint8Array {
+  const wav = new WaveFile();
+  if (format === "f32") {
+    wav.fromScratch(1, sampleRate, "32f", samples);
+  } else {
+    const pcm = new Int16Array(samples.length);
+    for (let i = 0; i < samples.length; i++) {
+      const value = Math.round((samples[i] as number) * 32768);
+      pcm[i] = Math.max(-32768, Math.min(32767, Number.isFinite(value) ? value : 0));
+    }
+    wav.fromScratch(1, sampleRate, "16", pcm);
+  }
+  return wav.toBuffer();
+}
+
+/** Write a WAV atomically (a temporary file renamed into place: never half-written). */
+export async function writeWav(
+  path: string,
+  samples: Float32Array,
+  sampleRate: number,
+  format: SampleFormat = "s16",
+): Promise<void> {
+  try {
+    await writeFileAtomic(path, Buffer.from(encodeWav(samples, sampleRate, format)));
+  } catch (error) {
+    throw fileWriteError(path, error);
+  }
+}
