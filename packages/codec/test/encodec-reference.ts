@@ -14,6 +14,12 @@ function tensor(bin: EncodecBin, name: string): Float32Array {
   return t.data;
 }
 
+function shape(bin: EncodecBin, name: string): number[] {
+  const t = bin.tensors.get(name);
+  if (!t) throw new Error(`missing ${name}`);
+  return t.shape;
+}
+
 /** Reflect padding with the short-input rule (§3.3). */
 function padReflect(x: Float64Array, left: number, right: number): Float64Array {
   const length = x.length;
@@ -35,8 +41,7 @@ function padReflect(x: Float64Array, left: number, right: number): Float64Array 
 function conv1d(x: Signal, bin: EncodecBin, name: string, stride: number): Signal {
   const w = tensor(bin, `${name}.weight`);
   const b = tensor(bin, `${name}.bias`);
-  const shape = bin.tensors.get(`${name}.weight`)?.shape as number[];
-  const [outChannels, inChannels, k] = shape as [number, number, number];
+  const [outChannels, inChannels, k] = shape(bin, `${name}.weight`) as [number, number, number];
   const length = (x[0] as Float64Array).length;
   const extra = Math.ceil(length / stride) * stride - length;
   const padded = x.map((channel) => padReflect(channel, k - stride, extra));
@@ -60,7 +65,7 @@ function conv1d(x: Signal, bin: EncodecBin, name: string, stride: number): Signa
 function convTranspose(x: Signal, bin: EncodecBin, name: string, stride: number): Signal {
   const w = tensor(bin, `${name}.weight`);
   const b = tensor(bin, `${name}.bias`);
-  const [inChannels, outChannels, k] = bin.tensors.get(`${name}.weight`)?.shape as [number, number, number];
+  const [inChannels, outChannels, k] = shape(bin, `${name}.weight`) as [number, number, number];
   const frames = (x[0] as Float64Array).length;
   const full = (frames - 1) * stride + k;
   const y: Signal = [];
