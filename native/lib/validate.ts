@@ -17,7 +17,8 @@ export function describeValue(value: unknown): string {
   if (value === undefined) return "undefined";
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   if (ArrayBuffer.isView(value)) {
-    return `a ${value.constructor.name} of length ${(value as unknown as { length: number }).length}`;
+    const name = value.constructor.name;
+    return `${/^[AEIOU]/.test(name) ? "an" : "a"} ${name} of length ${(value as unknown as { length: number }).length}`;
   }
   if (typeof value === "function") return "a function";
   return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;

@@ -6,4 +6,4 @@ export type { CommandContext } from "./context.js";
 export { EXIT_CANCELLED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitCodeFor } from "./exit-codes.js";
 export { Output, type OutputStreams } from "./output.js";
 export { createProgram } from "./program.js";
-export { type RunOptions, run } from "./run.js";
+export { type RunOptions, run, runStage } from "./run.js";

@@ -28,9 +28,9 @@ export class Output {
     this.errorColor = picocolors.createColors(allowed && streams.stderr.isTTY === true);
   }
 
-  /** Data for the user or a pipe. */
-  data(text: string): void {
-    this.stdout.write(text);
+  /** Data for the user or a pipe (text or bytes, e.g. a WAV for `-o -`). */
+  data(content: string | Uint8Array): void {
+    this.stdout.write(content);
   }
 
   /** A log line on stderr (hidden by --quiet). */

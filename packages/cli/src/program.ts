@@ -3,7 +3,10 @@
  * so `vall-e --help` is instant and works without the native addon.
  */
 import { Command } from "commander";
+import { decodeCommand } from "./commands/decode.js";
 import { doctorCommand } from "./commands/doctor.js";
+import { encodeCommand } from "./commands/encode.js";
+import { inspectCommand } from "./commands/inspect.js";
 import { phonemizeCommand } from "./commands/phonemize.js";
 import type { CommandContext } from "./context.js";
 import { CLI_VERSION } from "./version.js";
@@ -20,6 +23,9 @@ export function createProgram(context: CommandContext): Command {
       context.output.verbose = options.verbose === true;
     });
   program.addCommand(phonemizeCommand(context));
+  program.addCommand(encodeCommand(context));
+  program.addCommand(decodeCommand(context));
+  program.addCommand(inspectCommand(context));
   program.addCommand(doctorCommand(context));
   return program;
 }

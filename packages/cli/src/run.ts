@@ -37,6 +37,12 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   };
   const handleSignals = options.handleSignals ?? true;
   if (handleSignals) process.on("SIGINT", onSigint);
+  // A reader that stops early (`vall-e decode x -o - | head`) is not an error: stop quietly.
+  const onStdoutError = (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(EXIT_OK);
+    throw error;
+  };
+  if (output.stdout === process.stdout) process.stdout.on("error", onStdoutError);
 
   const program = createProgram(context);
   // Commander settings are not inherited by commands added with addCommand(): apply them to every command, so
@@ -67,4 +73,27 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   } finally {
     if (handleSignals) process.off("SIGINT", onSigint);
   }
+}
+
+/**
+ * A per-stage command (`vall-e-codec encode …`): the named subcommands of `vall-e`, and nothing else.
+ */
+export async function runStage(
+  name: string,
+  subcommands: readonly string[],
+  argv: readonly string[],
+  options: RunOptions = {},
+): Promise<number> {
+  const [node = "node", , sub, ...rest] = argv;
+  if (sub === undefined || sub === "--help" || sub === "-h" || !subcommands.includes(sub)) {
+    const stream = options.streams?.stderr ?? process.stderr;
+    const usage = `Usage: ${name} <${subcommands.join("|")}> [options]\n(run ${name} <command> --help for its options)\n`;
+    if (sub === "--help" || sub === "-h") {
+      (options.streams?.stdout ?? process.stdout).write(usage);
+      return EXIT_OK;
+    }
+    stream.write(`error: ${sub === undefined ? "missing command" : `unknown command '${sub}'`}\n${usage}`);
+    return EXIT_USAGE;
+  }
+  return run([node, "vall-e", sub, ...rest], options);
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -159,5 +159,75 @@ describe.skipIf(!tokenizerJson.present)(`vall-e phonemize ${tokenizerJson.reason
       code: EXIT_USAGE,
       stderr: "error: Tokenizer file not found: /nonexistent/tokenizer.json\n",
     });
+  });
+});
+
+const encodecDir = fixture("encodec");
+
+describe.skipIf(!encodecDir.present)(`vall-e encode / decode / inspect ${encodecDir.reason}`, () => {
+  const weights = `${encodecDir.path}/encodec_random_f16.bin`;
+  const wav = `${encodecDir.path}/prompt_24k.wav`;
+
+  it("encodes a WAV to .npy and decodes it back to a WAV; inspect describes both", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-codec-"));
+    const codes = join(dir, "prompt.npy");
+    const encoded = vallE(["encode", wav, "-o", codes, "--codec", weights, "--bandwidth", "6"]);
+    expect(encoded).toEqual({ code: 0, stdout: "", stderr: `wrote ${codes} (8 codebooks × 225 frames, 3.00 s)\n` });
+    const report = JSON.parse(vallE(["inspect", codes, "--json"]).stdout);
+    expect(report).toMatchObject({ kind: "codes", codebooks: 8, frames: 225, durationSeconds: 3 });
+    expect(report.codebookStats).toHaveLength(8);
+
+    const out = join(dir, "out.wav");
+    expect(vallE(["decode", codes, "-o", out, "--codec", weights]).code).toBe(0);
+    expect(JSON.parse(vallE(["inspect", out, "--json"]).stdout)).toMatchObject({
+      kind: "audio",
+      sampleRate: 24000,
+      channels: 1,
+      samples: 72000,
+    });
+  });
+
+  it("decode -o - writes the WAV to stdout and nothing else; vall-e-codec runs the same commands", () => {
+    const stage = fileURLToPath(new URL("../bin/vall-e-codec.js", import.meta.url));
+    const result = spawnSync(process.execPath, [stage, "encode", wav, "-o", "-", "--codec", weights, "-b", "1.5"], {
+      encoding: "utf8",
+    });
+    expect(result.status).toBe(0);
+    const artifact = JSON.parse(result.stdout);
+    expect([artifact.codebooks, artifact.frames]).toEqual([2, 225]);
+    const dir = mkdtempSync(join(tmpdir(), "cli-codec-"));
+    writeFileSync(join(dir, "c.json"), result.stdout);
+    const decoded = spawnSync(process.execPath, [
+      stage,
+      "decode",
+      join(dir, "c.json"),
+      "-o",
+      "-",
+      "--codec",
+      weights,
+      "--sample-format",
+      "f32",
+    ]);
+    expect(decoded.status).toBe(0);
+    expect(decoded.stdout.subarray(0, 4).toString()).toBe("RIFF");
+    expect(decoded.stdout.length).toBe(44 + 4 * 72000);
+    expect(spawnSync(process.execPath, [stage, "phonemize", "x"], { encoding: "utf8" }).stderr).toContain(
+      "error: unknown command 'phonemize'",
+    );
+  });
+
+  it("bad input exits 2 with the message", () => {
+    expect(vallE(["encode", "/nonexistent.wav", "-o", "/tmp/x.npy", "--codec", weights])).toMatchObject({
+      code: EXIT_USAGE,
+      stderr: "error: Audio file not found: /nonexistent.wav\n",
+    });
+    expect(vallE(["encode", wav, "-o", "/tmp/x.npy", "--codec", weights, "-b", "5"]).stderr).toContain(
+      "error: option '-b, --bandwidth <kbps>' argument '5' is invalid. Allowed choices are 1.5, 3, 6, 12, 24.",
+    );
+    expect(vallE(["decode", wav, "-o", "/tmp/x.wav", "--codec", weights])).toMatchObject({
+      code: EXIT_FAILURE,
+      stderr: `error: ${wav}: unsupported codes file (expected .npy, .json or .enc)\n`,
+    });
+    expect(vallE(["inspect", "/etc/hostname"])).toMatchObject({ code: EXIT_USAGE });
   });
 });

@@ -29,4 +29,12 @@ export {
   HOP_LENGTH,
   SAMPLE_RATE,
 } from "./encodec.js";
-export { AudioFormatError, CodesFormatError } from "./errors.js";
+export { AudioFormatError, CodecFormatError, CodesFormatError } from "./errors.js";
+export {
+  type EncodecBin,
+  type EncodecBinHeader,
+  type EncodecBinTensor,
+  encodeEncodecBin,
+  parseEncodecBin,
+} from "./weights/encodec-bin.js";
+export { ENCODEC_24KHZ_HEADER, encodecTensorShapes } from "./weights/layout.js";

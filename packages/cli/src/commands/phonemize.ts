@@ -3,11 +3,9 @@
  * Text → IPA → token ids: the first stage's artifact. Default output: the IPA, then the ids; --json prints the
  * PhonemeArtifact; -o writes it to a file (atomically).
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { VallEError } from "@vall-e/native";
 import { Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
+import { resolveModelFile } from "../io/model-files.js";
 import { readTextArgument } from "../io/read-input.js";
 
 interface PhonemizeCommandOptions {
@@ -16,22 +14,6 @@ interface PhonemizeCommandOptions {
   tokenizer?: string;
   json?: boolean;
   output?: string;
-}
-
-/** The tokenizer to use: --tokenizer, else tokenizer.json in VALL_E_MODEL_DIR or the model cache. */
-export async function resolveTokenizerPath(explicit: string | undefined): Promise<string> {
-  if (explicit) return explicit;
-  const { modelDirectories } = await import("@vall-e/pipeline");
-  const { modelDir, cacheDir } = modelDirectories();
-  const candidates = [modelDir, cacheDir]
-    .filter((dir): dir is string => dir !== undefined)
-    .map((dir) => join(dir, "tokenizer.json"));
-  const found = candidates.find((path) => existsSync(path));
-  if (found) return found;
-  throw new VallEError(
-    "ERR_USAGE",
-    `No phoneme tokenizer: pass --tokenizer <tokenizer.json | model.gguf> (the model bundle's tokenizer.json), or put tokenizer.json in VALL_E_MODEL_DIR (looked in: ${candidates.join(", ")})`,
-  );
 }
 
 export function phonemizeCommand(context: CommandContext): Command {
@@ -56,7 +38,14 @@ export function phonemizeCommand(context: CommandContext): Command {
         "@vall-e/phonemizer"
       );
       const text = await readTextArgument(textArgument);
-      const tokenizer = await loadTokenizer(await resolveTokenizerPath(options.tokenizer));
+      const tokenizer = await loadTokenizer(
+        await resolveModelFile(
+          options.tokenizer,
+          "tokenizer.json",
+          "--tokenizer <tokenizer.json | model.gguf>",
+          "phoneme tokenizer",
+        ),
+      );
       for (const warning of tokenizer.warnings) output.info(`warning: ${warning}`);
       const artifact = await phonemize(text, {
         language: options.lang as "auto",

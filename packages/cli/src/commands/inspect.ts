@@ -1,0 +1,181 @@
+/**
+ * `vall-e inspect <file> [--json]`: what a file is and what it holds — WAV audio (rate, channels, duration, levels),
+ * codes (.npy/.json/.enc: shape, duration, per-codebook code statistics), a phoneme artifact, or EnCodec weights.
+ */
+import { open, readFile } from "node:fs/promises";
+import { extname } from "node:path";
+import { VallEError } from "@vall-e/native";
+import { Command } from "commander";
+import type { CommandContext } from "../context.js";
+
+interface CodebookSummary {
+  codebook: number;
+  distinct: number;
+  mostFrequent: { code: number; share: number };
+  entropyBits: number;
+}
+
+export function summarizeCodebooks(codes: Int16Array, codebooks: number): CodebookSummary[] {
+  const frames = codes.length / codebooks;
+  return Array.from({ length: codebooks }, (_, q) => {
+    const counts = new Map<number, number>();
+    for (let t = 0; t < frames; t++) {
+      const code = codes[q * frames + t] as number;
+      counts.set(code, (counts.get(code) ?? 0) + 1);
+    }
+    let best = 0;
+    let bestCount = -1;
+    let entropy = 0;
+    for (const [code, count] of counts) {
+      if (count > bestCount || (count === bestCount && code < best)) {
+        best = code;
+        bestCount = count;
+      }
+      const p = count / frames;
+      entropy -= p * Math.log2(p);
+    }
+    return {
+      codebook: q,
+      distinct: counts.size,
+      mostFrequent: { code: best, share: bestCount / frames },
+      entropyBits: entropy,
+    };
+  });
+}
+
+async function sniff(path: string): Promise<Buffer> {
+  try {
+    const file = await open(path, "r");
+    try {
+      const head = Buffer.alloc(8);
+      const { bytesRead } = await file.read(head, 0, 8, 0);
+      return head.subarray(0, bytesRead);
+    } finally {
+      await file.close();
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new VallEError(
+      code === "ENOENT" ? "ERR_FILE_NOT_FOUND" : "ERR_FILE_READ",
+      code === "ENOENT" ? `File not found: ${path}` : `Cannot read ${path}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+export async function inspectFile(path: string): Promise<Record<string, unknown>> {
+  const head = await sniff(path);
+  const magic = head.subarray(0, 4).toString("latin1");
+  const extension = extname(path).toLowerCase();
+  if (magic === "RIFF") {
+    const { readWav } = await import("@vall-e/codec");
+    const audio = await readWav(path);
+    const samples = audio.channels[0]?.length ?? 0;
+    return {
+      kind: "audio",
+      format: "wav",
+      encoding: audio.encoding,
+      sampleRate: audio.sampleRate,
+      channels: audio.channels.length,
+      samples,
+      durationSeconds: samples / audio.sampleRate,
+      levels: audio.channels.map((channel) => {
+        let peak = 0;
+        let energy = 0;
+        for (const value of channel) {
+          peak = Math.max(peak, Math.abs(value));
+          energy += value * value;
+        }
+        return { peak, rms: Math.sqrt(energy / Math.max(1, channel.length)) };
+      }),
+    };
+  }
+  if (head.length >= 4 && head.readUInt32LE(0) === 0x67676d6c) {
+    const { parseEncodecBin } = await import("@vall-e/codec");
+    const bin = parseEncodecBin(await readFile(path), path);
+    const tensors = [...bin.tensors.values()];
+    return {
+      kind: "encodec-weights",
+      format: "encodec.cpp ggml",
+      header: bin.header,
+      tensors: tensors.length,
+      halfTensors: tensors.filter((tensor) => tensor.ftype === 1).length,
+      parameters: tensors.reduce((sum, tensor) => sum + tensor.data.length, 0),
+    };
+  }
+  if (extension === ".npy" || extension === ".enc" || (extension === ".json" && !path.endsWith(".phonemes.json"))) {
+    let isPhonemes = false;
+    if (extension === ".json") {
+      const text = await readFile(path, "utf8");
+      isPhonemes = /"format"\s*:\s*"vall-e\.phonemes\//.test(text.slice(0, 200));
+    }
+    if (!isPhonemes) {
+      const { readCodes } = await import("@vall-e/codec");
+      const codes = await readCodes(path);
+      const { codes: data, ...meta } = codes;
+      return {
+        kind: "codes",
+        ...meta,
+        durationSeconds: codes.frames / codes.frameRate,
+        codebookStats: summarizeCodebooks(data, codes.codebooks),
+      };
+    }
+  }
+  if (extension === ".json") {
+    const { readPhonemeArtifact } = await import("@vall-e/phonemizer");
+    const artifact = await readPhonemeArtifact(path);
+    return { kind: "phonemes", ...artifact, tokenCount: artifact.tokens.length };
+  }
+  throw new VallEError(
+    "ERR_USAGE",
+    `${path}: not a file vall-e inspects (WAV audio, .npy/.json/.enc codes, .phonemes.json, EnCodec weights)`,
+  );
+}
+
+function formatInspection(report: Record<string, unknown>): string {
+  const lines: string[] = [];
+  if (report.kind === "codes") {
+    lines.push(
+      `codes: ${report.codebooks} codebooks × ${report.frames} frames (${(report.durationSeconds as number).toFixed(2)} s at ${report.frameRate} Hz)`,
+    );
+    if (report.source) lines.push(`source: ${JSON.stringify(report.source)}`);
+    for (const key of ["text", "phonemes", "language"]) if (report[key]) lines.push(`${key}: ${report[key]}`);
+    lines.push("codebook  distinct  most frequent (share)  entropy (bits)");
+    for (const stats of report.codebookStats as CodebookSummary[]) {
+      lines.push(
+        `${String(stats.codebook).padStart(8)}  ${String(stats.distinct).padStart(8)}  ${String(stats.mostFrequent.code).padStart(13)} (${(stats.mostFrequent.share * 100).toFixed(1)}%)  ${stats.entropyBits.toFixed(2).padStart(14)}`,
+      );
+    }
+  } else if (report.kind === "audio") {
+    lines.push(
+      `audio: WAV ${report.encoding}-bit, ${report.sampleRate} Hz, ${report.channels} channel(s), ${report.samples} samples (${(report.durationSeconds as number).toFixed(3)} s)`,
+    );
+    for (const [i, level] of (report.levels as { peak: number; rms: number }[]).entries()) {
+      lines.push(`channel ${i}: peak ${level.peak.toFixed(4)}, rms ${level.rms.toFixed(4)}`);
+    }
+  } else if (report.kind === "phonemes") {
+    lines.push(
+      `phonemes: ${report.language} (espeak-ng ${report.voice}), ${report.tokenCount} tokens, tokenizer ${report.tokenizer}`,
+      `text: ${report.text}`,
+      `ipa: ${report.ipa}`,
+    );
+  } else {
+    const header = report.header as Record<string, number>;
+    lines.push(
+      `EnCodec weights (encodec.cpp format): ${report.tensors} tensors (${report.halfTensors} f16), ${report.parameters} parameters`,
+      `header: ${JSON.stringify(header)}`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export function inspectCommand(context: CommandContext): Command {
+  return new Command("inspect")
+    .description("describe a WAV, codes (.npy/.json/.enc), phoneme artifact or EnCodec weight file")
+    .argument("<file>")
+    .option("--json", "print the description as one JSON document")
+    .action(async (path: string, options: { json?: boolean }) => {
+      const report = await inspectFile(path);
+      context.output.data(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspection(report));
+    });
+}
