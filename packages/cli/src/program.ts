@@ -3,6 +3,7 @@
  * so `vall-e --help` is instant and works without the native addon.
  */
 import { Command } from "commander";
+import { convertCodecCommand } from "./commands/convert-codec.js";
 import { decodeCommand } from "./commands/decode.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { encodeCommand } from "./commands/encode.js";
@@ -26,6 +27,7 @@ export function createProgram(context: CommandContext): Command {
   program.addCommand(encodeCommand(context));
   program.addCommand(decodeCommand(context));
   program.addCommand(inspectCommand(context));
+  program.addCommand(convertCodecCommand(context));
   program.addCommand(doctorCommand(context));
   return program;
 }

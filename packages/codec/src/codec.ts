@@ -3,12 +3,16 @@
  * codes back to audio, on a worker thread, in bounded memory. Weights: encodec.cpp's ggml binary (the `encodec.bin`
  * published next to the VALL-E GGUFs, f32 or f16); Hugging Face checkpoints go through `convertHuggingFaceEncodec`.
  */
-import { basename } from "node:path";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
 import { type EncodecInfo, EncodecModel, type EncodecRunOptions, expectThreads } from "@vall-e/native";
 import { type CodesArtifact, createCodesArtifact } from "./artifact/codes-artifact.js";
 import { type PrepareOptions, toCodecInput } from "./audio/prepare.js";
 import { type Audio, readWav } from "./audio/wav.js";
 import { codebooksForBandwidth } from "./encodec.js";
+import { encodeEncodecBin } from "./weights/encodec-bin.js";
+import { convertHuggingFaceEncodec } from "./weights/huggingface.js";
 
 export interface CodecOptions {
   /** Threads for every call (default: physical cores). */
@@ -41,10 +45,21 @@ export class Codec implements AsyncDisposable {
     this.#threads = threads;
   }
 
-  /** Load encodec.cpp-format weights (validated completely). */
+  /**
+   * Load weights: an encodec.cpp-format file (validated completely), or a Hugging Face checkpoint (its directory or
+   * its .safetensors), converted on the way in.
+   */
   static async load(path: string, options: CodecOptions = {}): Promise<Codec> {
     const threads = expectThreads(options.threads);
-    return new Codec(await EncodecModel.load(path), threads);
+    const huggingFace = path.endsWith(".safetensors") || (existsSync(path) && statSync(path).isDirectory());
+    if (!huggingFace) return new Codec(await EncodecModel.load(path), threads);
+    const converted = join(mkdtempSync(join(tmpdir(), "vall-e-encodec-")), "encodec.bin");
+    try {
+      writeFileSync(converted, encodeEncodecBin(await convertHuggingFaceEncodec(path)));
+      return new Codec(await EncodecModel.load(converted), threads);
+    } finally {
+      rmSync(dirname(converted), { recursive: true, force: true });
+    }
   }
 
   get info(): EncodecInfo & { path: string } {

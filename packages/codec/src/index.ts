@@ -36,5 +36,12 @@ export {
   type EncodecBinTensor,
   encodeEncodecBin,
   parseEncodecBin,
+  writeEncodecBin,
 } from "./weights/encodec-bin.js";
+export {
+  type ConvertOptions,
+  convertHuggingFaceEncodec,
+  officialName,
+  parseSafetensors,
+} from "./weights/huggingface.js";
 export { ENCODEC_24KHZ_HEADER, encodecTensorShapes } from "./weights/layout.js";

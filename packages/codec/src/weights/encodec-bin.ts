@@ -6,7 +6,8 @@
  * Layout: int32 magic 0x67676d6c; 9 int32 header fields; then records until EOF, each
  * n_dims, name_len, ftype (0 f32, 1 f16), dims (innermost first), name bytes, data (row-major in PyTorch order).
  */
-import { CodecFormatError } from "../errors.js";
+import writeFileAtomic from "write-file-atomic";
+import { CodecFormatError, fileWriteError } from "../errors.js";
 
 export const ENCODEC_BIN_MAGIC = 0x67676d6c;
 
@@ -166,4 +167,15 @@ export function encodeEncodecBin(bin: EncodecBin): Uint8Array {
     }
   }
   return out;
+}
+
+/** Write an encodec.cpp weight file atomically (never half-written). */
+export async function writeEncodecBin(path: string, bin: EncodecBin): Promise<number> {
+  const bytes = encodeEncodecBin(bin);
+  try {
+    await writeFileAtomic(path, Buffer.from(bytes));
+  } catch (error) {
+    throw fileWriteError(path, error);
+  }
+  return bytes.length;
 }

@@ -1,0 +1,52 @@
+/**
+ * Codec benchmark: EnCodec encode and decode real-time factor (seconds of compute per second of audio) at the
+ * default thread count, for 10 s and 60 s of audio, with f32 and f16 weights, and the process's peak RSS after each
+ * — memory must not grow with the audio length (chunked processing). Target: decode ≥ 20× faster than real time.
+ * Uses the random-weight EnCodec files from ../shared/fixtures/encodec (same shapes as the real model).
+ */
+import { type BenchRow, median, report, timeRuns } from "@tooling/bench";
+import { fixture } from "@tooling/config/fixtures";
+import { systemInfo } from "@vall-e/native";
+import { Codec } from "../src/index.js";
+
+const rows: BenchRow[] = [];
+const weights = fixture("encodec");
+if (!weights.present) {
+  process.stderr.write(`codec benchmark ${weights.reason}\n`);
+  process.exit(0);
+}
+
+for (const type of ["f32", "f16"] as const) {
+  await using codec = await Codec.load(`${weights.path}/encodec_random_${type}.bin`);
+  for (const seconds of [10, 60]) {
+    const samples = Float32Array.from(
+      { length: seconds * 24000 },
+      (_, i) => 0.3 * Math.sin(i / 13) * Math.sin(i / 4000),
+    );
+    let codes: Int16Array = new Int16Array(0);
+    const encode = median(
+      await timeRuns(
+        async () => {
+          codes = await codec.encode(samples);
+        },
+        seconds > 10 ? 1 : 3,
+      ),
+    );
+    const rssEncode = process.resourceUsage().maxRSS / 1024;
+    const decode = median(await timeRuns(() => codec.decode({ codes, codebooks: 8 }), seconds > 10 ? 1 : 3));
+    const rssDecode = process.resourceUsage().maxRSS / 1024;
+    rows.push({
+      name: `encodec ${type} ${seconds} s`,
+      params: { type, seconds, threads: systemInfo().defaultThreads },
+      metrics: {
+        encodeRtf: encode / seconds,
+        decodeRtf: decode / seconds,
+        decodeTimesRealtime: seconds / decode,
+        peakRssMBAfterEncode: rssEncode,
+        peakRssMBAfterDecode: rssDecode,
+      },
+    });
+  }
+}
+
+report("codec", rows, { target: "decode ≥ 20× real time; peak RSS independent of length" });
