@@ -100,3 +100,21 @@ export async function callNative<T>(call: () => Promise<T>): Promise<T> {
     throw fromNative(error);
   }
 }
+
+/**
+ * Reading a file the user named failed: ERR_FILE_NOT_FOUND ("<What> not found: <path>") or ERR_FILE_READ.
+ * `what` is capitalised, e.g. "Audio file".
+ */
+export function fileReadError(what: string, path: string, error: unknown): VallEError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === "ENOENT"
+    ? new VallEError("ERR_FILE_NOT_FOUND", `${what} not found: ${path}`, { cause: error })
+    : new VallEError("ERR_FILE_READ", `Cannot read ${what.toLowerCase()} ${path}: ${(error as Error).message}`, {
+        cause: error,
+      });
+}
+
+/** Writing a file failed (ERR_FILE_WRITE). */
+export function fileWriteError(path: string, error: unknown): VallEError {
+  return new VallEError("ERR_FILE_WRITE", `Cannot write ${path}: ${(error as Error).message}`, { cause: error });
+}

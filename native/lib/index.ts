@@ -19,6 +19,8 @@ export { type EncodecInfo, EncodecModel, type EncodecRunOptions } from "./encode
 export {
   CancelledError,
   DisposedError,
+  fileReadError,
+  fileWriteError,
   fromNative,
   InvalidArgumentError,
   NativeError,

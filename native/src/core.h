@@ -7,6 +7,7 @@
 #include <ggml-backend.h>
 #include <ggml.h>
 
+#include <atomic>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -51,6 +52,23 @@ template <typename F> vall_e_status guard(F && body) noexcept {
         return VALL_E_ERR_INTERNAL;
     }
 }
+
+// Marks a handle busy for the duration of one operation; a concurrent one fails with VALL_E_ERR_BUSY naming `what`.
+class busy_scope {
+  public:
+    busy_scope(std::atomic<bool> & flag, const char * what) : flag_(flag) {
+        bool expected = false;
+        if (!flag_.compare_exchange_strong(expected, true)) {
+            fail(VALL_E_ERR_BUSY, "this %s is already running an operation", what);
+        }
+    }
+    ~busy_scope() { flag_.store(false); }
+    busy_scope(const busy_scope &)             = delete;
+    busy_scope & operator=(const busy_scope &) = delete;
+
+  private:
+    std::atomic<bool> & flag_;
+};
 
 // Thread count actually used for a request of n (0 = default).
 int32_t resolve_threads(int32_t n);

@@ -544,20 +544,6 @@ void decode(vall_e_codec & codec, const int16_t * codes, int32_t n_q, int64_t to
     }
 }
 
-class busy_scope {
-  public:
-    explicit busy_scope(std::atomic<bool> & flag) : flag_(flag) {
-        bool expected = false;
-        if (!flag_.compare_exchange_strong(expected, true)) {
-            fail(VALL_E_ERR_BUSY, "this codec is already running an operation");
-        }
-    }
-    ~busy_scope() { flag_.store(false); }
-
-  private:
-    std::atomic<bool> & flag_;
-};
-
 void check_samples(const float * samples, int64_t n_samples) {
     for (int64_t i = 0; i < n_samples; ++i) {
         if (!std::isfinite(samples[i])) {
@@ -639,7 +625,7 @@ vall_e_status vall_e_codec_encode(vall_e_codec * codec, const float * samples, i
         check_samples(samples, n_samples);
         check_params(params);
         const vall_e_codec_params p = params ? *params : vall_e_codec_default_params();
-        busy_scope                busy(codec->busy);
+        busy_scope                busy(codec->busy, "codec");
         encode(*codec, samples, n_samples, n_codebooks, p, codes, nullptr);
     });
 }
@@ -657,7 +643,7 @@ vall_e_status vall_e_codec_encode_latent(vall_e_codec * codec, const float * sam
         check_samples(samples, n_samples);
         check_params(params);
         const vall_e_codec_params p = params ? *params : vall_e_codec_default_params();
-        busy_scope                busy(codec->busy);
+        busy_scope                busy(codec->busy, "codec");
         encode(*codec, samples, n_samples, 0, p, nullptr, latent);
     });
 }
@@ -685,7 +671,7 @@ vall_e_status vall_e_codec_decode(vall_e_codec * codec, const int16_t * codes, i
         }
         check_params(params);
         const vall_e_codec_params p = params ? *params : vall_e_codec_default_params();
-        busy_scope                busy(codec->busy);
+        busy_scope                busy(codec->busy, "codec");
         decode(*codec, codes, n_codebooks, n_frames, p, samples);
     });
 }

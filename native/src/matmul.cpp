@@ -56,23 +56,6 @@ std::vector<uint8_t> convert_weights(const float * weights, int64_t m, int64_t k
     return data;
 }
 
-// Marks a handle busy for the duration of one operation.
-class busy_scope {
-  public:
-    explicit busy_scope(std::atomic<bool> & flag) : flag_(flag) {
-        bool expected = false;
-        if (!flag_.compare_exchange_strong(expected, true)) {
-            fail(VALL_E_ERR_BUSY, "this matmul is already running an operation");
-        }
-    }
-    ~busy_scope() { flag_.store(false); }
-    busy_scope(const busy_scope &)             = delete;
-    busy_scope & operator=(const busy_scope &) = delete;
-
-  private:
-    std::atomic<bool> & flag_;
-};
-
 }  // namespace
 }  // namespace vall_e
 
@@ -140,7 +123,7 @@ vall_e_status vall_e_matmul_compute(vall_e_matmul * mm, const float * input, int
                  (long long) k_max_elements, (long long) n);
         }
         const int32_t threads = resolve_threads(n_threads);
-        busy_scope    busy(mm->busy);
+        busy_scope    busy(mm->busy, "matmul");
 
         // out[m, n] (ggml order) = mul_mat(weights[k, m], x[k, n]): each output row is x_row · weightsᵀ.
         ggml_context_ptr ctx = make_meta_context(2, 8);

@@ -14,19 +14,7 @@ export class CodesFormatError extends VallEError {
   }
 }
 
-/** Reading a file the user named failed: missing (ERR_FILE_NOT_FOUND) or unreadable (ERR_FILE_READ). */
-export function fileReadError(what: string, path: string, error: unknown): VallEError {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === "ENOENT"
-    ? new VallEError("ERR_FILE_NOT_FOUND", `${what} not found: ${path}`, { cause: error })
-    : new VallEError("ERR_FILE_READ", `Cannot read ${what.toLowerCase()} ${path}: ${(error as Error).message}`, {
-        cause: error,
-      });
-}
-
-export function fileWriteError(path: string, error: unknown): VallEError {
-  return new VallEError("ERR_FILE_WRITE", `Cannot write ${path}: ${(error as Error).message}`, { cause: error });
-}
+export { fileReadError, fileWriteError } from "@vall-e/native";
 
 /** Codec weights are not a file the loader or converter accepts. */
 export class CodecFormatError extends VallEError {

@@ -4,7 +4,7 @@
  */
 import { open, readFile } from "node:fs/promises";
 import { extname } from "node:path";
-import { VallEError } from "@vall-e/native";
+import { fileReadError, VallEError } from "@vall-e/native";
 import { Command } from "commander";
 import type { CommandContext } from "../context.js";
 
@@ -54,12 +54,7 @@ async function sniff(path: string): Promise<Buffer> {
       await file.close();
     }
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new VallEError(
-      code === "ENOENT" ? "ERR_FILE_NOT_FOUND" : "ERR_FILE_READ",
-      code === "ENOENT" ? `File not found: ${path}` : `Cannot read ${path}: ${(error as Error).message}`,
-      { cause: error },
-    );
+    throw fileReadError("File", path, error);
   }
 }
 

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { VallEError } from "@vall-e/native";
+import { fileReadError, fileWriteError, VallEError } from "@vall-e/native";
 import { isLanguage, LANGUAGES, type Language } from "../text/languages.js";
 import { BOS_ID, EOS_ID } from "../tokenizer/phoneme-tokenizer.js";
 
@@ -82,12 +82,7 @@ export async function readPhonemeArtifact(path: string): Promise<PhonemeArtifact
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new VallEError(
-      code === "ENOENT" ? "ERR_FILE_NOT_FOUND" : "ERR_FILE_READ",
-      code === "ENOENT" ? `Phoneme artifact not found: ${path}` : `Cannot read ${path}: ${(error as Error).message}`,
-      { cause: error },
-    );
+    throw fileReadError("Phoneme artifact", path, error);
   }
   let value: unknown;
   try {
@@ -109,6 +104,6 @@ export async function writePhonemeArtifact(path: string, artifact: PhonemeArtifa
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });
-    throw new VallEError("ERR_FILE_WRITE", `Cannot write ${path}: ${(error as Error).message}`, { cause: error });
+    throw fileWriteError(path, error);
   }
 }

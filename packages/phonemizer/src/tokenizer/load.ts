@@ -5,7 +5,7 @@
 import { open, readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { gguf } from "@huggingface/gguf";
-import { VallEError } from "@vall-e/native";
+import { fileReadError } from "@vall-e/native";
 import { TokenizerFormatError } from "./errors.js";
 import { PhonemeTokenizer, type TokenizerDefinition } from "./phoneme-tokenizer.js";
 
@@ -141,14 +141,7 @@ export async function loadTokenizer(path: string): Promise<PhonemeTokenizer> {
       await file.close();
     }
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new VallEError(
-      code === "ENOENT" ? "ERR_FILE_NOT_FOUND" : "ERR_FILE_READ",
-      code === "ENOENT"
-        ? `Tokenizer file not found: ${path}`
-        : `Cannot read the tokenizer file ${path}: ${(error as Error).message}`,
-      { cause: error },
-    );
+    throw fileReadError("Tokenizer file", path, error);
   }
   if (magic.toString("latin1") === "GGUF") return readGgufTokenizer(path);
   return parseTokenizerJson(await readFile(path, "utf8"), basename(path));
