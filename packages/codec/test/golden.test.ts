@@ -123,9 +123,9 @@ describe.skipIf(!dir.present)(`EnCodec vs the official PyTorch outputs ${dir.rea
     expect(result.unexplained).toBe(0);
   });
 
-  it("f16 weights agree with f32 within 5e-2 on decoded audio (peaks ≈ 1.3)", async () => {
+  it("f16 weights agree with f32 within 2e-3 on decoded audio (peaks ≈ 1.3; measured 9.5e-4, SNR 64 dB)", async () => {
     const random = await readCodes(file("golden_random_codes_seed7.npy"));
-    expect(maxAbs(await f16.decode(random), await f32.decode(random))).toBeLessThanOrEqual(5e-2);
+    expect(maxAbs(await f16.decode(random), await f32.decode(random))).toBeLessThanOrEqual(2e-3);
   });
 
   it("30 s: chunked processing equals the whole signal", async () => {
