@@ -68,6 +68,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     env.SetInstanceData(data);
     InitMatmul(env, exports, *data);
     InitCodec(env, exports, *data);
+    InitLm(env, exports, *data);
     return exports;
 }
 

@@ -23,9 +23,12 @@ Napi::Float32Array float32_arg(const Napi::Env & env, const Napi::Value & value,
 struct InstanceData {
     Napi::FunctionReference matmul_constructor;
     Napi::FunctionReference codec_constructor;
+    Napi::FunctionReference lm_constructor;
+    Napi::FunctionReference lm_context_constructor;
 };
 
 void InitMatmul(Napi::Env env, Napi::Object exports, InstanceData & data);
 void InitCodec(Napi::Env env, Napi::Object exports, InstanceData & data);
+void InitLm(Napi::Env env, Napi::Object exports, InstanceData & data);
 
 }  // namespace vall_e_addon

@@ -176,6 +176,83 @@ VALL_E_API vall_e_status vall_e_codec_decode(vall_e_codec * codec, const int16_t
 
 VALL_E_API void vall_e_codec_free(vall_e_codec * codec);
 
+/* ---- the VALL-E language model: a Llama-style decoder over a VALL-E GGUF ------------------------------------- */
+/* Our own graph (llama.cpp cannot run this model faithfully): explicit per-token positions, an explicit mask
+ * (causal by sequence index, or full), exact-erf GELU or SiLU in the gated MLP, logits only for the requested rows
+ * and head range. Inputs are embedding rows of the unified table, summed per token (spec §3). */
+
+typedef struct vall_e_lm vall_e_lm;                 /* weights (memory-mapped GGUF), shared by contexts */
+typedef struct vall_e_lm_context vall_e_lm_context; /* KV cache and compute buffers; one call at a time */
+
+typedef enum vall_e_lm_activation {
+    VALL_E_LM_GELU = 0, /* exact (erf) GELU: what the reference MLP computes */
+    VALL_E_LM_SILU = 1  /* SiLU: what llama.cpp's LLaMA graph computes */
+} vall_e_lm_activation;
+
+typedef struct vall_e_lm_params {
+    int32_t activation; /* a vall_e_lm_activation */
+} vall_e_lm_params;
+
+typedef struct vall_e_lm_info {
+    int32_t n_embd;
+    int32_t n_layer;
+    int32_t n_head;
+    int32_t n_head_kv;
+    int32_t n_ff;
+    int32_t n_vocab;
+    int32_t n_ctx_train;
+    float   rms_eps;
+    float   rope_theta;
+    int32_t weight_type;  /* ggml type of the attention matrices (e.g. 1 = F16, 8 = Q8_0) */
+    int64_t file_bytes;
+    int64_t weight_bytes; /* bytes of the matrices a forward pass reads (layers + output) */
+} vall_e_lm_info;
+
+VALL_E_API vall_e_lm_params vall_e_lm_default_params(void);
+
+/* Load and validate a VALL-E GGUF (llama architecture): header, hparams, every tensor's presence, type and shape. */
+VALL_E_API vall_e_status vall_e_lm_load(const char * path, const vall_e_lm_params * params, vall_e_lm ** out);
+VALL_E_API void          vall_e_lm_get_info(const vall_e_lm * model, vall_e_lm_info * info);
+VALL_E_API void          vall_e_lm_free(vall_e_lm * model);
+
+typedef struct vall_e_lm_context_params {
+    int32_t                  n_ctx;     /* tokens the KV cache and one evaluation may hold */
+    int32_t                  n_threads; /* 0: the default */
+    const volatile int32_t * cancel;    /* optional: set non-zero to stop (VALL_E_ERR_CANCELLED) */
+} vall_e_lm_context_params;
+
+VALL_E_API vall_e_lm_context_params vall_e_lm_context_default_params(void);
+VALL_E_API vall_e_status vall_e_lm_context_init(vall_e_lm * model, const vall_e_lm_context_params * params,
+                                                vall_e_lm_context ** out);
+VALL_E_API void          vall_e_lm_context_free(vall_e_lm_context * ctx);
+
+/* One sequence of an evaluation. Token i is the sum of embedding rows row_ids[row_offsets[i] .. row_offsets[i+1]). */
+typedef struct vall_e_lm_sequence {
+    int32_t         n_tokens;
+    const int32_t * row_offsets; /* n_tokens + 1, non-decreasing, starting at 0 */
+    const int32_t * row_ids;     /* each 0 ... n_vocab − 1 */
+    const int32_t * positions;   /* n_tokens position ids for RoPE */
+    int32_t         causal;      /* 1: causal by sequence index; 0: full attention */
+    int32_t         n_outputs;   /* logits for the last n_outputs tokens (1 ... n_tokens) */
+} vall_e_lm_sequence;
+
+/* Evaluate independent sequences in one graph (attention is block-diagonal), without the KV cache. logits receives
+ * Σ n_outputs rows of (head_end − head_start) values, sequence after sequence: output rows [head_start, head_end). */
+VALL_E_API vall_e_status vall_e_lm_forward(vall_e_lm_context * ctx, const vall_e_lm_sequence * sequences, int32_t n_sequences,
+                                           int32_t head_start, int32_t head_end, float * logits);
+
+/* Causal evaluation with the KV cache: append a sequence's tokens after those already cached (a prefill, or one AR
+ * step) — they attend to every cached token and causally to each other. logits as for vall_e_lm_forward. */
+VALL_E_API vall_e_status vall_e_lm_cache_append(vall_e_lm_context * ctx, const vall_e_lm_sequence * sequence,
+                                                int32_t head_start, int32_t head_end, float * logits);
+VALL_E_API void          vall_e_lm_cache_clear(vall_e_lm_context * ctx);
+VALL_E_API int32_t       vall_e_lm_cache_length(const vall_e_lm_context * ctx);
+
+/* Convert n_rows × n_per_row f32 values to a ggml type (F16, BF16, Q8_0, Q4_K, Q3_K, Q2_K, …; n_per_row a multiple
+ * of its block size); *written receives the bytes. For tools that write GGUF files (e.g. quantized test models). */
+VALL_E_API vall_e_status vall_e_quantize(int32_t ggml_type, const float * values, int64_t n_rows, int64_t n_per_row,
+                                         void * out, size_t capacity, size_t * written);
+
 /* ---- benchmarks ------------------------------------------------------------------------------------------- */
 
 /* Time c = a + b over three f32 vectors of n_bytes each (2 reads + 1 write per element) with ggml on the CPU

@@ -67,6 +67,48 @@ export interface NativeCodec {
   dispose(): void;
 }
 
+/** The decoder's shape as the native core reads it from the GGUF (vall_e_lm_info). */
+export interface NativeLmInfo {
+  nEmbd: number;
+  nLayer: number;
+  nHead: number;
+  nHeadKv: number;
+  nFf: number;
+  nVocab: number;
+  nCtxTrain: number;
+  rmsEps: number;
+  ropeTheta: number;
+  /** ggml type of the attention matrices (0 F32, 1 F16, 8 Q8_0, 12 Q4_K, …). */
+  weightType: number;
+  fileBytes: number;
+  weightBytes: number;
+}
+
+/** One sequence of an LM evaluation (vall_e_lm_sequence): token i sums rows rowIds[rowOffsets[i] … rowOffsets[i+1]). */
+export interface NativeLmSequence {
+  rowOffsets: Int32Array;
+  rowIds: Int32Array;
+  positions: Int32Array;
+  causal: boolean;
+  /** Logits for the last `outputs` tokens. */
+  outputs: number;
+}
+
+export interface NativeLmContext {
+  readonly cacheLength: number;
+  forward(sequences: NativeLmSequence[], headStart: number, headEnd: number): Promise<Float32Array>;
+  cacheAppend(sequence: NativeLmSequence, headStart: number, headEnd: number): Promise<Float32Array>;
+  cacheClear(): void;
+  cancel(): void;
+  dispose(): void;
+}
+
+export interface NativeLm {
+  readonly info: NativeLmInfo;
+  createContext(nCtx: number, threads: number): Promise<NativeLmContext>;
+  dispose(): void;
+}
+
 export interface NativeBinding {
   systemInfo(): NativeSystemInfo;
   /** type: 0 f32, 1 f16, 2 q8_0 (vall_e_type). */
@@ -81,6 +123,10 @@ export interface NativeBinding {
   espeakTextToPhonemes(language: string, texts: string[]): Promise<string[]>;
   /** Load encodec.cpp-format EnCodec weights (validated). */
   createCodec(path: string): Promise<NativeCodec>;
+  /** Load and validate a VALL-E GGUF; activation 0 = exact GELU, 1 = SiLU. */
+  loadLm(path: string, activation: number): Promise<NativeLm>;
+  /** ggml's conversion of rows × perRow f32 values to a type (F16, Q8_0, Q4_K, …), as raw bytes. */
+  quantize(values: Float32Array, type: number, rows: number, perRow: number): Promise<Uint8Array>;
 }
 
 /** Where the build puts the addon, relative to this file once compiled into dist/. */

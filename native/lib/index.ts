@@ -31,6 +31,18 @@ export {
 } from "./errors.js";
 export { type EspeakInfo, EspeakUnavailableError, espeakInfo, espeakTextToPhonemes } from "./espeak.js";
 export {
+  GGML_TYPES,
+  type GgmlTypeName,
+  type LmActivation,
+  LmContext,
+  type LmContextOptions,
+  type LmHead,
+  type LmInfo,
+  LmModel,
+  type LmSequence,
+  quantize,
+} from "./lm.js";
+export {
   type MatmulComputeOptions,
   MatmulKernel,
   type MatmulKernelOptions,

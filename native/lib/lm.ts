@@ -1,0 +1,268 @@
+/**
+ * The VALL-E decoder through the native core: a GGUF's weights (memory-mapped, validated) and contexts that hold a
+ * KV cache and run evaluations on a worker thread. @vall-e/lm assembles the inputs (embedding rows, positions,
+ * masks) and builds LanguageModel on these classes.
+ */
+import { existsSync } from "node:fs";
+import { binding, type NativeLm, type NativeLmContext, type NativeLmInfo, type NativeLmSequence } from "./binding.js";
+import { CancelledError, callNative, DisposedError, VallEError } from "./errors.js";
+import { expectInteger, expectOneOf, expectThreads, invalid } from "./validate.js";
+
+export type LmActivation = "gelu" | "silu";
+export type LmInfo = NativeLmInfo;
+export type LmSequence = NativeLmSequence;
+
+export interface LmHead {
+  /** First row of the output matrix. */
+  start: number;
+  /** One past the last row. */
+  end: number;
+}
+
+export interface LmContextOptions {
+  /** Tokens one evaluation and the KV cache may hold (default 4096). */
+  contextSize?: number;
+  /** Threads (default: physical cores). */
+  threads?: number;
+}
+
+function checkSequence(sequence: LmSequence, index: number, vocab: number): void {
+  const name = `sequences[${index}]`;
+  if (typeof sequence !== "object" || sequence === null) throw invalid("a sequence object", name, sequence);
+  const { rowOffsets, rowIds, positions, outputs } = sequence;
+  for (const [key, value] of [
+    ["rowOffsets", rowOffsets],
+    ["rowIds", rowIds],
+    ["positions", positions],
+  ] as const) {
+    if (!(value instanceof Int32Array)) throw invalid("an Int32Array", `${name}.${key}`, value);
+  }
+  const tokens = positions.length;
+  if (tokens === 0) throw invalid("at least one token", `${name}.positions`, positions);
+  if (rowOffsets.length !== tokens + 1 || rowOffsets[0] !== 0 || rowOffsets[tokens] !== rowIds.length) {
+    throw invalid(`rowOffsets of length ${tokens + 1}, from 0 to rowIds.length`, `${name}.rowOffsets`, rowOffsets);
+  }
+  for (let i = 0; i < tokens; i++) {
+    const count = (rowOffsets[i + 1] as number) - (rowOffsets[i] as number);
+    if (count < 1 || count > 64) throw invalid("1 to 64 embedding rows per token", `${name} token ${i}`, count);
+  }
+  for (let i = 0; i < rowIds.length; i++) {
+    const row = rowIds[i] as number;
+    if (row < 0 || row >= vocab) throw invalid(`embedding rows from 0 to ${vocab - 1}`, `${name}.rowIds[${i}]`, row);
+  }
+  for (let i = 0; i < tokens; i++) {
+    const position = positions[i] as number;
+    if (position < 0 || position > 2 ** 24)
+      throw invalid(`positions from 0 to ${2 ** 24}`, `${name}.positions[${i}]`, position);
+  }
+  expectInteger(outputs, `${name}.outputs`, 1, tokens);
+}
+
+/** One KV cache and compute buffers; one call at a time (calls queue). */
+export class LmContext implements AsyncDisposable {
+  readonly contextSize: number;
+  readonly #model: LmModel;
+  #native: NativeLmContext | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(native: NativeLmContext, model: LmModel, contextSize: number) {
+    this.#native = native;
+    this.#model = model;
+    this.contextSize = contextSize;
+  }
+
+  /** Tokens in the KV cache. */
+  get cacheLength(): number {
+    return this.#handle().cacheLength;
+  }
+
+  /**
+   * Evaluate independent sequences in one graph (block-diagonal attention), without the cache. Resolves to
+   * Σ outputs × (head.end − head.start) logits, sequence after sequence.
+   */
+  async forward(sequences: LmSequence[], head: LmHead, options: { signal?: AbortSignal } = {}): Promise<Float32Array> {
+    if (!Array.isArray(sequences) || sequences.length === 0 || sequences.length > 64) {
+      throw invalid("an array of 1 to 64 sequences", "sequences", sequences);
+    }
+    sequences.forEach((sequence, i) => checkSequence(sequence, i, this.#model.info.nVocab));
+    this.#checkHead(head);
+    const tokens = sequences.reduce((sum, s) => sum + s.positions.length, 0);
+    if (tokens > this.contextSize) {
+      throw new VallEError(
+        "ERR_CONTEXT_OVERFLOW",
+        `The sequences hold ${tokens} tokens, more than the context size ${this.contextSize}`,
+      );
+    }
+    return this.#run(options.signal, (native) => native.forward(sequences, head.start, head.end));
+  }
+
+  /** Append a causal sequence after the cached tokens (prefill or one step); logits for its last `outputs` tokens. */
+  async append(sequence: LmSequence, head: LmHead, options: { signal?: AbortSignal } = {}): Promise<Float32Array> {
+    checkSequence(sequence, 0, this.#model.info.nVocab);
+    this.#checkHead(head);
+    const native = this.#handle();
+    if (native.cacheLength + sequence.positions.length > this.contextSize) {
+      throw new VallEError(
+        "ERR_CONTEXT_OVERFLOW",
+        `The cache holds ${native.cacheLength} tokens; ${sequence.positions.length} more exceed the context size ${this.contextSize}`,
+      );
+    }
+    return this.#run(options.signal, (n) => n.cacheAppend({ ...sequence, causal: true }, head.start, head.end));
+  }
+
+  /** Forget the cached tokens (waits for the call in flight). */
+  async clearCache(): Promise<void> {
+    const native = this.#handle();
+    await this.#queue;
+    native.cacheClear();
+  }
+
+  async dispose(): Promise<void> {
+    const native = this.#native;
+    if (!native) return;
+    this.#native = undefined;
+    await this.#queue;
+    native.dispose();
+    this.#model.forget(this);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  #checkHead(head: LmHead): void {
+    const vocab = this.#model.info.nVocab;
+    if (
+      typeof head !== "object" ||
+      head === null ||
+      !Number.isInteger(head.start) ||
+      !Number.isInteger(head.end) ||
+      head.start < 0 ||
+      head.end > vocab ||
+      head.end <= head.start
+    ) {
+      throw invalid(`a head range { start, end } within [0, ${vocab})`, "head", head);
+    }
+  }
+
+  #handle(): NativeLmContext {
+    if (!this.#native) throw new DisposedError("LmContext");
+    return this.#native;
+  }
+
+  #run<T>(signal: AbortSignal | undefined, call: (native: NativeLmContext) => Promise<T>): Promise<T> {
+    const native = this.#handle();
+    const result = this.#queue.then(async () => {
+      if (signal?.aborted) throw new CancelledError("The LM evaluation was cancelled", { cause: signal.reason });
+      const onAbort = () => native.cancel();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      try {
+        return await callNative(() => call(native));
+      } catch (error) {
+        if ((error as { code?: unknown }).code === "ERR_CANCELLED") {
+          throw new CancelledError("The LM evaluation was cancelled", { cause: signal?.reason ?? error });
+        }
+        throw error;
+      } finally {
+        signal?.removeEventListener("abort", onAbort);
+      }
+    });
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/** A VALL-E GGUF's decoder weights. */
+export class LmModel implements AsyncDisposable {
+  readonly path: string;
+  readonly info: LmInfo;
+  readonly activation: LmActivation;
+  #native: NativeLm | undefined;
+  readonly #contexts = new Set<LmContext>();
+
+  private constructor(native: NativeLm, path: string, activation: LmActivation) {
+    this.#native = native;
+    this.path = path;
+    this.info = native.info;
+    this.activation = activation;
+  }
+
+  static async load(path: string, options: { activation?: LmActivation } = {}): Promise<LmModel> {
+    if (typeof path !== "string" || path === "") throw invalid("a file path", "path", path);
+    const activation = expectOneOf(options.activation ?? "gelu", "activation", ["gelu", "silu"] as const);
+    if (!existsSync(path)) throw new VallEError("ERR_FILE_NOT_FOUND", `Model file not found: ${path}`);
+    try {
+      return new LmModel(await binding().loadLm(path, activation === "silu" ? 1 : 0), path, activation);
+    } catch (error) {
+      if ((error as { code?: unknown }).code === "VALL_E_ERR_INVALID_ARGUMENT") {
+        throw new VallEError("ERR_MODEL_FORMAT", (error as Error).message, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async createContext(options: LmContextOptions = {}): Promise<LmContext> {
+    const native = this.#handle();
+    const size = expectInteger(options.contextSize ?? 4096, "contextSize", 1, 2 ** 20);
+    const context = new LmContext(
+      await callNative(() => native.createContext(size, expectThreads(options.threads))),
+      this,
+      size,
+    );
+    this.#contexts.add(context);
+    return context;
+  }
+
+  /** Free the weights, disposing the model's contexts first. Idempotent. */
+  async dispose(): Promise<void> {
+    const native = this.#native;
+    if (!native) return;
+    this.#native = undefined;
+    for (const context of [...this.#contexts]) await context.dispose();
+    native.dispose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  /** @internal a context was disposed. */
+  forget(context: LmContext): void {
+    this.#contexts.delete(context);
+  }
+
+  #handle(): NativeLm {
+    if (!this.#native) throw new DisposedError("LmModel");
+    return this.#native;
+  }
+}
+
+/** ggml types by name, for quantize(). */
+export const GGML_TYPES = {
+  F32: 0,
+  F16: 1,
+  Q4_0: 2,
+  Q4_1: 3,
+  Q5_0: 6,
+  Q5_1: 7,
+  Q8_0: 8,
+  Q2_K: 10,
+  Q3_K: 11,
+  Q4_K: 12,
+  Q5_K: 13,
+  Q6_K: 14,
+  BF16: 30,
+} as const;
+export type GgmlTypeName = keyof typeof GGML_TYPES;
+
+/** ggml's own conversion of rows × perRow values to a type (for tools that write GGUF files). */
+export async function quantize(
+  values: Float32Array,
+  type: GgmlTypeName,
+  rows: number,
+  perRow: number,
+): Promise<Uint8Array> {
+  const id = GGML_TYPES[type];
+  if (id === undefined) throw invalid(`one of ${Object.keys(GGML_TYPES).join(", ")}`, "type", type);
+  return callNative(() => binding().quantize(values, id, rows, perRow));
+}

@@ -1,0 +1,264 @@
+// Loading a VALL-E GGUF: ggml's GGUF reader for the header and tensor table (no data read), our own checks of
+// everything the graph relies on, the file memory-mapped so weights stay in the page cache, and the embedding
+// table dequantized once. Nothing user-controlled reaches a ggml assert: key types are checked before reading them,
+// tensor types, shapes and data ranges before the graph ever sees them.
+#include "lm-model.h"
+
+#include <gguf.h>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <set>
+
+namespace vall_e {
+
+mapped_file::mapped_file(const std::string & path) {
+    const int fd = open(path.c_str(), O_RDONLY);
+    if (fd < 0) {
+        fail(VALL_E_ERR_INVALID_ARGUMENT, "Cannot open %s: %s", path.c_str(), std::strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size <= 0) {
+        close(fd);
+        fail(VALL_E_ERR_INVALID_ARGUMENT, "%s is empty or unreadable", path.c_str());
+    }
+    size_       = (size_t) st.st_size;
+    void * addr = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (addr == MAP_FAILED) {
+        fail(VALL_E_ERR_OUT_OF_MEMORY, "Cannot map %s: %s", path.c_str(), std::strerror(errno));
+    }
+    data_ = static_cast<uint8_t *>(addr);
+}
+
+mapped_file::~mapped_file() {
+    if (data_) {
+        munmap(data_, size_);
+    }
+}
+
+namespace {
+
+struct gguf_deleter {
+    void operator()(gguf_context * ctx) const { gguf_free(ctx); }
+};
+
+int64_t key_id(gguf_context * g, const std::string & key) { return gguf_find_key(g, key.c_str()); }
+
+uint32_t required_u32(gguf_context * g, const std::string & path, const std::string & key) {
+    const int64_t id = key_id(g, key);
+    if (id < 0) {
+        fail(VALL_E_ERR_INVALID_ARGUMENT, "%s: metadata key %s is missing", path.c_str(), key.c_str());
+    }
+    switch (gguf_get_kv_type(g, id)) {
+        case GGUF_TYPE_UINT32: return gguf_get_val_u32(g, id);
+        case GGUF_TYPE_INT32: {
+            const int32_t v = gguf_get_val_i32(g, id);
+            if (v < 0) fail(VALL_E_ERR_INVALID_ARGUMENT, "%s: metadata key %s is negative", path.c_str(), key.c_str());
+            return (uint32_t) v;
+        }
+        case GGUF_TYPE_UINT64: {
+            const uint64_t v = gguf_get_val_u64(g, id);
+            if (v > UINT32_MAX) fail(VALL_E_ERR_INVALID_ARGUMENT, "%s: metadata key %s is out of range", path.c_str(), key.c_str());
+            return (uint32_t) v;
+        }
+        default: fail(VALL_E_ERR_INVALID_ARGUMENT, "%s: metadata key %s is not an integer", path.c_str(), key.c_str());
+    }
+}
+
+float optional_f32(gguf_context * g, const std::string & path, const std::string & key, float fallback) {
+    const int64_t id = key_id(g, key);
+    if (id < 0) {
+        return fallback;
+    }
+    if (gguf_get_kv_type(g, id) != GGUF_TYPE_FLOAT32) {
+        fail(VALL_E_ERR_INVALID_ARGUMENT, "%s: metadata key %s is not a float32", path.c_str(), key.c_str());
+    }
+    return gguf_get_val_f32(g, id);
+}
+
+const std::set<ggml_type> & matrix_types() {
+    static const std::set<ggml_type> types = {GGML_TYPE_F32,  GGML_TYPE_F16,  GGML_TYPE_BF16, GGML_TYPE_Q8_0,
+                                              GGML_TYPE_Q4_0, GGML_TYPE_Q4_1, GGML_TYPE_Q5_0, GGML_TYPE_Q5_1,
+                                              GGML_TYPE_Q2_K, GGML_TYPE_Q3_K, GGML_TYPE_Q4_K, GGML_TYPE_Q5_K,
+                                              GGML_TYPE_Q6_K};
+    return types;
+}
+
+std::string shape_of(const int64_t * ne, int n) {
+    std::string out = "[";
+    for (int i = 0; i < n; ++i) out += (i ? ", " : "") + std::to_string(ne[i]);
+    return out + "]";
+}
+
+}  // namespace
+
+void lm_model_load(lm_model & model, const std::string & path, int32_t activation) {
+    if (activation != VALL_E_LM_GELU && activation != VALL_E_LM_SILU) {
+        fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected 0 (gelu) or 1 (silu) for activation, got %d", activation);
+    }
+    model.activation = activation;
+    model.file       = std::make_unique<mapped_file>(path);
+    const uint8_t * bytes = model.file->data();
+    const size_t    size  = model.file->size();
+    if (size < 8 || std::memcmp(bytes, "GGUF", 4) != 0) {
+        fail(VALL_E_ERR_INVALID_ARGUMENT, "%s is not a GGUF file (no GGUF magic)", path.c_str());
+    }
+
+    ggml_context *   meta = nullptr;
+    gguf_init_params gp   = {/*.no_alloc =*/true, /*.ctx =*/&meta};
+    std::unique_ptr<gguf_context, gguf_deleter> g(gguf_init_from_file(path.c_str(), gp));
+    if (!g) {
+        fail(VALL_E_ERR_INVALID_ARGUMENT, "%s is not a readable GGUF file (malformed or truncated header)", path.c_str());
+    }
+    ggml_context_ptr meta_owner(meta);
+
+    const int64_t arch_id = key_id(g.get(), "general.architecture");
+    if (arch_id < 0 || gguf_get_kv_type(g.get(), arch_id) != GGUF_TYPE_STRING) {
+        fail(VALL_E_ERR_INVALID_ARGUMENT, "%s: general.architecture is missing", path.c_str());
+    }
+    const std::string arch = gguf_get_val_str(g.get(), arch_id);
+    if (arch != "llama") {
+        fail(VALL_E_ERR_INVALID_ARGUMENT, "%s: architecture is \"%s\", expected \"llama\" (a VALL-E export)", path.c_str(),
+             arch.c_str());
+    }
+    lm_hparams & hp = model.hparams;
+    hp.n_embd       = (int32_t) required_u32(g.get(), path, "llama.embedding_length");
+    hp.n_layer      = (int32_t) required_u32(g.get(), path, "llama.block_count");
+    hp.n_head       = (int32_t) required_u32(g.get(), path, "llama.attention.head_count");
+    hp.n_head_kv    = key_id(g.get(), "llama.attention.head_count_kv") >= 0
+                          ? (int32_t) required_u32(g.get(), path, "llama.attention.head_count_kv")
+                          : hp.n_head;
+    hp.n_ff         = (int32_t) required_u32(g.get(), path, "llama.feed_forward_length");
+    hp.n_ctx_train  = key_id(g.get(), "llama.context_length") >= 0
+                          ? (int32_t) required_u32(g.get(), path, "llama.context_length")
+                          : 0;
+    hp.rms_eps      = optional_f32(g.get(), path, "llama.attention.layer_norm_rms_epsilon", 1e-6f);
+    hp.rope_theta   = optional_f32(g.get(), path, "llama.rope.freq_base", 10000.0f);
+    auto bad_hparam = [&](const char * what) {
+        fail(VALL_E_ERR_INVALID_ARGUMENT, "%s: invalid hyperparameters (%s): width %d, layers %d, heads %d/%d, FFN %d",
+             path.c_str(), what, hp.n_embd, hp.n_layer, hp.n_head, hp.n_head_kv, hp.n_ff);
+    };
+    if (hp.n_embd < 1 || hp.n_embd > 65536 || hp.n_layer < 1 || hp.n_layer > 1024 || hp.n_ff < 1 || hp.n_ff > 1 << 20) bad_hparam("size");
+    if (hp.n_head < 1 || hp.n_embd % hp.n_head != 0 || hp.head_dim() % 2 != 0) bad_hparam("heads");
+    if (hp.n_head_kv < 1 || hp.n_head % hp.n_head_kv != 0) bad_hparam("KV heads");
+    if (!(hp.rms_eps > 0.0f) || !(hp.rope_theta > 0.0f)) bad_hparam("epsilon or RoPE theta");
+
+    // Every tensor: known name, expected shape, usable type, data inside the file.
+    const size_t data_offset = gguf_get_data_offset(g.get());
+    std::map<std::string, std::vector<int64_t>> expected;
+    const int64_t E = hp.n_embd, KV = hp.n_embd_kv(), F = hp.n_ff;
+    ggml_tensor * embd = ggml_get_tensor(meta, "token_embd.weight");
+    if (!embd) {
+        fail(VALL_E_ERR_INVALID_ARGUMENT, "%s: tensor 'token_embd.weight' is missing", path.c_str());
+    }
+    hp.n_vocab = (int32_t) embd->ne[1];
+    const int64_t V = hp.n_vocab;
+    expected["token_embd.weight"]  = {E, V};
+    expected["output.weight"]      = {E, V};
+    expected["output_norm.weight"] = {E};
+    for (int i = 0; i < hp.n_layer; ++i) {
+        const std::string b = "blk." + std::to_string(i) + ".";
+        expected[b + "attn_norm.weight"]   = {E};
+        expected[b + "attn_q.weight"]      = {E, E};
+        expected[b + "attn_k.weight"]      = {E, KV};
+        expected[b + "attn_v.weight"]      = {E, KV};
+        expected[b + "attn_output.weight"] = {E, E};
+        expected[b + "ffn_norm.weight"]    = {E};
+        expected[b + "ffn_gate.weight"]    = {E, F};
+        expected[b + "ffn_up.weight"]      = {E, F};
+        expected[b + "ffn_down.weight"]    = {F, E};
+    }
+    for (const auto & item : expected) {
+        ggml_tensor * t = ggml_get_tensor(meta, item.first.c_str());
+        if (!t) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "%s: tensor '%s' is missing", path.c_str(), item.first.c_str());
+        }
+        const std::vector<int64_t> & want = item.second;
+        bool same = ggml_n_dims(t) <= (int) want.size();
+        for (int d = 0; d < GGML_MAX_DIMS; ++d) same = same && t->ne[d] == (d < (int) want.size() ? want[d] : 1);
+        if (!same) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "%s: tensor '%s' has shape %s, expected %s", path.c_str(), item.first.c_str(),
+                 shape_of(t->ne, ggml_n_dims(t)).c_str(), shape_of(want.data(), (int) want.size()).c_str());
+        }
+        const bool norm = item.first.find("norm") != std::string::npos;
+        if (norm ? t->type != GGML_TYPE_F32 : !matrix_types().count(t->type)) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "%s: tensor '%s' has type %s, which this engine does not run%s", path.c_str(),
+                 item.first.c_str(), ggml_type_name(t->type), norm ? " (norm weights must be F32)" : "");
+        }
+    }
+    for (int64_t i = 0; i < gguf_get_n_tensors(g.get()); ++i) {
+        const std::string name = gguf_get_tensor_name(g.get(), i);
+        if (!expected.count(name) && name.rfind("vall_e.", 0) != 0) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "%s: unexpected tensor '%s'", path.c_str(), name.c_str());
+        }
+        const size_t offset = data_offset + gguf_get_tensor_offset(g.get(), i);
+        const size_t bytes_needed = gguf_get_tensor_size(g.get(), i);
+        if (offset > size || bytes_needed > size - offset) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "%s is truncated: tensor '%s' needs bytes %zu … %zu, the file has %zu",
+                 path.c_str(), name.c_str(), offset, offset + bytes_needed, size);
+        }
+    }
+
+    // Weights in place in the mapping (a CPU buffer over the whole file).
+    model.ctx = make_meta_context(expected.size() + 4, 0);
+    model.buffer.reset(ggml_backend_cpu_buffer_from_ptr(model.file->data(), model.file->size()));
+    if (!model.buffer) {
+        fail(VALL_E_ERR_OUT_OF_MEMORY, "could not wrap the mapping of %s", path.c_str());
+    }
+    auto place = [&](const std::string & name) {
+        ggml_tensor * source = ggml_get_tensor(meta, name.c_str());
+        ggml_tensor * t      = ggml_dup_tensor(model.ctx.get(), source);
+        ggml_set_name(t, name.c_str());
+        const int64_t id = gguf_find_tensor(g.get(), name.c_str());
+        void * addr = model.file->data() + data_offset + gguf_get_tensor_offset(g.get(), id);
+        if (ggml_backend_tensor_alloc(model.buffer.get(), t, addr) != GGML_STATUS_SUCCESS) {
+            fail(VALL_E_ERR_INTERNAL, "could not place tensor '%s'", name.c_str());
+        }
+        return t;
+    };
+    model.output      = place("output.weight");
+    model.output_norm = place("output_norm.weight");
+    model.weight_bytes = (int64_t) ggml_nbytes(model.output);
+    for (int i = 0; i < hp.n_layer; ++i) {
+        const std::string b = "blk." + std::to_string(i) + ".";
+        lm_layer          layer;
+        layer.attn_norm = place(b + "attn_norm.weight");
+        layer.wq        = place(b + "attn_q.weight");
+        layer.wk        = place(b + "attn_k.weight");
+        layer.wv        = place(b + "attn_v.weight");
+        layer.wo        = place(b + "attn_output.weight");
+        layer.ffn_norm  = place(b + "ffn_norm.weight");
+        layer.ffn_gate  = place(b + "ffn_gate.weight");
+        layer.ffn_up    = place(b + "ffn_up.weight");
+        layer.ffn_down  = place(b + "ffn_down.weight");
+        for (ggml_tensor * t : {layer.wq, layer.wk, layer.wv, layer.wo, layer.ffn_gate, layer.ffn_up, layer.ffn_down}) {
+            model.weight_bytes += (int64_t) ggml_nbytes(t);
+        }
+        model.layers.push_back(layer);
+    }
+
+    // The embedding table, dequantized once.
+    ggml_tensor * source = ggml_get_tensor(meta, "token_embd.weight");
+    const uint8_t * raw  = model.file->data() + data_offset + gguf_get_tensor_offset(g.get(), gguf_find_tensor(g.get(), "token_embd.weight"));
+    model.token_embd.resize((size_t) (E * V));
+    const ggml_type_traits * traits = ggml_get_type_traits(source->type);
+    if (source->type == GGML_TYPE_F32) {
+        std::memcpy(model.token_embd.data(), raw, model.token_embd.size() * sizeof(float));
+    } else if (traits->to_float) {
+        for (int64_t row = 0; row < V; ++row) {
+            traits->to_float(raw + row * source->nb[1], model.token_embd.data() + row * E, E);
+        }
+    } else {
+        fail(VALL_E_ERR_INVALID_ARGUMENT, "%s: token_embd.weight has type %s, which cannot be dequantized", path.c_str(),
+             ggml_type_name(source->type));
+    }
+}
+
+}  // namespace vall_e

@@ -1,0 +1,69 @@
+// A VALL-E GGUF (llama architecture) memory-mapped and validated: hparams, the backbone's tensors in place in the
+// mapping, and the token embedding table dequantized once to f32 (inputs are sums of its rows).
+#pragma once
+
+#include "core.h"
+
+#include <string>
+#include <vector>
+
+namespace vall_e {
+
+struct lm_hparams {
+    int32_t n_embd      = 0;
+    int32_t n_layer     = 0;
+    int32_t n_head      = 0;
+    int32_t n_head_kv   = 0;
+    int32_t n_ff        = 0;
+    int32_t n_vocab     = 0;
+    int32_t n_ctx_train = 0;
+    float   rms_eps     = 1e-6f;
+    float   rope_theta  = 10000.0f;
+
+    int32_t head_dim() const { return n_embd / n_head; }
+    int32_t n_embd_kv() const { return head_dim() * n_head_kv; }
+};
+
+struct lm_layer {
+    ggml_tensor * attn_norm = nullptr;
+    ggml_tensor * wq        = nullptr;
+    ggml_tensor * wk        = nullptr;
+    ggml_tensor * wv        = nullptr;
+    ggml_tensor * wo        = nullptr;
+    ggml_tensor * ffn_norm  = nullptr;
+    ggml_tensor * ffn_gate  = nullptr;
+    ggml_tensor * ffn_up    = nullptr;
+    ggml_tensor * ffn_down  = nullptr;
+};
+
+// An mmap'd file, unmapped on destruction.
+class mapped_file {
+  public:
+    explicit mapped_file(const std::string & path);
+    ~mapped_file();
+    mapped_file(const mapped_file &)             = delete;
+    mapped_file & operator=(const mapped_file &) = delete;
+    uint8_t * data() const { return data_; }
+    size_t    size() const { return size_; }
+
+  private:
+    uint8_t * data_ = nullptr;
+    size_t    size_ = 0;
+};
+
+struct lm_model {
+    lm_hparams                   hparams;
+    int32_t                      activation = VALL_E_LM_GELU;
+    std::vector<lm_layer>        layers;
+    ggml_tensor *                output_norm = nullptr;
+    ggml_tensor *                output      = nullptr; // [n_embd, n_vocab]
+    std::vector<float>           token_embd;            // [n_vocab][n_embd], dequantized
+    std::unique_ptr<mapped_file> file;
+    ggml_context_ptr             ctx;
+    ggml_backend_buffer_ptr      buffer; // over the mapping
+    int64_t                      weight_bytes = 0;
+};
+
+void lm_model_load(lm_model & model, const std::string & path, int32_t activation);
+
+}  // namespace vall_e

@@ -1,0 +1,401 @@
+// The VALL-E decoder (spec valle-inference §1, §5): a Llama-style stack over the GGUF's weights, built as our own
+// ggml graph so that positions and masks are exactly the reference's:
+//
+//   x = Σ embedding rows per token                               (inputs, computed on the host)
+//   per layer:  h = RMSNorm(x)·w;  q, k = RoPE(Wq·h, Wk·h, positions);  v = Wv·h
+//               x += Wo · softmax(q·kᵀ/√d + mask) · v            (mask: causal by sequence index, or full;
+//                                                                  block-diagonal between sequences)
+//               h = RMSNorm(x)·w;  x += W_down · (act(W_gate·h) ⊙ W_up·h)   (act: exact GELU or SiLU)
+//   logits = output[head rows] · (RMSNorm(x)·w) for the requested rows only
+//
+// RoPE is ggml's normal (interleaved) mode: the GGUF converter permuted the q/k rows for it. The KV cache (f32)
+// serves causal passes: tokens appended to it attend to everything cached and causally to each other.
+#include "lm-model.h"
+
+#include <ggml-cpu.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+struct vall_e_lm {
+    vall_e::lm_model model;
+};
+
+struct vall_e_lm_context {
+    vall_e_lm *                   lm = nullptr;
+    int32_t                       n_ctx = 0;
+    int32_t                       n_threads = 0;
+    const volatile int32_t *      cancel = nullptr;
+    vall_e::cpu_compute           cpu;
+    vall_e::ggml_gallocr_ptr      galloc;
+    vall_e::ggml_context_ptr      kv_ctx;
+    vall_e::ggml_backend_buffer_ptr kv_buffer;
+    std::vector<ggml_tensor *>    k_cache; // per layer [n_embd_kv, n_ctx]
+    std::vector<ggml_tensor *>    v_cache; // per layer [n_ctx, n_embd_kv] (transposed: values of a key are strided)
+    int32_t                       n_past = 0;
+    std::atomic<bool>             busy{false};
+};
+
+namespace vall_e {
+namespace {
+
+constexpr size_t k_lm_graph_size = 8192;
+
+// What one evaluation computes, prepared on the host.
+struct lm_plan {
+    int64_t              n_tokens = 0;  // new tokens
+    int64_t              n_kv     = 0;  // keys attended (cached + new)
+    int64_t              n_past   = 0;  // cached tokens before this call (cache path)
+    bool                 use_cache = false;
+    std::vector<float>   embd;          // [n_tokens][n_embd]
+    std::vector<int32_t> positions;     // [n_tokens]
+    std::vector<float>   mask;          // [n_tokens][n_kv]: 0 or −∞
+    std::vector<int32_t> outputs;       // token indices whose logits are wanted
+};
+
+void check_sequence(const vall_e_lm_sequence & s, const lm_hparams & hp, int index) {
+    if (s.n_tokens < 1 || s.n_tokens > (1 << 20)) {
+        fail(VALL_E_ERR_INVALID_ARGUMENT, "sequence %d: Expected at least 1 token, got %d", index, s.n_tokens);
+    }
+    if (!s.row_offsets || !s.row_ids || !s.positions) {
+        fail(VALL_E_ERR_INVALID_ARGUMENT, "sequence %d: row_offsets, row_ids and positions must not be NULL", index);
+    }
+    if (s.row_offsets[0] != 0) {
+        fail(VALL_E_ERR_INVALID_ARGUMENT, "sequence %d: row_offsets must start at 0", index);
+    }
+    for (int32_t i = 0; i < s.n_tokens; ++i) {
+        if (s.row_offsets[i + 1] <= s.row_offsets[i] || s.row_offsets[i + 1] - s.row_offsets[i] > 64) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "sequence %d: token %d must sum 1 to 64 embedding rows", index, i);
+        }
+        for (int32_t r = s.row_offsets[i]; r < s.row_offsets[i + 1]; ++r) {
+            if (s.row_ids[r] < 0 || s.row_ids[r] >= hp.n_vocab) {
+                fail(VALL_E_ERR_INVALID_ARGUMENT, "sequence %d: Expected embedding rows from 0 to %d, got %d at token %d",
+                     index, hp.n_vocab - 1, s.row_ids[r], i);
+            }
+        }
+        if (s.positions[i] < 0 || s.positions[i] > (1 << 24)) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "sequence %d: Expected positions from 0 to %d, got %d at token %d", index,
+                 1 << 24, s.positions[i], i);
+        }
+    }
+    if (s.n_outputs < 1 || s.n_outputs > s.n_tokens) {
+        fail(VALL_E_ERR_INVALID_ARGUMENT, "sequence %d: Expected from 1 to %d outputs, got %d", index, s.n_tokens,
+             s.n_outputs);
+    }
+}
+
+void check_head(const lm_hparams & hp, int32_t head_start, int32_t head_end) {
+    if (head_start < 0 || head_end > hp.n_vocab || head_end <= head_start) {
+        fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected a head range within [0, %d), got [%d, %d)", hp.n_vocab, head_start,
+             head_end);
+    }
+}
+
+// Token embeddings (sums of rows), positions, and the sequence's outputs appended to the plan.
+void add_sequence(lm_plan & plan, const lm_model & model, const vall_e_lm_sequence & s) {
+    const int64_t n_embd = model.hparams.n_embd;
+    const int64_t base   = plan.n_tokens;
+    plan.embd.resize((size_t) ((base + s.n_tokens) * n_embd), 0.0f);
+    for (int32_t i = 0; i < s.n_tokens; ++i) {
+        float * row = plan.embd.data() + (base + i) * n_embd;
+        for (int32_t r = s.row_offsets[i]; r < s.row_offsets[i + 1]; ++r) {
+            const float * source = model.token_embd.data() + (int64_t) s.row_ids[r] * n_embd;
+            for (int64_t d = 0; d < n_embd; ++d) row[d] += source[d];
+        }
+        plan.positions.push_back(s.positions[i]);
+    }
+    for (int32_t i = s.n_tokens - s.n_outputs; i < s.n_tokens; ++i) plan.outputs.push_back((int32_t) (base + i));
+    plan.n_tokens += s.n_tokens;
+}
+
+bool abort_requested(void * data) {
+    const volatile int32_t * cancel = static_cast<const volatile int32_t *>(data);
+    return cancel && *cancel;
+}
+
+// Build, allocate and run the graph for a plan; write logits [outputs][head].
+void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, int32_t head_end, float * logits) {
+    const lm_model &   model = c.lm->model;
+    const lm_hparams & hp    = model.hparams;
+    const int64_t      E = hp.n_embd, D = hp.head_dim(), H = hp.n_head, HKV = hp.n_head_kv, EKV = hp.n_embd_kv();
+    const int64_t      N = plan.n_tokens, NKV = plan.n_kv, NOUT = (int64_t) plan.outputs.size();
+
+    ggml_context_ptr owner = make_meta_context(k_lm_graph_size, k_lm_graph_size);
+    ggml_context *   ctx   = owner.get();
+    ggml_cgraph *    graph = ggml_new_graph_custom(ctx, k_lm_graph_size, false);
+
+    ggml_tensor * inp = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, E, N);
+    ggml_set_name(inp, "inp_embd");
+    ggml_set_input(inp);
+    ggml_tensor * pos = ggml_new_tensor_1d(ctx, GGML_TYPE_I32, N);
+    ggml_set_name(pos, "inp_pos");
+    ggml_set_input(pos);
+    ggml_tensor * mask = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, NKV, N);
+    ggml_set_name(mask, "inp_mask");
+    ggml_set_input(mask);
+    ggml_tensor * out_ids = ggml_new_tensor_1d(ctx, GGML_TYPE_I32, NOUT);
+    ggml_set_name(out_ids, "inp_out_ids");
+    ggml_set_input(out_ids);
+
+    const float   scale = 1.0f / std::sqrt((float) D);
+    ggml_tensor * x     = inp;
+    for (int il = 0; il < hp.n_layer; ++il) {
+        const lm_layer & L = model.layers[(size_t) il];
+
+        // attention
+        ggml_tensor * h = ggml_mul(ctx, ggml_rms_norm(ctx, x, hp.rms_eps), L.attn_norm);
+        ggml_tensor * q = ggml_reshape_3d(ctx, ggml_mul_mat(ctx, L.wq, h), D, H, N);
+        ggml_tensor * k = ggml_reshape_3d(ctx, ggml_mul_mat(ctx, L.wk, h), D, HKV, N);
+        ggml_tensor * v = ggml_mul_mat(ctx, L.wv, h); // [EKV, N]
+        q = ggml_rope_ext(ctx, q, pos, nullptr, (int) D, GGML_ROPE_TYPE_NORMAL, 0, hp.rope_theta, 1.0f, 0.0f, 1.0f, 0.0f, 0.0f);
+        k = ggml_rope_ext(ctx, k, pos, nullptr, (int) D, GGML_ROPE_TYPE_NORMAL, 0, hp.rope_theta, 1.0f, 0.0f, 1.0f, 0.0f, 0.0f);
+        ggml_format_name(q, "l%d.q", il);
+        ggml_format_name(k, "l%d.k", il);
+
+        ggml_tensor * keys;   // [D, NKV, HKV]
+        ggml_tensor * values; // [NKV, D, HKV]
+        if (plan.use_cache) {
+            ggml_tensor * kc = c.k_cache[(size_t) il];
+            ggml_tensor * vc = c.v_cache[(size_t) il];
+            const size_t  f  = sizeof(float);
+            ggml_build_forward_expand(graph, ggml_cpy(ctx, ggml_reshape_2d(ctx, k, EKV, N),
+                                                      ggml_view_2d(ctx, kc, EKV, N, kc->nb[1], (size_t) plan.n_past * kc->nb[1])));
+            ggml_build_forward_expand(graph, ggml_cpy(ctx, ggml_transpose(ctx, v),
+                                                      ggml_view_2d(ctx, vc, N, EKV, vc->nb[1], (size_t) plan.n_past * f)));
+            keys   = ggml_permute(ctx, ggml_view_3d(ctx, kc, D, HKV, NKV, D * f, EKV * f, 0), 0, 2, 1, 3);
+            values = ggml_view_3d(ctx, vc, NKV, D, HKV, vc->nb[1], vc->nb[1] * D, 0);
+        } else {
+            keys   = ggml_permute(ctx, k, 0, 2, 1, 3);
+            values = ggml_cont(ctx, ggml_permute(ctx, ggml_reshape_3d(ctx, v, D, HKV, N), 1, 2, 0, 3));
+        }
+        ggml_tensor * kq = ggml_mul_mat(ctx, keys, ggml_permute(ctx, q, 0, 2, 1, 3)); // [NKV, N, H]
+        kq               = ggml_soft_max_ext(ctx, kq, mask, scale, 0.0f);
+        ggml_tensor * kqv = ggml_mul_mat(ctx, values, kq);                            // [D, N, H]
+        ggml_tensor * attn = ggml_cont_2d(ctx, ggml_permute(ctx, kqv, 0, 2, 1, 3), E, N);
+        x = ggml_add(ctx, x, ggml_mul_mat(ctx, L.wo, attn));
+        ggml_format_name(x, "l%d.attn_out", il);
+
+        // gated MLP
+        h                = ggml_mul(ctx, ggml_rms_norm(ctx, x, hp.rms_eps), L.ffn_norm);
+        ggml_tensor * gate = ggml_mul_mat(ctx, L.ffn_gate, h);
+        gate = model.activation == VALL_E_LM_SILU ? ggml_silu(ctx, gate) : ggml_gelu_erf(ctx, gate);
+        x    = ggml_add(ctx, x, ggml_mul_mat(ctx, L.ffn_down, ggml_mul(ctx, gate, ggml_mul_mat(ctx, L.ffn_up, h))));
+        ggml_format_name(x, "l%d.out", il);
+    }
+    // Only the requested rows, only the head's rows of the output matrix.
+    ggml_tensor * rows = ggml_get_rows(ctx, x, out_ids);
+    rows               = ggml_mul(ctx, ggml_rms_norm(ctx, rows, hp.rms_eps), model.output_norm);
+    ggml_tensor * head = ggml_view_2d(ctx, model.output, E, head_end - head_start, model.output->nb[1],
+                                      (size_t) head_start * model.output->nb[1]);
+    ggml_tensor * out  = ggml_mul_mat(ctx, head, rows); // [head, NOUT]
+    ggml_set_name(out, "logits");
+    ggml_set_output(out);
+    ggml_build_forward_expand(graph, out);
+
+    if (!ggml_gallocr_alloc_graph(c.galloc.get(), graph)) {
+        fail(VALL_E_ERR_OUT_OF_MEMORY, "could not allocate the LM graph for %lld tokens", (long long) N);
+    }
+    ggml_backend_tensor_set(inp, plan.embd.data(), 0, plan.embd.size() * sizeof(float));
+    ggml_backend_tensor_set(pos, plan.positions.data(), 0, plan.positions.size() * sizeof(int32_t));
+    ggml_backend_tensor_set(mask, plan.mask.data(), 0, plan.mask.size() * sizeof(float));
+    ggml_backend_tensor_set(out_ids, plan.outputs.data(), 0, plan.outputs.size() * sizeof(int32_t));
+    ggml_backend_cpu_set_abort_callback(c.cpu.backend(), abort_requested, (void *) c.cancel);
+    c.cpu.compute(graph, c.n_threads);
+    ggml_backend_tensor_get(out, logits, 0, ggml_nbytes(out));
+}
+
+}  // namespace
+}  // namespace vall_e
+
+extern "C" {
+
+vall_e_lm_params vall_e_lm_default_params(void) {
+    vall_e_lm_params params;
+    params.activation = VALL_E_LM_GELU;
+    return params;
+}
+
+vall_e_status vall_e_lm_load(const char * path, const vall_e_lm_params * params, vall_e_lm ** out) {
+    using namespace vall_e;
+    return guard([&] {
+        if (!path || !out) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "vall_e_lm_load: path and out must not be NULL");
+        }
+        *out    = nullptr;
+        auto lm = std::make_unique<vall_e_lm>();
+        install_ggml_logger();
+        lm_model_load(lm->model, path, params ? params->activation : VALL_E_LM_GELU);
+        *out = lm.release();
+    });
+}
+
+void vall_e_lm_get_info(const vall_e_lm * lm, vall_e_lm_info * info) {
+    const vall_e::lm_hparams & hp = lm->model.hparams;
+    info->n_embd                  = hp.n_embd;
+    info->n_layer                 = hp.n_layer;
+    info->n_head                  = hp.n_head;
+    info->n_head_kv               = hp.n_head_kv;
+    info->n_ff                    = hp.n_ff;
+    info->n_vocab                 = hp.n_vocab;
+    info->n_ctx_train             = hp.n_ctx_train;
+    info->rms_eps                 = hp.rms_eps;
+    info->rope_theta              = hp.rope_theta;
+    info->weight_type             = (int32_t) lm->model.layers[0].wq->type;
+    info->file_bytes              = (int64_t) lm->model.file->size();
+    info->weight_bytes            = lm->model.weight_bytes;
+}
+
+void vall_e_lm_free(vall_e_lm * lm) { delete lm; }
+
+vall_e_lm_context_params vall_e_lm_context_default_params(void) {
+    vall_e_lm_context_params params;
+    params.n_ctx     = 4096;
+    params.n_threads = 0;
+    params.cancel    = nullptr;
+    return params;
+}
+
+vall_e_status vall_e_lm_context_init(vall_e_lm * lm, const vall_e_lm_context_params * params, vall_e_lm_context ** out) {
+    using namespace vall_e;
+    return guard([&] {
+        if (!lm || !params || !out) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "vall_e_lm_context_init: arguments must not be NULL");
+        }
+        *out = nullptr;
+        if (params->n_ctx < 1 || params->n_ctx > (1 << 20)) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected from 1 to %d for n_ctx, got %d", 1 << 20, params->n_ctx);
+        }
+        auto c       = std::make_unique<vall_e_lm_context>();
+        c->lm        = lm;
+        c->n_ctx     = params->n_ctx;
+        c->n_threads = resolve_threads(params->n_threads);
+        c->cancel    = params->cancel;
+        c->galloc.reset(ggml_gallocr_new(ggml_backend_get_default_buffer_type(c->cpu.backend())));
+        const lm_hparams & hp = lm->model.hparams;
+        c->kv_ctx             = make_meta_context((size_t) (2 * hp.n_layer), 0);
+        for (int il = 0; il < hp.n_layer; ++il) {
+            c->k_cache.push_back(ggml_new_tensor_2d(c->kv_ctx.get(), GGML_TYPE_F32, hp.n_embd_kv(), c->n_ctx));
+            c->v_cache.push_back(ggml_new_tensor_2d(c->kv_ctx.get(), GGML_TYPE_F32, c->n_ctx, hp.n_embd_kv()));
+        }
+        c->kv_buffer.reset(ggml_backend_alloc_ctx_tensors(c->kv_ctx.get(), c->cpu.backend()));
+        if (!c->galloc || !c->kv_buffer) {
+            fail(VALL_E_ERR_OUT_OF_MEMORY, "could not allocate a KV cache of %d tokens", c->n_ctx);
+        }
+        *out = c.release();
+    });
+}
+
+void vall_e_lm_context_free(vall_e_lm_context * ctx) { delete ctx; }
+
+vall_e_status vall_e_lm_forward(vall_e_lm_context * ctx, const vall_e_lm_sequence * sequences, int32_t n_sequences,
+                                int32_t head_start, int32_t head_end, float * logits) {
+    using namespace vall_e;
+    return guard([&] {
+        if (!ctx || !sequences || !logits) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "vall_e_lm_forward: arguments must not be NULL");
+        }
+        if (n_sequences < 1 || n_sequences > 64) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected from 1 to 64 sequences, got %d", n_sequences);
+        }
+        const lm_model & model = ctx->lm->model;
+        check_head(model.hparams, head_start, head_end);
+        int64_t total = 0;
+        for (int i = 0; i < n_sequences; ++i) {
+            check_sequence(sequences[i], model.hparams, i);
+            total += sequences[i].n_tokens;
+        }
+        if (total > ctx->n_ctx) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "The sequences hold %lld tokens, more than the context size %d",
+                 (long long) total, ctx->n_ctx);
+        }
+        busy_scope busy(ctx->busy, "LM context");
+        lm_plan    plan;
+        for (int i = 0; i < n_sequences; ++i) add_sequence(plan, model, sequences[i]);
+        plan.n_kv = plan.n_tokens;
+        plan.mask.assign((size_t) (plan.n_tokens * plan.n_kv), -std::numeric_limits<float>::infinity());
+        int64_t start = 0;
+        for (int i = 0; i < n_sequences; ++i) {
+            const int64_t n = sequences[i].n_tokens;
+            for (int64_t q = 0; q < n; ++q) {
+                const int64_t last = sequences[i].causal ? q : n - 1;
+                for (int64_t kk = 0; kk <= last; ++kk) plan.mask[(size_t) ((start + q) * plan.n_kv + start + kk)] = 0.0f;
+            }
+            start += n;
+        }
+        evaluate(*ctx, plan, head_start, head_end, logits);
+    });
+}
+
+vall_e_status vall_e_lm_cache_append(vall_e_lm_context * ctx, const vall_e_lm_sequence * sequence, int32_t head_start,
+                                     int32_t head_end, float * logits) {
+    using namespace vall_e;
+    return guard([&] {
+        if (!ctx || !sequence || !logits) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "vall_e_lm_cache_append: arguments must not be NULL");
+        }
+        const lm_model & model = ctx->lm->model;
+        check_head(model.hparams, head_start, head_end);
+        check_sequence(*sequence, model.hparams, 0);
+        if ((int64_t) ctx->n_past + sequence->n_tokens > ctx->n_ctx) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "The cache holds %d tokens; %d more exceed the context size %d", ctx->n_past,
+                 sequence->n_tokens, ctx->n_ctx);
+        }
+        busy_scope busy(ctx->busy, "LM context");
+        lm_plan    plan;
+        add_sequence(plan, model, *sequence);
+        plan.use_cache = true;
+        plan.n_past    = ctx->n_past;
+        plan.n_kv      = ctx->n_past + plan.n_tokens;
+        plan.mask.assign((size_t) (plan.n_tokens * plan.n_kv), -std::numeric_limits<float>::infinity());
+        for (int64_t q = 0; q < plan.n_tokens; ++q) {
+            for (int64_t kk = 0; kk <= plan.n_past + q; ++kk) plan.mask[(size_t) (q * plan.n_kv + kk)] = 0.0f;
+        }
+        evaluate(*ctx, plan, head_start, head_end, logits);
+        ctx->n_past += sequence->n_tokens;
+    });
+}
+
+void vall_e_lm_cache_clear(vall_e_lm_context * ctx) {
+    if (ctx) {
+        ctx->n_past = 0;
+    }
+}
+
+int32_t vall_e_lm_cache_length(const vall_e_lm_context * ctx) { return ctx ? ctx->n_past : 0; }
+
+vall_e_status vall_e_quantize(int32_t type, const float * values, int64_t n_rows, int64_t n_per_row, void * out,
+                              size_t capacity, size_t * written) {
+    using namespace vall_e;
+    return guard([&] {
+        if (!values || !out || !written) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "vall_e_quantize: arguments must not be NULL");
+        }
+        if (type < 0 || type >= GGML_TYPE_COUNT || ggml_type_size((ggml_type) type) == 0 ||
+            ggml_quantize_requires_imatrix((ggml_type) type)) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected a ggml type that quantizes without an importance matrix, got %d", type);
+        }
+        const ggml_type t = (ggml_type) type;
+        if (n_rows < 1 || n_per_row < 1 || n_per_row % ggml_blck_size(t) != 0) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected rows of a multiple of %lld values for %s, got %lld",
+                 (long long) ggml_blck_size(t), ggml_type_name(t), (long long) n_per_row);
+        }
+        const size_t bytes = ggml_row_size(t, n_per_row) * (size_t) n_rows;
+        if (bytes > capacity) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "vall_e_quantize: %zu bytes needed, %zu given", bytes, capacity);
+        }
+        if (t == GGML_TYPE_F32) {
+            std::memcpy(out, values, bytes);
+        } else if (t == GGML_TYPE_F16) {
+            ggml_fp32_to_fp16_row(values, static_cast<ggml_fp16_t *>(out), n_rows * n_per_row);
+        } else if (t == GGML_TYPE_BF16) {
+            ggml_fp32_to_bf16_row(values, static_cast<ggml_bf16_t *>(out), n_rows * n_per_row);
+        } else {
+            ggml_quantize_chunk(t, values, out, 0, n_rows, n_per_row, nullptr);
+        }
+        *written = bytes;
+    });
+}
+
+}  // extern "C"

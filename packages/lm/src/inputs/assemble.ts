@@ -1,0 +1,223 @@
+/**
+ * Input assembly (spec §3–§5): from phonemes, language, task, RVQ level, prompt and response codes to the rows each
+ * token sums, the position ids, the mask kind, the rows whose logits are wanted and the head — the Python
+ * reference's rules (not the seed port's): prompt levels 0 … L−1 summed for NAR level L, response level l embedded
+ * with table NAR:l:l+1, positions restarting at 0 per segment with the separator taking the next index, the output
+ * segment without a separator, a mask causal by sequence index for AR and len.
+ */
+import { invalid } from "@vall-e/native";
+import { CODEBOOK_SIZE, KNOWN_LAYOUT, LANGUAGES, type Language, type RowRange, RVQ_LEVELS } from "../model/layout.js";
+
+export type Mode = "ar" | "len" | "nar" | "nar-len";
+export const MODES: readonly Mode[] = ["ar", "len", "nar", "nar-len"];
+
+/** How the model was trained, where checkpoints (or the seed port) differ (DESIGN §3). */
+export interface ModelProfile {
+  /** FFN activation: exact GELU (reference) or SiLU (llama.cpp). */
+  activation: "gelu" | "silu";
+  /** Position ids restart per segment (reference) or run 0 … N−1. */
+  positions: "per-segment" | "unified";
+  /** Attention of NAR and NAR-len passes: full (reference checkpoints with noncausal_masks) or causal. */
+  narAttention: "non-causal" | "causal";
+}
+
+export const REFERENCE_PROFILE: ModelProfile = {
+  activation: "gelu",
+  positions: "per-segment",
+  narAttention: "non-causal",
+};
+
+export interface InputSpec {
+  mode: Mode;
+  /** Phoneme token ids including <bos> (1) and </eos> (2). */
+  phonemes: readonly number[];
+  lang: Language;
+  /** Target RVQ level: 0 for ar, len and nar-len; 1 … 7 for nar. */
+  rvqLevel: number;
+  /** Prompt codes, levels × frames (at least the levels the mode uses); empty or absent: no prompt segment. */
+  prompt?: readonly (readonly number[])[];
+  /** Response codes, levels × frames: ar — level 0 so far; nar — levels 0 … L−1; nar-len — level 0 with 1024 = mask. */
+  response?: readonly (readonly number[])[];
+  /** len: the digits so far, starting with 0. */
+  len?: readonly number[];
+}
+
+export interface AssembledInput {
+  /** Per token, the embedding rows it sums. */
+  rows: number[][];
+  positions: number[];
+  causal: boolean;
+  /** Logits are wanted for the last `outputs` tokens. */
+  outputs: number;
+  /** The head (rows of the output matrix) the mode samples from. */
+  head: RowRange;
+}
+
+interface Segment {
+  rows: number[][];
+  output?: boolean;
+}
+
+function codes(
+  spec: InputSpec,
+  which: "prompt" | "response",
+  levels: number,
+  frames?: number,
+): readonly (readonly number[])[] {
+  const table = spec[which] ?? [];
+  if (levels > 0 && table.length < levels) {
+    throw invalid(
+      `${levels} level(s) of ${which} codes for ${spec.mode} at level ${spec.rvqLevel}`,
+      which,
+      table.length,
+    );
+  }
+  const length = table[0]?.length ?? 0;
+  for (let l = 0; l < levels; l++) {
+    const row = table[l] as readonly number[];
+    if (row.length !== (frames ?? length))
+      throw invalid(`${frames ?? length} frames at every level`, `${which}[${l}]`, row.length);
+  }
+  return table;
+}
+
+function codeRows(
+  table: readonly (readonly number[])[],
+  levels: number,
+  ranges: readonly RowRange[],
+  which: string,
+  max: number,
+): number[][] {
+  const frames = table[0]?.length ?? 0;
+  const out: number[][] = [];
+  for (let t = 0; t < frames; t++) {
+    const rows: number[] = [];
+    for (let l = 0; l < levels; l++) {
+      const code = (table[l] as readonly number[])[t] as number;
+      if (!Number.isInteger(code) || code < 0 || code > max)
+        throw invalid(`codes from 0 to ${max}`, `${which}[${l}][${t}]`, code);
+      rows.push((ranges[l] as RowRange).start + code);
+    }
+    out.push(rows);
+  }
+  return out;
+}
+
+/** Assemble one sequence (spec §4 table). `cfgNull`: the classifier-free guidance null input (text [1, 2], no prompt). */
+export function assembleInput(
+  spec: InputSpec,
+  profile: ModelProfile = REFERENCE_PROFILE,
+  options: { cfgNull?: boolean } = {},
+): AssembledInput {
+  const layout = KNOWN_LAYOUT;
+  if (!MODES.includes(spec.mode)) throw invalid(`one of ${MODES.map((m) => `"${m}"`).join(", ")}`, "mode", spec.mode);
+  const language = LANGUAGES.indexOf(spec.lang);
+  if (language < 0) throw invalid(`one of ${LANGUAGES.map((l) => `"${l}"`).join(", ")}`, "lang", spec.lang);
+  const level = spec.rvqLevel;
+  const maxLevel = spec.mode === "nar" ? RVQ_LEVELS - 1 : 0;
+  const minLevel = spec.mode === "nar" ? 1 : 0;
+  if (!Number.isInteger(level) || level < minLevel || level > maxLevel) {
+    throw invalid(`an RVQ level from ${minLevel} to ${maxLevel} for ${spec.mode}`, "rvqLevel", level);
+  }
+  const phonemes = options.cfgNull ? [1, 2] : spec.phonemes;
+  if (!Array.isArray(phonemes) || phonemes.length < 2)
+    throw invalid("phoneme ids including <bos> and </eos>", "phonemes", phonemes);
+  phonemes.forEach((id, i) => {
+    if (!Number.isInteger(id) || id < layout.text.start || id >= layout.text.end) {
+      throw invalid(`phoneme ids from 0 to ${layout.text.end - 1}`, `phonemes[${i}]`, id);
+    }
+  });
+
+  const segments: Segment[] = [
+    { rows: phonemes.map((id) => [id]) },
+    { rows: [[layout.lang.start + language]] },
+    { rows: [[layout.rvqLevel.start + level]] },
+  ];
+  // The prompt: level 0 for L = 0, levels 0 … L−1 summed for NAR level L (the Python rule; the seed sums 0 … L).
+  const promptLevels = Math.max(1, level);
+  const prompt = options.cfgNull ? [] : codes(spec, "prompt", 0);
+  if (prompt.length > 0 && (prompt[0]?.length ?? 0) > 0) {
+    codes(spec, "prompt", promptLevels);
+    segments.push({ rows: codeRows(prompt, promptLevels, layout.prom, "prompt", CODEBOOK_SIZE - 1) });
+  }
+
+  let head: RowRange;
+  let outputs: number;
+  switch (spec.mode) {
+    case "ar": {
+      const response = spec.response?.[0] ?? [];
+      segments.push({ rows: codeRows([response], 1, [layout.ar], "response", CODEBOOK_SIZE), output: true });
+      head = layout.ar;
+      outputs = 1;
+      break;
+    }
+    case "len": {
+      const digits = spec.len ?? [0];
+      digits.forEach((d, i) => {
+        if (!Number.isInteger(d) || d < 0 || d > 10) throw invalid("len digits from 0 to 10", `len[${i}]`, d);
+      });
+      if (digits.length === 0) throw invalid("at least the leading 0", "len", digits);
+      segments.push({ rows: digits.map((d) => [layout.len.start + d]), output: true });
+      head = layout.len;
+      outputs = 1;
+      break;
+    }
+    case "nar-len": {
+      const response = codes(spec, "response", 1);
+      const rows = codeRows(response, 1, [layout.narLen], "response", CODEBOOK_SIZE);
+      if (rows.length === 0) throw invalid("at least one response frame", "response", rows.length);
+      segments.push({ rows, output: true });
+      head = { start: layout.narLen.start, end: layout.narLen.start + CODEBOOK_SIZE }; // the mask row is untrained
+      outputs = rows.length;
+      break;
+    }
+    default: {
+      // NAR level L: response levels 0 … L−1, level l through table NAR:l:l+1.
+      const response = codes(spec, "response", level);
+      const rows = codeRows(response, level, layout.nar, "response", CODEBOOK_SIZE - 1);
+      if (rows.length === 0) throw invalid("at least one response frame", "response", rows.length);
+      segments.push({ rows, output: true });
+      head = layout.nar[level - 1] as RowRange;
+      outputs = rows.length;
+    }
+  }
+
+  const rows: number[][] = [];
+  const positions: number[] = [];
+  segments.forEach((segment, i) => {
+    segment.rows.forEach((tokenRows, p) => {
+      rows.push(tokenRows);
+      positions.push(p);
+    });
+    if (i < segments.length - 1) {
+      rows.push([layout.sep.start]);
+      positions.push(segment.rows.length);
+    }
+  });
+  if (profile.positions === "unified") positions.forEach((_, i) => (positions[i] = i));
+  const causal = spec.mode === "ar" || spec.mode === "len" || profile.narAttention === "causal";
+  return { rows, positions, causal, outputs, head };
+}
+
+/** The native sequence form (rows as offsets + ids). */
+export function toSequence(input: AssembledInput): {
+  rowOffsets: Int32Array;
+  rowIds: Int32Array;
+  positions: Int32Array;
+  causal: boolean;
+  outputs: number;
+} {
+  const rowOffsets = new Int32Array(input.rows.length + 1);
+  const ids: number[] = [];
+  input.rows.forEach((rows, i) => {
+    ids.push(...rows);
+    rowOffsets[i + 1] = ids.length;
+  });
+  return {
+    rowOffsets,
+    rowIds: Int32Array.from(ids),
+    positions: Int32Array.from(input.positions),
+    causal: input.causal,
+    outputs: input.outputs,
+  };
+}
