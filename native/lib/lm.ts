@@ -81,10 +81,11 @@ export class LmContext implements AsyncDisposable {
    * Σ outputs × (head.end − head.start) logits, sequence after sequence.
    */
   async forward(sequences: LmSequence[], head: LmHead, options: { signal?: AbortSignal } = {}): Promise<Float32Array> {
+    this.#handle();
     if (!Array.isArray(sequences) || sequences.length === 0 || sequences.length > 64) {
       throw invalid("an array of 1 to 64 sequences", "sequences", sequences);
     }
-    sequences.forEach((sequence, i) => checkSequence(sequence, i, this.#model.info.nVocab));
+    for (const [i, sequence] of sequences.entries()) checkSequence(sequence, i, this.#model.info.nVocab);
     this.#checkHead(head);
     const tokens = sequences.reduce((sum, s) => sum + s.positions.length, 0);
     if (tokens > this.contextSize) {

@@ -1,7 +1,26 @@
 /**
- * @vall-e/lm — the VALL-E language model: model bundle loading (GGUF), input assembly, the inference procedures
- * (len, AR, NAR, NAR-len) and their samplers. So far: the known vocabulary layout the loader checks against.
+ * @vall-e/lm — the VALL-E language model: GGUF loading with the vocabulary layout recovered and checked, input
+ * assembly following the reference exactly, and evaluation on the native ggml decoder (with a KV cache for causal
+ * passes). The inference procedures and samplers build on this.
  */
+export {
+  type AssembledInput,
+  assembleInput,
+  type HeadRange,
+  type InputSpec,
+  MODES,
+  type Mode,
+  type ModelProfile,
+  REFERENCE_PROFILE,
+  toSequence,
+} from "./inputs/assemble.js";
+export {
+  type EvaluateOptions,
+  LanguageModel,
+  LanguageModelContext,
+  type LanguageModelOptions,
+} from "./language-model.js";
+export { type GgufTensor, type GgufValue, writeGguf } from "./model/gguf-writer.js";
 export {
   CODEBOOK_SIZE,
   KNOWN_LAYOUT,
@@ -13,3 +32,13 @@ export {
   TASKS,
   type Task,
 } from "./model/layout.js";
+export {
+  FULL_SHAPE,
+  type GgufParts,
+  type RandomModelOptions,
+  randomModel,
+  TINY_SHAPE,
+  writeRandomModel,
+} from "./model/random-model.js";
+export { type Layout, recoverLayout } from "./model/vocabulary.js";
+export { exportTokenNames } from "./model/vocabulary-names.js";

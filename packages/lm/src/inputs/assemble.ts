@@ -50,7 +50,12 @@ export interface AssembledInput {
   /** Logits are wanted for the last `outputs` tokens. */
   outputs: number;
   /** The head (rows of the output matrix) the mode samples from. */
-  head: RowRange;
+  head: HeadRange;
+}
+
+/** A classifier head: its name in the reference ("AR:0:0", "NAR:2:3", "NAR:0:0", "len") and its output rows. */
+export interface HeadRange extends RowRange {
+  name: string;
 }
 
 interface Segment {
@@ -141,13 +146,13 @@ export function assembleInput(
     segments.push({ rows: codeRows(prompt, promptLevels, layout.prom, "prompt", CODEBOOK_SIZE - 1) });
   }
 
-  let head: RowRange;
+  let head: HeadRange;
   let outputs: number;
   switch (spec.mode) {
     case "ar": {
       const response = spec.response?.[0] ?? [];
       segments.push({ rows: codeRows([response], 1, [layout.ar], "response", CODEBOOK_SIZE), output: true });
-      head = layout.ar;
+      head = { name: "AR:0:0", ...layout.ar };
       outputs = 1;
       break;
     }
@@ -158,7 +163,7 @@ export function assembleInput(
       });
       if (digits.length === 0) throw invalid("at least the leading 0", "len", digits);
       segments.push({ rows: digits.map((d) => [layout.len.start + d]), output: true });
-      head = layout.len;
+      head = { name: "len", ...layout.len };
       outputs = 1;
       break;
     }
@@ -167,7 +172,7 @@ export function assembleInput(
       const rows = codeRows(response, 1, [layout.narLen], "response", CODEBOOK_SIZE);
       if (rows.length === 0) throw invalid("at least one response frame", "response", rows.length);
       segments.push({ rows, output: true });
-      head = { start: layout.narLen.start, end: layout.narLen.start + CODEBOOK_SIZE }; // the mask row is untrained
+      head = { name: "NAR:0:0", start: layout.narLen.start, end: layout.narLen.start + CODEBOOK_SIZE }; // the mask row is untrained
       outputs = rows.length;
       break;
     }
@@ -177,7 +182,7 @@ export function assembleInput(
       const rows = codeRows(response, level, layout.nar, "response", CODEBOOK_SIZE - 1);
       if (rows.length === 0) throw invalid("at least one response frame", "response", rows.length);
       segments.push({ rows, output: true });
-      head = layout.nar[level - 1] as RowRange;
+      head = { name: `NAR:${level - 1}:${level}`, ...(layout.nar[level - 1] as RowRange) };
       outputs = rows.length;
     }
   }
@@ -194,7 +199,9 @@ export function assembleInput(
       positions.push(segment.rows.length);
     }
   });
-  if (profile.positions === "unified") positions.forEach((_, i) => (positions[i] = i));
+  if (profile.positions === "unified") {
+    for (let i = 0; i < positions.length; i++) positions[i] = i;
+  }
   const causal = spec.mode === "ar" || spec.mode === "len" || profile.narAttention === "causal";
   return { rows, positions, causal, outputs, head };
 }

@@ -1,0 +1,186 @@
+/**
+ * The VALL-E language model: a GGUF loaded and checked (the vocabulary's layout recovered and compared with the
+ * export's, the model profile read from `vall_e.*` keys or given), contexts that evaluate assembled inputs, and the
+ * incremental (KV-cached) calls the AR and len passes use.
+ */
+import { gguf } from "@huggingface/gguf";
+import {
+  expectOneOf,
+  invalid,
+  type LmContext,
+  type LmContextOptions,
+  type LmInfo,
+  LmModel,
+  VallEError,
+} from "@vall-e/native";
+import {
+  type AssembledInput,
+  assembleInput,
+  type HeadRange,
+  type InputSpec,
+  type ModelProfile,
+  REFERENCE_PROFILE,
+  toSequence,
+} from "./inputs/assemble.js";
+import type { RowRange } from "./model/layout.js";
+import { type Layout, recoverLayout } from "./model/vocabulary.js";
+
+export interface LanguageModelOptions {
+  /** Overrides of the profile the file declares (vall_e.* keys) or the reference's. */
+  profile?: Partial<ModelProfile>;
+}
+
+const PROFILE_KEYS = {
+  activation: ["vall_e.ffn_activation", ["gelu", "silu"]],
+  positions: ["vall_e.position_ids", ["per-segment", "unified"]],
+  narAttention: ["vall_e.nar_attention", ["non-causal", "causal"]],
+} as const;
+
+export interface EvaluateOptions {
+  signal?: AbortSignal;
+}
+
+export class LanguageModel implements AsyncDisposable {
+  readonly path: string;
+  readonly layout: Layout;
+  readonly profile: ModelProfile;
+  readonly #native: LmModel;
+
+  private constructor(native: LmModel, path: string, layout: Layout, profile: ModelProfile) {
+    this.#native = native;
+    this.path = path;
+    this.layout = layout;
+    this.profile = profile;
+  }
+
+  /** Load a VALL-E GGUF: its vocabulary must carry the export's names (spec §2.3); every tensor is validated. */
+  static async load(path: string, options: LanguageModelOptions = {}): Promise<LanguageModel> {
+    if (typeof path !== "string" || path === "") throw invalid("a file path", "path", path);
+    let metadata: Record<string, unknown>;
+    try {
+      metadata = (await gguf(path, { allowLocalFile: true })).metadata as unknown as Record<string, unknown>;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT")
+        throw new VallEError("ERR_FILE_NOT_FOUND", `Model file not found: ${path}`, { cause: error });
+      throw new VallEError("ERR_MODEL_FORMAT", `${path} is not a readable GGUF file (${(error as Error).message})`, {
+        cause: error,
+      });
+    }
+    if (metadata["general.architecture"] !== "llama") {
+      throw new VallEError(
+        "ERR_MODEL_FORMAT",
+        `${path}: architecture is ${JSON.stringify(metadata["general.architecture"])}, expected "llama" (a VALL-E export)`,
+      );
+    }
+    const tokens = metadata["tokenizer.ggml.tokens"];
+    if (!Array.isArray(tokens))
+      throw new VallEError("ERR_MODEL_FORMAT", `${path}: no tokenizer.ggml.tokens vocabulary`);
+    const layout = recoverLayout(tokens as string[], path);
+    const profile: ModelProfile = { ...REFERENCE_PROFILE };
+    for (const [field, [key, allowed]] of Object.entries(PROFILE_KEYS) as [
+      keyof ModelProfile,
+      readonly [string, readonly string[]],
+    ][]) {
+      const declared = metadata[key];
+      if (declared !== undefined)
+        (profile as unknown as Record<string, string>)[field] = expectOneOf(declared, key, allowed);
+      const override = options.profile?.[field];
+      if (override !== undefined)
+        (profile as unknown as Record<string, string>)[field] = expectOneOf(override, `profile.${field}`, allowed);
+    }
+    const native = await LmModel.load(path, { activation: profile.activation });
+    return new LanguageModel(native, path, layout, profile);
+  }
+
+  get info(): LmInfo {
+    return this.#native.info;
+  }
+
+  async createContext(options: LmContextOptions = {}): Promise<LanguageModelContext> {
+    return new LanguageModelContext(this, await this.#native.createContext(options));
+  }
+
+  /** Assemble an input with this model's profile. */
+  assemble(spec: InputSpec, options: { cfgNull?: boolean } = {}): AssembledInput {
+    return assembleInput(spec, this.profile, options);
+  }
+
+  async dispose(): Promise<void> {
+    await this.#native.dispose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}
+
+function sameHead(a: RowRange, b: RowRange): boolean {
+  return a.start === b.start && a.end === b.end;
+}
+
+/** A context: a KV cache and compute buffers; one evaluation at a time. */
+export class LanguageModelContext implements AsyncDisposable {
+  readonly model: LanguageModel;
+  readonly #native: LmContext;
+  #cachedHead: HeadRange | undefined;
+
+  constructor(model: LanguageModel, native: LmContext) {
+    this.model = model;
+    this.#native = native;
+  }
+
+  get contextSize(): number {
+    return this.#native.contextSize;
+  }
+
+  /**
+   * Evaluate assembled inputs together (e.g. a CFG pair), without the cache; they must share a head. Resolves to the
+   * logits of each input's output rows over the head, input after input ([Σ outputs × head size]).
+   */
+  async forward(inputs: AssembledInput[], options: EvaluateOptions = {}): Promise<Float32Array> {
+    if (!Array.isArray(inputs) || inputs.length === 0) throw invalid("at least one assembled input", "inputs", inputs);
+    const head = (inputs[0] as AssembledInput).head;
+    if (!inputs.every((input) => sameHead(input.head, head)))
+      throw invalid("inputs that share one head", "inputs", inputs);
+    return this.#native.forward(inputs.map(toSequence), head, options);
+  }
+
+  /** Assemble and evaluate one input. */
+  async evaluate(spec: InputSpec, options: EvaluateOptions & { cfgNull?: boolean } = {}): Promise<Float32Array> {
+    return this.forward([this.model.assemble(spec, options.cfgNull ? { cfgNull: true } : {})], options);
+  }
+
+  /** Start a causal pass with the KV cache: clears it, evaluates the input, keeps its keys and values. */
+  async prefill(input: AssembledInput, options: EvaluateOptions = {}): Promise<Float32Array> {
+    if (!input.causal) throw invalid("a causal input (ar or len)", "input.causal", input.causal);
+    await this.#native.clearCache();
+    this.#cachedHead = input.head;
+    return this.#native.append(toSequence({ ...input, outputs: 1 }), input.head, options);
+  }
+
+  /** One more token after the cached ones: the embedding rows it sums and its position id. */
+  async step(rows: readonly number[], position: number, options: EvaluateOptions = {}): Promise<Float32Array> {
+    const head = this.#cachedHead;
+    if (!head || this.#native.cacheLength === 0)
+      throw new VallEError("ERR_INVALID_STATE", "step() needs a prefill() first");
+    return this.#native.append(
+      toSequence({ rows: [[...rows]], positions: [position], causal: true, outputs: 1, head }),
+      head,
+      options,
+    );
+  }
+
+  /** Tokens in the KV cache. */
+  get cacheLength(): number {
+    return this.#native.cacheLength;
+  }
+
+  async dispose(): Promise<void> {
+    await this.#native.dispose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}

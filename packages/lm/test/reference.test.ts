@@ -1,0 +1,103 @@
+import { describe, expect, it } from "vitest";
+import { MODES, type ModelProfile } from "../src/inputs/assemble.js";
+import { LanguageModel } from "../src/language-model.js";
+import { loadReferenceModel, referenceForward } from "./reference.js";
+import { sampleSpec, tinyModel } from "./tiny.js";
+
+function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  let diff = 0;
+  let norm = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs((actual[i] as number) - (expected[i] as number)));
+    norm = Math.max(norm, Math.abs(expected[i] as number));
+  }
+  return diff / norm;
+}
+
+describe("native decoder vs a TypeScript float64 forward pass (tiny F32 model)", () => {
+  const profiles: Partial<ModelProfile>[] = [
+    {},
+    { activation: "silu" },
+    { positions: "unified" },
+    { narAttention: "causal" },
+  ];
+  for (const profile of profiles) {
+    it(`every mode, profile ${JSON.stringify(profile)}: relative error ≤ 1e-4`, async () => {
+      const path = await tinyModel("F32");
+      const reference = await loadReferenceModel(path);
+      await using model = await LanguageModel.load(path, { profile });
+      await using context = await model.createContext({ contextSize: 256 });
+      for (const mode of MODES) {
+        const input = model.assemble(sampleSpec(mode));
+        const expected = referenceForward(reference, input, model.profile.activation);
+        expect(relativeError(await context.forward([input]), expected), mode).toBeLessThanOrEqual(1e-4);
+      }
+    });
+  }
+
+  it("evaluates several sequences in one graph exactly as one by one (the CFG pair)", async () => {
+    await using model = await LanguageModel.load(await tinyModel("F32"));
+    await using context = await model.createContext({ contextSize: 256 });
+    const spec = sampleSpec("nar-len", 3);
+    const conditional = model.assemble(spec);
+    const unconditional = model.assemble(spec, { cfgNull: true });
+    expect(unconditional.rows.slice(0, 2)).toEqual([[1], [2]]); // text [1, 2], then no prompt segment
+    const both = await context.forward([conditional, unconditional]);
+    const first = await context.forward([conditional]);
+    const second = await context.forward([unconditional]);
+    expect(relativeError(both.subarray(0, first.length), first)).toBeLessThanOrEqual(1e-5);
+    expect(relativeError(both.subarray(first.length), second)).toBeLessThanOrEqual(1e-5);
+  });
+});
+
+describe("the KV cache", () => {
+  it("AR: prefill, then one token per step, equals evaluating the whole sequence each time", async () => {
+    await using model = await LanguageModel.load(await tinyModel("F32"));
+    await using context = await model.createContext({ contextSize: 256 });
+    const spec = sampleSpec("ar", 5, 0);
+    const steps = [17, 1024, 3, 900, 5];
+    let logits = await context.prefill(model.assemble(spec));
+    for (let i = 0; i <= steps.length; i++) {
+      const response = steps.slice(0, i);
+      const expected = await context.forward([model.assemble({ ...spec, response: [response] })]);
+      expect(relativeError(logits, expected), `step ${i}`).toBeLessThanOrEqual(1e-5);
+      if (i < steps.length) logits = await context.step([model.layout.ar.start + (steps[i] as number)], i);
+    }
+    expect(context.cacheLength).toBe(model.assemble(spec).rows.length + steps.length);
+  });
+
+  it("len: the same with digits", async () => {
+    await using model = await LanguageModel.load(await tinyModel("F32"));
+    await using context = await model.createContext({ contextSize: 256 });
+    const spec = { ...sampleSpec("len", 2), len: [0] };
+    let logits = await context.prefill(model.assemble(spec));
+    const digits = [0, 3, 7];
+    for (let i = 1; i < digits.length; i++) {
+      logits = await context.step([model.layout.len.start + (digits[i] as number)], i);
+      const expected = await context.forward([model.assemble({ ...spec, len: digits.slice(0, i + 1) })]);
+      expect(relativeError(logits, expected)).toBeLessThanOrEqual(1e-5);
+    }
+  });
+});
+
+describe("quantized weights", () => {
+  // Relative max-abs error of the logits against the F16 file, on random Gaussian weights (the hardest case for
+  // quantization): measured F32 7e-4, Q8_0 ≤ 2.0e-2, Q4_K ≤ 1.8e-1 (4-bit weights also flip some argmaxes).
+  const shape = { width: 256, heads: 4, kvHeads: 4, ffn: 512 };
+  for (const [type, tolerance] of [
+    ["F32", 2e-3],
+    ["Q8_0", 3e-2],
+    ["Q4_K", 2.5e-1],
+  ] as const) {
+    it(`${type} logits stay within ${tolerance} (relative) of F16`, async () => {
+      await using half = await LanguageModel.load(await tinyModel("F16", shape));
+      await using other = await LanguageModel.load(await tinyModel(type, shape));
+      await using a = await half.createContext({ contextSize: 256 });
+      await using b = await other.createContext({ contextSize: 256 });
+      for (const mode of MODES) {
+        const spec = sampleSpec(mode, 7);
+        expect(relativeError(await b.evaluate(spec), await a.evaluate(spec)), mode).toBeLessThanOrEqual(tolerance);
+      }
+    });
+  }
+});
