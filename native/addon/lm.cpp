@@ -284,12 +284,13 @@ class ContextWorker : public PromiseWorker {
     Napi::ObjectReference    model_;
 };
 
-// createContext(nCtx, threads) → Promise<LmContext>
+// createContext(nCtx, threads, cacheType) → Promise<LmContext>
 Napi::Value Lm::CreateContext(const Napi::CallbackInfo & info) {
     Napi::Env                env    = info.Env();
     vall_e_lm_context_params params = vall_e_lm_context_default_params();
     params.n_ctx                    = (int32_t) integer_arg(env, info[0], "nCtx", INT32_MIN, INT32_MAX);
     params.n_threads                = (int32_t) integer_arg(env, info[1], "threads", INT32_MIN, INT32_MAX);
+    params.cache_type               = (int32_t) integer_arg(env, info[2], "cacheType", INT32_MIN, INT32_MAX);
     auto * worker = new ContextWorker(env, info.This().As<Napi::Object>(), Checked(env), params, nullptr);
     worker->Queue();
     return worker->Promise();

@@ -105,7 +105,8 @@ export interface NativeLmContext {
 
 export interface NativeLm {
   readonly info: NativeLmInfo;
-  createContext(nCtx: number, threads: number): Promise<NativeLmContext>;
+  /** cacheType: 0 f32, 1 f16. */
+  createContext(nCtx: number, threads: number, cacheType: number): Promise<NativeLmContext>;
   dispose(): void;
 }
 

@@ -24,6 +24,8 @@ export interface LmContextOptions {
   contextSize?: number;
   /** Threads (default: physical cores). */
   threads?: number;
+  /** KV cache precision: "f16" (default, half the memory) or "f32" (cached steps equal uncached evaluation). */
+  cacheType?: "f16" | "f32";
 }
 
 function checkSequence(sequence: LmSequence, index: number, vocab: number): void {
@@ -205,8 +207,9 @@ export class LmModel implements AsyncDisposable {
   async createContext(options: LmContextOptions = {}): Promise<LmContext> {
     const native = this.#handle();
     const size = expectInteger(options.contextSize ?? 4096, "contextSize", 1, 2 ** 20);
+    const cacheType = expectOneOf(options.cacheType ?? "f16", "cacheType", ["f16", "f32"] as const) === "f32" ? 0 : 1;
     const context = new LmContext(
-      await callNative(() => native.createContext(size, expectThreads(options.threads))),
+      await callNative(() => native.createContext(size, expectThreads(options.threads), cacheType)),
       this,
       size,
     );

@@ -244,21 +244,29 @@ void lm_model_load(lm_model & model, const std::string & path, int32_t activatio
         model.layers.push_back(layer);
     }
 
-    // The embedding table, dequantized once.
-    ggml_tensor * source = ggml_get_tensor(meta, "token_embd.weight");
-    const uint8_t * raw  = model.file->data() + data_offset + gguf_get_tensor_offset(g.get(), gguf_find_tensor(g.get(), "token_embd.weight"));
-    model.token_embd.resize((size_t) (E * V));
-    const ggml_type_traits * traits = ggml_get_type_traits(source->type);
-    if (source->type == GGML_TYPE_F32) {
-        std::memcpy(model.token_embd.data(), raw, model.token_embd.size() * sizeof(float));
-    } else if (traits->to_float) {
-        for (int64_t row = 0; row < V; ++row) {
-            traits->to_float(raw + row * source->nb[1], model.token_embd.data() + row * E, E);
-        }
-    } else {
+    // The embedding table stays in the mapping; rows are dequantized as tokens use them.
+    ggml_tensor * source   = ggml_get_tensor(meta, "token_embd.weight");
+    model.token_embd       = model.file->data() + data_offset + gguf_get_tensor_offset(g.get(), gguf_find_tensor(g.get(), "token_embd.weight"));
+    model.token_embd_type  = source->type;
+    model.token_embd_row   = source->nb[1];
+    if (source->type != GGML_TYPE_F32 && !ggml_get_type_traits(source->type)->to_float) {
         fail(VALL_E_ERR_INVALID_ARGUMENT, "%s: token_embd.weight has type %s, which cannot be dequantized", path.c_str(),
              ggml_type_name(source->type));
     }
+}
+
+void lm_add_embedding(const lm_model & model, int32_t row, float * out, std::vector<float> & scratch) {
+    const int64_t   n   = model.hparams.n_embd;
+    const uint8_t * src = model.token_embd + (size_t) row * model.token_embd_row;
+    const float *   values;
+    if (model.token_embd_type == GGML_TYPE_F32) {
+        values = reinterpret_cast<const float *>(src);
+    } else {
+        scratch.resize((size_t) n);
+        ggml_get_type_traits(model.token_embd_type)->to_float(src, scratch.data(), n);
+        values = scratch.data();
+    }
+    for (int64_t d = 0; d < n; ++d) out[d] += values[d];
 }
 
 }  // namespace vall_e

@@ -57,7 +57,9 @@ struct lm_model {
     std::vector<lm_layer>        layers;
     ggml_tensor *                output_norm = nullptr;
     ggml_tensor *                output      = nullptr; // [n_embd, n_vocab]
-    std::vector<float>           token_embd;            // [n_vocab][n_embd], dequantized
+    const uint8_t *              token_embd = nullptr;  // the table in the mapping, in its stored type
+    ggml_type                    token_embd_type = GGML_TYPE_F32;
+    size_t                       token_embd_row  = 0;   // bytes per row
     std::unique_ptr<mapped_file> file;
     ggml_context_ptr             ctx;
     ggml_backend_buffer_ptr      buffer; // over the mapping
@@ -65,5 +67,8 @@ struct lm_model {
 };
 
 void lm_model_load(lm_model & model, const std::string & path, int32_t activation);
+
+// Add embedding row `row` (dequantized) to out[0 … n_embd).
+void lm_add_embedding(const lm_model & model, int32_t row, float * out, std::vector<float> & scratch);
 
 }  // namespace vall_e

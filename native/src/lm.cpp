@@ -9,7 +9,8 @@
 //   logits = output[head rows] · (RMSNorm(x)·w) for the requested rows only
 //
 // RoPE is ggml's normal (interleaved) mode: the GGUF converter permuted the q/k rows for it. The KV cache (f32)
-// serves causal passes: tokens appended to it attend to everything cached and causally to each other.
+// (f16 by default, f32 on request) serves causal passes: tokens appended to it attend to everything cached and
+// causally to each other.
 #include "lm-model.h"
 
 #include <ggml-cpu.h>
@@ -32,7 +33,7 @@ struct vall_e_lm_context {
     vall_e::ggml_gallocr_ptr      galloc;
     vall_e::ggml_context_ptr      kv_ctx;
     vall_e::ggml_backend_buffer_ptr kv_buffer;
-    std::vector<ggml_tensor *>    k_cache; // per layer [n_embd_kv, n_ctx]
+    std::vector<ggml_tensor *>    k_cache; // per layer [n_embd_kv, n_ctx], f16 or f32
     std::vector<ggml_tensor *>    v_cache; // per layer [n_ctx, n_embd_kv] (transposed: values of a key are strided)
     int32_t                       n_past = 0;
     std::atomic<bool>             busy{false};
@@ -95,15 +96,13 @@ void check_head(const lm_hparams & hp, int32_t head_start, int32_t head_end) {
 
 // Token embeddings (sums of rows), positions, and the sequence's outputs appended to the plan.
 void add_sequence(lm_plan & plan, const lm_model & model, const vall_e_lm_sequence & s) {
-    const int64_t n_embd = model.hparams.n_embd;
-    const int64_t base   = plan.n_tokens;
+    const int64_t      n_embd = model.hparams.n_embd;
+    const int64_t      base   = plan.n_tokens;
+    std::vector<float> scratch;
     plan.embd.resize((size_t) ((base + s.n_tokens) * n_embd), 0.0f);
     for (int32_t i = 0; i < s.n_tokens; ++i) {
         float * row = plan.embd.data() + (base + i) * n_embd;
-        for (int32_t r = s.row_offsets[i]; r < s.row_offsets[i + 1]; ++r) {
-            const float * source = model.token_embd.data() + (int64_t) s.row_ids[r] * n_embd;
-            for (int64_t d = 0; d < n_embd; ++d) row[d] += source[d];
-        }
+        for (int32_t r = s.row_offsets[i]; r < s.row_offsets[i + 1]; ++r) lm_add_embedding(model, s.row_ids[r], row, scratch);
         plan.positions.push_back(s.positions[i]);
     }
     for (int32_t i = s.n_tokens - s.n_outputs; i < s.n_tokens; ++i) plan.outputs.push_back((int32_t) (base + i));
@@ -159,7 +158,7 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
         if (plan.use_cache) {
             ggml_tensor * kc = c.k_cache[(size_t) il];
             ggml_tensor * vc = c.v_cache[(size_t) il];
-            const size_t  f  = sizeof(float);
+            const size_t  f  = ggml_type_size(kc->type);
             ggml_build_forward_expand(graph, ggml_cpy(ctx, ggml_reshape_2d(ctx, k, EKV, N),
                                                       ggml_view_2d(ctx, kc, EKV, N, kc->nb[1], (size_t) plan.n_past * kc->nb[1])));
             ggml_build_forward_expand(graph, ggml_cpy(ctx, ggml_transpose(ctx, v),
@@ -251,9 +250,10 @@ void vall_e_lm_free(vall_e_lm * lm) { delete lm; }
 
 vall_e_lm_context_params vall_e_lm_context_default_params(void) {
     vall_e_lm_context_params params;
-    params.n_ctx     = 4096;
-    params.n_threads = 0;
-    params.cancel    = nullptr;
+    params.n_ctx      = 4096;
+    params.n_threads  = 0;
+    params.cache_type = 1;
+    params.cancel     = nullptr;
     return params;
 }
 
@@ -273,11 +273,15 @@ vall_e_status vall_e_lm_context_init(vall_e_lm * lm, const vall_e_lm_context_par
         c->n_threads = resolve_threads(params->n_threads);
         c->cancel    = params->cancel;
         c->galloc.reset(ggml_gallocr_new(ggml_backend_get_default_buffer_type(c->cpu.backend())));
-        const lm_hparams & hp = lm->model.hparams;
-        c->kv_ctx             = make_meta_context((size_t) (2 * hp.n_layer), 0);
+        if (params->cache_type != 0 && params->cache_type != 1) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected 0 (f32) or 1 (f16) for cache_type, got %d", params->cache_type);
+        }
+        const ggml_type    type = params->cache_type == 1 ? GGML_TYPE_F16 : GGML_TYPE_F32;
+        const lm_hparams & hp   = lm->model.hparams;
+        c->kv_ctx               = make_meta_context((size_t) (2 * hp.n_layer), 0);
         for (int il = 0; il < hp.n_layer; ++il) {
-            c->k_cache.push_back(ggml_new_tensor_2d(c->kv_ctx.get(), GGML_TYPE_F32, hp.n_embd_kv(), c->n_ctx));
-            c->v_cache.push_back(ggml_new_tensor_2d(c->kv_ctx.get(), GGML_TYPE_F32, c->n_ctx, hp.n_embd_kv()));
+            c->k_cache.push_back(ggml_new_tensor_2d(c->kv_ctx.get(), type, hp.n_embd_kv(), c->n_ctx));
+            c->v_cache.push_back(ggml_new_tensor_2d(c->kv_ctx.get(), type, c->n_ctx, hp.n_embd_kv()));
         }
         c->kv_buffer.reset(ggml_backend_alloc_ctx_tensors(c->kv_ctx.get(), c->cpu.backend()));
         if (!c->galloc || !c->kv_buffer) {

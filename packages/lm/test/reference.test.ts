@@ -51,9 +51,9 @@ describe("native decoder vs a TypeScript float64 forward pass (tiny F32 model)",
 });
 
 describe("the KV cache", () => {
-  it("AR: prefill, then one token per step, equals evaluating the whole sequence each time", async () => {
+  it("AR: prefill, then one token per step, equals evaluating the whole sequence each time (f32 cache)", async () => {
     await using model = await LanguageModel.load(await tinyModel("F32"));
-    await using context = await model.createContext({ contextSize: 256 });
+    await using context = await model.createContext({ contextSize: 256, cacheType: "f32" });
     const spec = sampleSpec("ar", 5, 0);
     const steps = [17, 1024, 3, 900, 5];
     let logits = await context.prefill(model.assemble(spec));
@@ -66,16 +66,20 @@ describe("the KV cache", () => {
     expect(context.cacheLength).toBe(model.assemble(spec).rows.length + steps.length);
   });
 
-  it("len: the same with digits", async () => {
+  it("len: the same with digits; the default f16 cache stays within 1e-3", async () => {
     await using model = await LanguageModel.load(await tinyModel("F32"));
-    await using context = await model.createContext({ contextSize: 256 });
+    await using context = await model.createContext({ contextSize: 256, cacheType: "f32" });
+    await using half = await model.createContext({ contextSize: 256 });
     const spec = { ...sampleSpec("len", 2), len: [0] };
     let logits = await context.prefill(model.assemble(spec));
+    await half.prefill(model.assemble(spec));
     const digits = [0, 3, 7];
     for (let i = 1; i < digits.length; i++) {
       logits = await context.step([model.layout.len.start + (digits[i] as number)], i);
+      const approximate = await half.step([model.layout.len.start + (digits[i] as number)], i);
       const expected = await context.forward([model.assemble({ ...spec, len: digits.slice(0, i + 1) })]);
       expect(relativeError(logits, expected)).toBeLessThanOrEqual(1e-5);
+      expect(relativeError(approximate, expected)).toBeLessThanOrEqual(1e-3);
     }
   });
 });
