@@ -8,6 +8,7 @@ import { decodeCommand } from "./commands/decode.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { encodeCommand } from "./commands/encode.js";
 import { inspectCommand } from "./commands/inspect.js";
+import { lmCommand } from "./commands/lm.js";
 import { phonemizeCommand } from "./commands/phonemize.js";
 import type { CommandContext } from "./context.js";
 import { CLI_VERSION } from "./version.js";
@@ -28,6 +29,7 @@ export function createProgram(context: CommandContext): Command {
   program.addCommand(decodeCommand(context));
   program.addCommand(inspectCommand(context));
   program.addCommand(convertCodecCommand(context));
+  program.addCommand(lmCommand(context));
   program.addCommand(doctorCommand(context));
   return program;
 }

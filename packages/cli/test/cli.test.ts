@@ -231,3 +231,55 @@ describe.skipIf(!encodecDir.present)(`vall-e encode / decode / inspect ${encodec
     expect(vallE(["inspect", "/etc/hostname"])).toMatchObject({ code: EXIT_USAGE });
   });
 });
+
+const lmDir = fixture("lm");
+
+describe.skipIf(!lmDir.present)(`vall-e lm forward ${lmDir.reason}`, () => {
+  it("writes the case's logits as float32 .npy (matching the reference within 5e-3)", () => {
+    const out = join(mkdtempSync(join(tmpdir(), "cli-lm-")), "ar.npy");
+    const result = vallE([
+      "lm",
+      "forward",
+      "--model",
+      `${lmDir.path}/valle_tiny_random_f16.gguf`,
+      "--input",
+      `${lmDir.path}/ar_1.json`,
+      "-o",
+      out,
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(`wrote ${out}: 1 × 1025 logits (head AR:0:0, 74 tokens)\n`);
+    const bytes = readFileSync(out);
+    expect(bytes.subarray(10, 10 + bytes.readUInt16LE(8)).toString("latin1")).toContain(
+      "'descr': '<f4', 'fortran_order': False, 'shape': (1, 1025)",
+    );
+    const header = (b: Buffer) => 10 + b.readUInt16LE(8);
+    const ours = new Float32Array(
+      bytes.buffer.slice(bytes.byteOffset + header(bytes), bytes.byteOffset + bytes.length),
+    );
+    const ref = readFileSync(`${lmDir.path}/ar_1.logits.npy`);
+    const theirs = new Float32Array(ref.buffer.slice(ref.byteOffset + header(ref), ref.byteOffset + ref.length));
+    let worst = 0;
+    for (let i = 0; i < theirs.length; i++)
+      worst = Math.max(worst, Math.abs((ours[i] as number) - (theirs[i] as number)));
+    expect(worst).toBeLessThanOrEqual(5e-3);
+  });
+
+  it("vall-e-lm is the same command; bad input exits 2", () => {
+    const stage = fileURLToPath(new URL("../bin/vall-e-lm.js", import.meta.url));
+    const help = spawnSync(process.execPath, [stage, "forward", "--help"], { encoding: "utf8" });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain("--nar-attention <mask>");
+    const missing = vallE([
+      "lm",
+      "forward",
+      "--model",
+      `${lmDir.path}/valle_tiny_random_f16.gguf`,
+      "--input",
+      "/nonexistent.json",
+      "-o",
+      "-",
+    ]);
+    expect(missing).toMatchObject({ code: EXIT_USAGE, stderr: "error: Input file not found: /nonexistent.json\n" });
+  });
+});

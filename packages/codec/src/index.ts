@@ -14,7 +14,7 @@ export {
   serializeCodesJson,
   writeCodes,
 } from "./artifact/codes-artifact.js";
-export { encodeNpyInt16, type NpyArray, type NpyDtype, parseNpy } from "./artifact/npy.js";
+export { encodeNpy, encodeNpyInt16, type NpyArray, type NpyDtype, parseNpy } from "./artifact/npy.js";
 export { type PrepareOptions, toCodecInput } from "./audio/prepare.js";
 export { resample } from "./audio/resample.js";
 export { type Audio, encodeWav, parseWav, readWav, type SampleFormat, writeWav } from "./audio/wav.js";

@@ -123,11 +123,17 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
 
 /** .npy bytes (format 1.0, C order) for an int16 array of the given shape. */
 export function encodeNpyInt16(data: Int16Array, shape: readonly number[]): Uint8Array {
+  return encodeNpy(data, shape);
+}
+
+/** .npy bytes (format 1.0, C order) for an int16, int32 or float32 array of the given shape. */
+export function encodeNpy(data: Int16Array | Int32Array | Float32Array, shape: readonly number[]): Uint8Array {
   const count = shape.reduce((a, b) => a * b, 1);
   if (count !== data.length)
-    throw new Error(`encodeNpyInt16: shape (${shape.join(", ")}) does not hold ${data.length} values`);
+    throw new Error(`encodeNpy: shape (${shape.join(", ")}) does not hold ${data.length} values`);
+  const descr = data instanceof Int16Array ? "<i2" : data instanceof Int32Array ? "<i4" : "<f4";
   const shapeText = shape.length === 1 ? `${shape[0]},` : shape.join(", ");
-  let header = `{'descr': '<i2', 'fortran_order': False, 'shape': (${shapeText}), }`;
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shapeText}), }`;
   // Pad with spaces so that magic + length + header + newline is a multiple of 64 bytes.
   const unpadded = 10 + header.length + 1;
   header += " ".repeat((64 - (unpadded % 64)) % 64);

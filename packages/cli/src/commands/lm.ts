@@ -1,0 +1,77 @@
+/**
+ * `vall-e lm forward --model <gguf> --input <case.json> -o <logits.npy | -> [--activation] [--positions]
+ * [--nar-attention] [--threads]`: one forward pass of the decoder for debugging, in the input format of the LM
+ * fixtures ({mode, phonemes, lang, rvqLevel, prompt, response, len}); writes float32 [outputRows, headSize] logits.
+ */
+import { readFile } from "node:fs/promises";
+import { fileReadError, VallEError } from "@vall-e/native";
+import { Command, Option } from "commander";
+import writeFileAtomic from "write-file-atomic";
+import type { CommandContext } from "../context.js";
+import { parseThreads } from "../io/options.js";
+
+interface ForwardOptions {
+  model: string;
+  input: string;
+  output: string;
+  activation?: "gelu" | "silu";
+  positions?: "per-segment" | "unified";
+  narAttention?: "non-causal" | "causal";
+  threads?: number;
+}
+
+export function lmCommand(context: CommandContext): Command {
+  const forward = new Command("forward")
+    .description("one forward pass: logits of the case's output rows over its head, as float32 .npy")
+    .requiredOption("--model <gguf>", "a VALL-E GGUF")
+    .requiredOption("--input <case.json>", "{mode, phonemes, lang, rvqLevel, prompt, response, len}")
+    .requiredOption("-o, --output <file>", 'logits .npy ("-": stdout)')
+    .addOption(
+      new Option("--activation <act>", "FFN activation (default: the file's profile, else gelu)").choices([
+        "gelu",
+        "silu",
+      ]),
+    )
+    .addOption(
+      new Option("--positions <policy>", "position ids (default: per-segment)").choices(["per-segment", "unified"]),
+    )
+    .addOption(
+      new Option("--nar-attention <mask>", "NAR / NAR-len attention (default: non-causal)").choices([
+        "non-causal",
+        "causal",
+      ]),
+    )
+    .option("-t, --threads <n>", "threads (default: physical cores)", parseThreads)
+    .action(async (options: ForwardOptions) => {
+      const { LanguageModel } = await import("@vall-e/lm");
+      const { encodeNpy } = await import("@vall-e/codec");
+      let spec: unknown;
+      try {
+        spec = JSON.parse(await readFile(options.input, "utf8"));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code) throw fileReadError("Input file", options.input, error);
+        throw new VallEError("ERR_USAGE", `${options.input}: not JSON (${(error as Error).message})`, { cause: error });
+      }
+      const profile = {
+        ...(options.activation ? { activation: options.activation } : {}),
+        ...(options.positions ? { positions: options.positions } : {}),
+        ...(options.narAttention ? { narAttention: options.narAttention } : {}),
+      };
+      await using model = await LanguageModel.load(options.model, { profile });
+      const input = model.assemble(spec as Parameters<typeof model.assemble>[0]);
+      await using lm = await model.createContext({
+        contextSize: Math.max(64, input.rows.length),
+        ...(options.threads ? { threads: options.threads } : {}),
+      });
+      const logits = await lm.forward([input], { signal: context.signal });
+      const bytes = encodeNpy(logits, [input.outputs, input.head.end - input.head.start]);
+      if (options.output === "-") context.output.data(bytes);
+      else {
+        await writeFileAtomic(options.output, Buffer.from(bytes));
+        context.output.info(
+          `wrote ${options.output}: ${input.outputs} × ${input.head.end - input.head.start} logits (head ${input.head.name}, ${input.rows.length} tokens)`,
+        );
+      }
+    });
+  return new Command("lm").description("the language model's debug commands").addCommand(forward);
+}
