@@ -6,7 +6,8 @@
 //   VALL_E_PORTABLE=1       build for a CPU baseline (x86-64-v3) instead of this machine's features
 //   VALL_E_LLAMA_CPP_DIR    use this llama.cpp tree instead of fetching the pinned release
 //   VALL_E_BUILD_JOBS       parallel compile jobs (default: the CPU count)
-// With --llama-oracle, libllama is configured too and its test-only target is built.
+// With --llama-oracle, a separate tree (build-oracle/) configures libllama too and builds only the test-only
+// program vall_e_llama_oracle (our LM graph against llama_decode); the addon in build/ is left alone.
 // Rebuilds are incremental: the CMake build tree under build/ is kept, and ccache is used when installed.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -16,8 +17,8 @@ import { fileURLToPath } from "node:url";
 import { prepareLlamaSource } from "./llama-source.mjs";
 
 const nativeDir = resolve(fileURLToPath(new URL("..", import.meta.url)));
-const buildDir = join(nativeDir, "build");
 const oracle = process.argv.includes("--llama-oracle");
+const buildDir = join(nativeDir, oracle ? "build-oracle" : "build");
 const portable = ["1", "true", "on", "yes"].includes(String(process.env.VALL_E_PORTABLE ?? "").toLowerCase());
 const jobs = Number.parseInt(process.env.VALL_E_BUILD_JOBS ?? "", 10) || availableParallelism();
 
@@ -67,5 +68,4 @@ if (!configured) {
   cmakeJs("configure", defineArgs);
   writeFileSync(stampPath, stamp);
 }
-cmakeJs("build", defineArgs);
-if (oracle) cmakeJs("build", [...defineArgs, "--target", "llama"]);
+cmakeJs("build", oracle ? [...defineArgs, "--target", "vall_e_llama_oracle"] : defineArgs);
