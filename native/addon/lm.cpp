@@ -2,6 +2,7 @@
 // main thread, evaluated on a worker thread.
 #include "addon.h"
 
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -123,6 +124,8 @@ class LmContext : public Napi::ObjectWrap<LmContext> {
                             InstanceMethod<&LmContext::CacheAppend>("cacheAppend"),
                             InstanceMethod<&LmContext::CacheClear>("cacheClear"),
                             InstanceMethod<&LmContext::Cancel>("cancel"), InstanceMethod<&LmContext::Dispose>("dispose"),
+                            InstanceMethod<&LmContext::SetDump>("setDump"),
+                            InstanceMethod<&LmContext::Dumped>("dumped"),
                             InstanceAccessor<&LmContext::CacheLength>("cacheLength")});
     }
 
@@ -169,6 +172,39 @@ class LmContext : public Napi::ObjectWrap<LmContext> {
 
     Napi::Value CacheLength(const Napi::CallbackInfo & info) {
         return Napi::Number::New(info.Env(), vall_e_lm_cache_length(Checked(info.Env())));
+    }
+
+    Napi::Value SetDump(const Napi::CallbackInfo & info) {
+        if (in_flight_ > 0) throw_error(info.Env(), VALL_E_ERR_BUSY, "Cannot change the dump setting while a call is in flight");
+        if (info.Length() != 1 || !info[0].IsBoolean()) {
+            throw_error(info.Env(), VALL_E_ERR_INVALID_ARGUMENT, "setDump expects a boolean");
+        }
+        vall_e_lm_set_dump(Checked(info.Env()), info[0].As<Napi::Boolean>().Value() ? 1 : 0);
+        return info.Env().Undefined();
+    }
+
+    // The last evaluation's named intermediates: [{name, rows, columns, data: Float32Array}], copied.
+    Napi::Value Dumped(const Napi::CallbackInfo & info) {
+        Napi::Env env = info.Env();
+        if (in_flight_ > 0) throw_error(env, VALL_E_ERR_BUSY, "Cannot read the dump while a call is in flight");
+        vall_e_lm_context * ctx   = Checked(env);
+        const int32_t       count = vall_e_lm_dump_count(ctx);
+        Napi::Array         out   = Napi::Array::New(env, (size_t) count);
+        for (int32_t i = 0; i < count; ++i) {
+            const float * data      = nullptr;
+            int64_t       n_per_row = 0, n_rows = 0;
+            const char *  name      = vall_e_lm_dump_get(ctx, i, &data, &n_per_row, &n_rows);
+            const size_t  n         = (size_t) (n_per_row * n_rows);
+            Napi::Float32Array values = Napi::Float32Array::New(env, n);
+            std::memcpy(values.Data(), data, n * sizeof(float));
+            Napi::Object entry = Napi::Object::New(env);
+            entry.Set("name", name);
+            entry.Set("rows", (double) n_rows);
+            entry.Set("columns", (double) n_per_row);
+            entry.Set("data", values);
+            out.Set((uint32_t) i, entry);
+        }
+        return out;
     }
 
     Napi::Value Cancel(const Napi::CallbackInfo & info) {

@@ -249,6 +249,17 @@ VALL_E_API vall_e_status vall_e_lm_cache_append(vall_e_lm_context * ctx, const v
 VALL_E_API void          vall_e_lm_cache_clear(vall_e_lm_context * ctx);
 VALL_E_API int32_t       vall_e_lm_cache_length(const vall_e_lm_context * ctx);
 
+/* Debugging: with dump on, every evaluation keeps f32 copies of its named intermediates, in graph order —
+ * "inp_embd" [tokens][n_embd]; per layer i "l<i>.q" and "l<i>.k" (after RoPE) [tokens][heads·head_dim],
+ * "l<i>.attn_out" and "l<i>.out" (the residual stream after attention and after the MLP) [tokens][n_embd];
+ * "out_norm" [outputs][n_embd]; "logits" [outputs][head] — replaced by the next evaluation. Costs memory: the
+ * allocator cannot reuse those buffers. vall_e_lm_dump_get returns the name (NULL for an index out of range);
+ * its pointers stay valid until the next evaluation or vall_e_lm_set_dump call. */
+VALL_E_API void          vall_e_lm_set_dump(vall_e_lm_context * ctx, int32_t enabled);
+VALL_E_API int32_t       vall_e_lm_dump_count(const vall_e_lm_context * ctx);
+VALL_E_API const char *  vall_e_lm_dump_get(const vall_e_lm_context * ctx, int32_t index, const float ** data,
+                                            int64_t * n_per_row, int64_t * n_rows);
+
 /* Convert n_rows × n_per_row f32 values to a ggml type (F16, BF16, Q8_0, Q4_K, Q3_K, Q2_K, …; n_per_row a multiple
  * of its block size); *written receives the bytes. For tools that write GGUF files (e.g. quantized test models). */
 VALL_E_API vall_e_status vall_e_quantize(int32_t ggml_type, const float * values, int64_t n_rows, int64_t n_per_row,

@@ -100,7 +100,16 @@ export interface NativeLmContext {
   cacheAppend(sequence: NativeLmSequence, headStart: number, headEnd: number): Promise<Float32Array>;
   cacheClear(): void;
   cancel(): void;
+  setDump(enabled: boolean): void;
+  dumped(): NativeLmDumpedTensor[];
   dispose(): void;
+}
+
+export interface NativeLmDumpedTensor {
+  name: string;
+  rows: number;
+  columns: number;
+  data: Float32Array;
 }
 
 export interface NativeLm {

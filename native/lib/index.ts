@@ -36,6 +36,7 @@ export {
   type LmActivation,
   LmContext,
   type LmContextOptions,
+  type LmDumpedTensor,
   type LmHead,
   type LmInfo,
   LmModel,

@@ -4,13 +4,26 @@
  * masks) and builds LanguageModel on these classes.
  */
 import { existsSync } from "node:fs";
-import { binding, type NativeLm, type NativeLmContext, type NativeLmInfo, type NativeLmSequence } from "./binding.js";
+import {
+  binding,
+  type NativeLm,
+  type NativeLmContext,
+  type NativeLmDumpedTensor,
+  type NativeLmInfo,
+  type NativeLmSequence,
+} from "./binding.js";
 import { CancelledError, callNative, DisposedError, VallEError } from "./errors.js";
 import { expectInteger, expectOneOf, expectThreads, invalid } from "./validate.js";
 
 export type LmActivation = "gelu" | "silu";
 export type LmInfo = NativeLmInfo;
 export type LmSequence = NativeLmSequence;
+/**
+ * A named intermediate of the last evaluation, `rows` × `columns` f32 (row-major): "inp_embd", per layer i
+ * "l<i>.q" / "l<i>.k" (after RoPE, tokens × heads·head_dim), "l<i>.attn_out" / "l<i>.out" (the residual stream
+ * after attention / after the MLP), "out_norm" (the normed output rows) and "logits".
+ */
+export type LmDumpedTensor = NativeLmDumpedTensor;
 
 export interface LmHead {
   /** First row of the output matrix. */
@@ -118,6 +131,24 @@ export class LmContext implements AsyncDisposable {
     const native = this.#handle();
     await this.#queue;
     native.cacheClear();
+  }
+
+  /**
+   * Debugging: while on, every evaluation keeps copies of its named intermediates (see {@link LmDumpedTensor}) for
+   * {@link dumped}. Costs memory (the graph cannot reuse those buffers); off by default.
+   */
+  async setDebugDump(enabled: boolean): Promise<void> {
+    if (typeof enabled !== "boolean") throw invalid("a boolean", "enabled", enabled);
+    const native = this.#handle();
+    await this.#queue;
+    native.setDump(enabled);
+  }
+
+  /** The named intermediates of the last evaluation, in graph order (empty unless the debug dump is on). */
+  async dumped(): Promise<LmDumpedTensor[]> {
+    const native = this.#handle();
+    await this.#queue;
+    return native.dumped();
   }
 
   async dispose(): Promise<void> {

@@ -19,6 +19,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string>
+#include <utility>
 
 struct vall_e_lm {
     vall_e::lm_model model;
@@ -37,6 +39,13 @@ struct vall_e_lm_context {
     std::vector<ggml_tensor *>    v_cache; // per layer [n_ctx, n_embd_kv] (transposed: values of a key are strided)
     int32_t                       n_past = 0;
     std::atomic<bool>             busy{false};
+    bool                          dump = false;
+    struct dumped {
+        std::string        name;
+        int64_t            n_per_row = 0, n_rows = 0;
+        std::vector<float> data;
+    };
+    std::vector<dumped> dumps; // the named intermediates of the last evaluation, when dump is on
 };
 
 namespace vall_e {
@@ -138,6 +147,17 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
     ggml_set_name(out_ids, "inp_out_ids");
     ggml_set_input(out_ids);
 
+    // Named intermediates a debug dump copies out (marked as outputs so the allocator keeps them).
+    // Each with the dimension that counts tokens (q and k are [head_dim, heads, tokens]).
+    std::vector<std::pair<ggml_tensor *, int>> named;
+    auto keep = [&](ggml_tensor * t, int row_dim = 1) {
+        if (c.dump) {
+            ggml_set_output(t);
+            named.emplace_back(t, row_dim);
+        }
+    };
+    keep(inp);
+
     const float   scale = 1.0f / std::sqrt((float) D);
     ggml_tensor * x     = inp;
     for (int il = 0; il < hp.n_layer; ++il) {
@@ -152,6 +172,8 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
         k = ggml_rope_ext(ctx, k, pos, nullptr, (int) D, GGML_ROPE_TYPE_NORMAL, 0, hp.rope_theta, 1.0f, 0.0f, 1.0f, 0.0f, 0.0f);
         ggml_format_name(q, "l%d.q", il);
         ggml_format_name(k, "l%d.k", il);
+        keep(q, 2);
+        keep(k, 2);
 
         ggml_tensor * keys;   // [D, NKV, HKV]
         ggml_tensor * values; // [NKV, D, HKV]
@@ -175,6 +197,7 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
         ggml_tensor * attn = ggml_cont_2d(ctx, ggml_permute(ctx, kqv, 0, 2, 1, 3), E, N);
         x = ggml_add(ctx, x, ggml_mul_mat(ctx, L.wo, attn));
         ggml_format_name(x, "l%d.attn_out", il);
+        keep(x);
 
         // gated MLP
         h                = ggml_mul(ctx, ggml_rms_norm(ctx, x, hp.rms_eps), L.ffn_norm);
@@ -182,15 +205,19 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
         gate = model.activation == VALL_E_LM_SILU ? ggml_silu(ctx, gate) : ggml_gelu_erf(ctx, gate);
         x    = ggml_add(ctx, x, ggml_mul_mat(ctx, L.ffn_down, ggml_mul(ctx, gate, ggml_mul_mat(ctx, L.ffn_up, h))));
         ggml_format_name(x, "l%d.out", il);
+        keep(x);
     }
     // Only the requested rows, only the head's rows of the output matrix.
     ggml_tensor * rows = ggml_get_rows(ctx, x, out_ids);
     rows               = ggml_mul(ctx, ggml_rms_norm(ctx, rows, hp.rms_eps), model.output_norm);
+    ggml_set_name(rows, "out_norm");
+    keep(rows);
     ggml_tensor * head = ggml_view_2d(ctx, model.output, E, head_end - head_start, model.output->nb[1],
                                       (size_t) head_start * model.output->nb[1]);
     ggml_tensor * out  = ggml_mul_mat(ctx, head, rows); // [head, NOUT]
     ggml_set_name(out, "logits");
     ggml_set_output(out);
+    for (const auto & [t, row_dim] : named) ggml_build_forward_expand(graph, t);
     ggml_build_forward_expand(graph, out);
 
     if (!ggml_gallocr_alloc_graph(c.galloc.get(), graph)) {
@@ -203,6 +230,20 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
     ggml_backend_cpu_set_abort_callback(c.cpu.backend(), abort_requested, (void *) c.cancel);
     c.cpu.compute(graph, c.n_threads);
     ggml_backend_tensor_get(out, logits, 0, ggml_nbytes(out));
+
+    c.dumps.clear();
+    if (c.dump) {
+        named.emplace_back(out, 1);
+        for (const auto & [t, row_dim] : named) {
+            vall_e_lm_context::dumped d;
+            d.name      = ggml_get_name(t);
+            d.n_rows    = t->ne[row_dim];
+            d.n_per_row = ggml_nelements(t) / d.n_rows;
+            d.data.resize((size_t) ggml_nelements(t));
+            ggml_backend_tensor_get(t, d.data.data(), 0, ggml_nbytes(t));
+            c.dumps.push_back(std::move(d));
+        }
+    }
 }
 
 }  // namespace
@@ -292,6 +333,23 @@ vall_e_status vall_e_lm_context_init(vall_e_lm * lm, const vall_e_lm_context_par
 }
 
 void vall_e_lm_context_free(vall_e_lm_context * ctx) { delete ctx; }
+
+void vall_e_lm_set_dump(vall_e_lm_context * ctx, int32_t enabled) {
+    ctx->dump = enabled != 0;
+    if (!ctx->dump) ctx->dumps.clear();
+}
+
+int32_t vall_e_lm_dump_count(const vall_e_lm_context * ctx) { return (int32_t) ctx->dumps.size(); }
+
+const char * vall_e_lm_dump_get(const vall_e_lm_context * ctx, int32_t index, const float ** data, int64_t * n_per_row,
+                                int64_t * n_rows) {
+    if (index < 0 || (size_t) index >= ctx->dumps.size()) return nullptr;
+    const auto & d = ctx->dumps[(size_t) index];
+    if (data) *data = d.data.data();
+    if (n_per_row) *n_per_row = d.n_per_row;
+    if (n_rows) *n_rows = d.n_rows;
+    return d.name.c_str();
+}
 
 vall_e_status vall_e_lm_forward(vall_e_lm_context * ctx, const vall_e_lm_sequence * sequences, int32_t n_sequences,
                                 int32_t head_start, int32_t head_end, float * logits) {

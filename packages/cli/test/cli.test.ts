@@ -265,6 +265,40 @@ describe.skipIf(!lmDir.present)(`vall-e lm forward ${lmDir.reason}`, () => {
     expect(worst).toBeLessThanOrEqual(5e-3);
   });
 
+  it("--dump-hidden writes each layer's intermediates as .npy with an index", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-lm-dump-"));
+    const out = join(dir, "logits.npy");
+    const dump = join(dir, "hidden");
+    const result = vallE([
+      "lm",
+      "forward",
+      "--model",
+      `${lmDir.path}/valle_tiny_random_f16.gguf`,
+      "--input",
+      `${lmDir.path}/nar_1.json`,
+      "-o",
+      out,
+      "--dump-hidden",
+      dump,
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`wrote 11 intermediates to ${dump} (index.json lists them)\n`);
+    const index = JSON.parse(readFileSync(join(dump, "index.json"), "utf8"));
+    const names = index.tensors.map((t: { name: string }) => t.name);
+    expect(names).toEqual([
+      "inp_embd",
+      ...[0, 1].flatMap((l) => [`l${l}.q`, `l${l}.k`, `l${l}.attn_out`, `l${l}.out`]),
+      "out_norm",
+      "logits",
+    ]);
+    const tokens = index.positions.length;
+    expect(index.rows).toHaveLength(tokens);
+    expect(index.causal).toBe(false);
+    expect(index.tensors[0]).toEqual({ name: "inp_embd", file: "inp_embd.npy", shape: [tokens, 256] });
+    expect(readFileSync(join(dump, "l1.out.npy")).toString("latin1")).toContain(`'shape': (${tokens}, 256)`);
+    expect(readFileSync(join(dump, "logits.npy"))).toEqual(readFileSync(out));
+  });
+
   it("vall-e-lm is the same command; bad input exits 2", () => {
     const stage = fileURLToPath(new URL("../bin/vall-e-lm.js", import.meta.url));
     const help = spawnSync(process.execPath, [stage, "forward", "--help"], { encoding: "utf8" });

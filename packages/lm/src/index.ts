@@ -3,6 +3,8 @@
  * assembly following the reference exactly, and evaluation on the native ggml decoder (with a KV cache for causal
  * passes). The inference procedures and samplers build on this.
  */
+
+export type { LmDumpedTensor } from "@vall-e/native";
 export {
   type AssembledInput,
   assembleInput,

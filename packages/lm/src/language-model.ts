@@ -9,6 +9,7 @@ import {
   invalid,
   type LmContext,
   type LmContextOptions,
+  type LmDumpedTensor,
   type LmInfo,
   LmModel,
   VallEError,
@@ -174,6 +175,20 @@ export class LanguageModelContext implements AsyncDisposable {
   /** Tokens in the KV cache. */
   get cacheLength(): number {
     return this.#native.cacheLength;
+  }
+
+  /**
+   * Debugging: while on, each evaluation keeps its named intermediates ("inp_embd", "l<i>.q", "l<i>.k",
+   * "l<i>.attn_out", "l<i>.out", "out_norm", "logits") for {@link dumped}, to find the first layer where two
+   * implementations diverge.
+   */
+  async setDebugDump(enabled: boolean): Promise<void> {
+    await this.#native.setDebugDump(enabled);
+  }
+
+  /** The named intermediates of the last evaluation (empty unless the debug dump is on). */
+  async dumped(): Promise<LmDumpedTensor[]> {
+    return this.#native.dumped();
   }
 
   async dispose(): Promise<void> {

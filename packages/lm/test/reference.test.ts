@@ -35,6 +35,34 @@ describe("native decoder vs a TypeScript float64 forward pass (tiny F32 model)",
     });
   }
 
+  it("the debug dump holds every named intermediate, each equal to the reference's (relative ≤ 1e-4)", async () => {
+    const path = await tinyModel("F32");
+    const reference = await loadReferenceModel(path);
+    await using model = await LanguageModel.load(path);
+    await using context = await model.createContext({ contextSize: 256 });
+    const input = model.assemble(sampleSpec("nar", 4));
+    expect(await context.dumped()).toEqual([]);
+    await context.setDebugDump(true);
+    const logits = await context.forward([input]);
+    const dumped = await context.dumped();
+    const layerNames = (l: number) => [`l${l}.q`, `l${l}.k`, `l${l}.attn_out`, `l${l}.out`];
+    expect(dumped.map((t) => t.name)).toEqual(["inp_embd", ...layerNames(0), ...layerNames(1), "out_norm", "logits"]);
+    const trace = new Map<string, Float64Array[]>();
+    referenceForward(reference, input, "gelu", trace);
+    for (const [name, rows] of trace) {
+      const t = dumped.find((d) => d.name === name);
+      expect(t, name).toBeDefined();
+      expect([t?.rows, t?.columns], name).toEqual([rows.length, rows[0]?.length]);
+      const flat = Float64Array.from(rows.flatMap((row) => [...row]));
+      expect(relativeError(t?.data ?? [], flat), name).toBeLessThanOrEqual(1e-4);
+    }
+    const last = dumped.at(-1);
+    expect([last?.rows, last?.columns]).toEqual([input.outputs, input.head.end - input.head.start]);
+    expect(last?.data).toEqual(logits);
+    await context.setDebugDump(false);
+    expect(await context.dumped()).toEqual([]);
+  });
+
   it("evaluates several sequences in one graph exactly as one by one (the CFG pair)", async () => {
     await using model = await LanguageModel.load(await tinyModel("F32"));
     await using context = await model.createContext({ contextSize: 256 });

@@ -100,11 +100,15 @@ function rope(x: Float64Array, position: number, headDim: number, theta: number)
   }
 }
 
-/** Logits [outputs × head size] of one assembled input. */
+/**
+ * Logits [outputs × head size] of one assembled input. `trace`, when given, receives the per-token intermediates
+ * under the native graph's names (inp_embd, l<i>.q, l<i>.k after RoPE, l<i>.attn_out, l<i>.out).
+ */
 export function referenceForward(
   model: ReferenceModel,
   input: AssembledInput,
   activation: "gelu" | "silu",
+  trace?: Map<string, Float64Array[]>,
 ): Float64Array {
   const { width, heads, kvHeads, ffn } = model;
   const headDim = width / heads;
@@ -118,6 +122,7 @@ export function referenceForward(
     return v;
   });
   const act = activation === "gelu" ? gelu : silu;
+  trace?.set("inp_embd", x);
   for (let l = 0; l < model.layers; l++) {
     const b = `blk.${l}.`;
     const h = x.map((v) => rmsNorm(v, t(`${b}attn_norm.weight`), model.eps));
@@ -131,6 +136,8 @@ export function referenceForward(
       rope(out, input.positions[i] as number, headDim, model.theta);
       return out;
     });
+    trace?.set(`l${l}.q`, q);
+    trace?.set(`l${l}.k`, k);
     const vv = h.map((v) => matvec(t(`${b}attn_v.weight`), v, width, kvWidth));
     const attn = q.map((qi, i) => {
       const out = new Float64Array(width);
@@ -163,6 +170,7 @@ export function referenceForward(
       const o = matvec(t(`${b}attn_output.weight`), attn[i] as Float64Array, width, width);
       return v.map((value, d) => value + (o[d] as number));
     });
+    trace?.set(`l${l}.attn_out`, x);
     x = x.map((v) => {
       const hn = rmsNorm(v, t(`${b}ffn_norm.weight`), model.eps);
       const gate = matvec(t(`${b}ffn_gate.weight`), hn, width, ffn);
@@ -175,6 +183,7 @@ export function referenceForward(
       );
       return v.map((value, d) => value + (down[d] as number));
     });
+    trace?.set(`l${l}.out`, x);
   }
   const headSize = input.head.end - input.head.start;
   const out = new Float64Array(input.outputs * headSize);

@@ -1,10 +1,13 @@
 /**
  * `vall-e lm forward --model <gguf> --input <case.json> -o <logits.npy | -> [--activation] [--positions]
- * [--nar-attention] [--threads]`: one forward pass of the decoder for debugging, in the input format of the LM
- * fixtures ({mode, phonemes, lang, rvqLevel, prompt, response, len}); writes float32 [outputRows, headSize] logits.
+ * [--nar-attention] [--threads] [--dump-hidden DIR]`: one forward pass of the decoder for debugging, in the input
+ * format of the LM fixtures ({mode, phonemes, lang, rvqLevel, prompt, response, len}); writes float32
+ * [outputRows, headSize] logits. --dump-hidden also writes every named intermediate as DIR/<name>.npy
+ * (float32 [rows, columns]) with DIR/index.json listing them in graph order, to find the first diverging layer.
  */
-import { readFile } from "node:fs/promises";
-import { fileReadError, VallEError } from "@vall-e/native";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileReadError, fileWriteError, VallEError } from "@vall-e/native";
 import { Command, Option } from "commander";
 import writeFileAtomic from "write-file-atomic";
 import type { CommandContext } from "../context.js";
@@ -18,6 +21,7 @@ interface ForwardOptions {
   positions?: "per-segment" | "unified";
   narAttention?: "non-causal" | "causal";
   threads?: number;
+  dumpHidden?: string;
 }
 
 export function lmCommand(context: CommandContext): Command {
@@ -42,6 +46,7 @@ export function lmCommand(context: CommandContext): Command {
       ]),
     )
     .option("-t, --threads <n>", "threads (default: physical cores)", parseThreads)
+    .option("--dump-hidden <dir>", "also write each layer's intermediates as <dir>/<name>.npy, listed in index.json")
     .action(async (options: ForwardOptions) => {
       const { LanguageModel } = await import("@vall-e/lm");
       const { encodeNpy } = await import("@vall-e/codec");
@@ -63,7 +68,25 @@ export function lmCommand(context: CommandContext): Command {
         contextSize: Math.max(64, input.rows.length),
         ...(options.threads ? { threads: options.threads } : {}),
       });
+      if (options.dumpHidden) await lm.setDebugDump(true);
       const logits = await lm.forward([input], { signal: context.signal });
+      if (options.dumpHidden) {
+        const dir = options.dumpHidden;
+        const tensors = await lm.dumped();
+        const index = tensors.map((t) => ({ name: t.name, file: `${t.name}.npy`, shape: [t.rows, t.columns] }));
+        try {
+          await mkdir(dir, { recursive: true });
+          for (const t of tensors) {
+            await writeFileAtomic(join(dir, `${t.name}.npy`), Buffer.from(encodeNpy(t.data, [t.rows, t.columns])));
+          }
+          const { head, positions, causal, rows } = input;
+          const meta = { mode: (spec as { mode?: unknown }).mode, head, causal, positions, rows, tensors: index };
+          await writeFileAtomic(join(dir, "index.json"), `${JSON.stringify(meta, null, 2)}\n`);
+        } catch (error) {
+          throw fileWriteError(dir, error);
+        }
+        context.output.info(`wrote ${tensors.length} intermediates to ${dir} (index.json lists them)`);
+      }
       const bytes = encodeNpy(logits, [input.outputs, input.head.end - input.head.start]);
       if (options.output === "-") context.output.data(bytes);
       else {
