@@ -110,6 +110,7 @@ class Lm : public Napi::ObjectWrap<Lm> {
         out.Set("weightType", li.weight_type);
         out.Set("fileBytes", (double) li.file_bytes);
         out.Set("weightBytes", (double) li.weight_bytes);
+        out.Set("hasOutputBias", li.has_output_bias != 0);
         return out;
     }
 
@@ -352,12 +353,13 @@ class LoadWorker : public PromiseWorker {
     vall_e_lm *      handle_ = nullptr;
 };
 
-// loadLm(path, activation) → Promise<Lm>
+// loadLm(path, activation, headBiases) → Promise<Lm>
 Napi::Value LoadLm(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (!info[0].IsString()) throw_error(env, VALL_E_ERR_INVALID_ARGUMENT, "Expected a string for path");
     vall_e_lm_params params = vall_e_lm_default_params();
     params.activation       = (int32_t) integer_arg(env, info[1], "activation", INT32_MIN, INT32_MAX);
+    params.head_biases      = (int32_t) integer_arg(env, info[2], "headBiases", INT32_MIN, INT32_MAX);
     auto * worker           = new LoadWorker(env, info[0].As<Napi::String>().Utf8Value(), params);
     worker->Queue();
     return worker->Promise();

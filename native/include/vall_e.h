@@ -190,7 +190,10 @@ typedef enum vall_e_lm_activation {
 } vall_e_lm_activation;
 
 typedef struct vall_e_lm_params {
-    int32_t activation; /* a vall_e_lm_activation */
+    int32_t activation;  /* a vall_e_lm_activation */
+    int32_t head_biases; /* 1 (default): add the file's per-head output biases (tensor "vall_e.output_bias", F32
+                          * [n_vocab]: each head's classifier bias at its rows of the unified output matrix) to the
+                          * logits; 0: ignore them. Files without that tensor have no biases either way. */
 } vall_e_lm_params;
 
 typedef struct vall_e_lm_info {
@@ -206,6 +209,7 @@ typedef struct vall_e_lm_info {
     int32_t weight_type;  /* ggml type of the attention matrices (e.g. 1 = F16, 8 = Q8_0) */
     int64_t file_bytes;
     int64_t weight_bytes; /* bytes of the matrices a forward pass reads (layers + output) */
+    int32_t has_output_bias; /* 1 when the file holds vall_e.output_bias (applied unless head_biases is 0) */
 } vall_e_lm_info;
 
 VALL_E_API vall_e_lm_params vall_e_lm_default_params(void);

@@ -82,6 +82,8 @@ export interface NativeLmInfo {
   weightType: number;
   fileBytes: number;
   weightBytes: number;
+  /** Whether the file holds per-head output biases (vall_e.output_bias). */
+  hasOutputBias: boolean;
 }
 
 /** One sequence of an LM evaluation (vall_e_lm_sequence): token i sums rows rowIds[rowOffsets[i] … rowOffsets[i+1]). */
@@ -133,8 +135,8 @@ export interface NativeBinding {
   espeakTextToPhonemes(language: string, texts: string[]): Promise<string[]>;
   /** Load encodec.cpp-format EnCodec weights (validated). */
   createCodec(path: string): Promise<NativeCodec>;
-  /** Load and validate a VALL-E GGUF; activation 0 = exact GELU, 1 = SiLU. */
-  loadLm(path: string, activation: number): Promise<NativeLm>;
+  /** Load and validate a VALL-E GGUF; activation 0 = exact GELU, 1 = SiLU; headBiases 1 = add the file's. */
+  loadLm(path: string, activation: number, headBiases: number): Promise<NativeLm>;
   /** ggml's conversion of rows × perRow f32 values to a type (F16, Q8_0, Q4_K, …), as raw bytes. */
   quantize(values: Float32Array, type: number, rows: number, perRow: number): Promise<Uint8Array>;
 }

@@ -211,22 +211,32 @@ export class LmModel implements AsyncDisposable {
   readonly path: string;
   readonly info: LmInfo;
   readonly activation: LmActivation;
+  /** Whether the logits include the file's per-head output biases (present and not turned off). */
+  readonly headBiases: boolean;
   #native: NativeLm | undefined;
   readonly #contexts = new Set<LmContext>();
 
-  private constructor(native: NativeLm, path: string, activation: LmActivation) {
+  private constructor(native: NativeLm, path: string, activation: LmActivation, headBiases: boolean) {
     this.#native = native;
     this.path = path;
     this.info = native.info;
     this.activation = activation;
+    this.headBiases = headBiases && native.info.hasOutputBias;
   }
 
-  static async load(path: string, options: { activation?: LmActivation } = {}): Promise<LmModel> {
+  /**
+   * Load and validate a VALL-E GGUF. `headBiases` (default true): add the per-head classifier biases the file holds
+   * (tensor `vall_e.output_bias`, F32 [n_vocab], each head's bias at its output rows) to the logits.
+   */
+  static async load(path: string, options: { activation?: LmActivation; headBiases?: boolean } = {}): Promise<LmModel> {
     if (typeof path !== "string" || path === "") throw invalid("a file path", "path", path);
     const activation = expectOneOf(options.activation ?? "gelu", "activation", ["gelu", "silu"] as const);
+    const headBiases = options.headBiases ?? true;
+    if (typeof headBiases !== "boolean") throw invalid("a boolean", "headBiases", headBiases);
     if (!existsSync(path)) throw new VallEError("ERR_FILE_NOT_FOUND", `Model file not found: ${path}`);
     try {
-      return new LmModel(await binding().loadLm(path, activation === "silu" ? 1 : 0), path, activation);
+      const native = await binding().loadLm(path, activation === "silu" ? 1 : 0, headBiases ? 1 : 0);
+      return new LmModel(native, path, activation, headBiases);
     } catch (error) {
       if ((error as { code?: unknown }).code === "VALL_E_ERR_INVALID_ARGUMENT") {
         throw new VallEError("ERR_MODEL_FORMAT", (error as Error).message, { cause: error });

@@ -99,7 +99,7 @@ std::string shape_of(const int64_t * ne, int n) {
 
 }  // namespace
 
-void lm_model_load(lm_model & model, const std::string & path, int32_t activation) {
+void lm_model_load(lm_model & model, const std::string & path, int32_t activation, bool head_biases) {
     if (activation != VALL_E_LM_GELU && activation != VALL_E_LM_SILU) {
         fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected 0 (gelu) or 1 (silu) for activation, got %d", activation);
     }
@@ -175,6 +175,9 @@ void lm_model_load(lm_model & model, const std::string & path, int32_t activatio
         expected[b + "ffn_up.weight"]      = {E, F};
         expected[b + "ffn_down.weight"]    = {F, E};
     }
+    // Optional: the per-head classifier biases laid out along the unified output rows (our own name).
+    const bool with_bias = ggml_get_tensor(meta, "vall_e.output_bias") != nullptr;
+    if (with_bias) expected["vall_e.output_bias"] = {V};
     for (const auto & item : expected) {
         ggml_tensor * t = ggml_get_tensor(meta, item.first.c_str());
         if (!t) {
@@ -187,15 +190,15 @@ void lm_model_load(lm_model & model, const std::string & path, int32_t activatio
             fail(VALL_E_ERR_INVALID_ARGUMENT, "%s: tensor '%s' has shape %s, expected %s", path.c_str(), item.first.c_str(),
                  shape_of(t->ne, ggml_n_dims(t)).c_str(), shape_of(want.data(), (int) want.size()).c_str());
         }
-        const bool norm = item.first.find("norm") != std::string::npos;
-        if (norm ? t->type != GGML_TYPE_F32 : !matrix_types().count(t->type)) {
+        const bool vector = want.size() == 1;
+        if (vector ? t->type != GGML_TYPE_F32 : !matrix_types().count(t->type)) {
             fail(VALL_E_ERR_INVALID_ARGUMENT, "%s: tensor '%s' has type %s, which this engine does not run%s", path.c_str(),
-                 item.first.c_str(), ggml_type_name(t->type), norm ? " (norm weights must be F32)" : "");
+                 item.first.c_str(), ggml_type_name(t->type), vector ? " (norm weights and biases must be F32)" : "");
         }
     }
     for (int64_t i = 0; i < gguf_get_n_tensors(g.get()); ++i) {
         const std::string name = gguf_get_tensor_name(g.get(), i);
-        if (!expected.count(name) && name.rfind("vall_e.", 0) != 0) {
+        if (!expected.count(name)) {
             fail(VALL_E_ERR_INVALID_ARGUMENT, "%s: unexpected tensor '%s'", path.c_str(), name.c_str());
         }
         const size_t offset = data_offset + gguf_get_tensor_offset(g.get(), i);
@@ -225,6 +228,8 @@ void lm_model_load(lm_model & model, const std::string & path, int32_t activatio
     };
     model.output      = place("output.weight");
     model.output_norm = place("output_norm.weight");
+    model.has_output_bias = with_bias;
+    if (with_bias && head_biases) model.output_bias = place("vall_e.output_bias");
     model.weight_bytes = (int64_t) ggml_nbytes(model.output);
     for (int i = 0; i < hp.n_layer; ++i) {
         const std::string b = "blk." + std::to_string(i) + ".";

@@ -56,6 +56,8 @@ struct lm_model {
     int32_t                      activation = VALL_E_LM_GELU;
     std::vector<lm_layer>        layers;
     ggml_tensor *                output_norm = nullptr;
+    ggml_tensor *                output_bias = nullptr; // [n_vocab] f32, per-head classifier biases (optional)
+    bool                         has_output_bias = false;
     ggml_tensor *                output      = nullptr; // [n_embd, n_vocab]
     const uint8_t *              token_embd = nullptr;  // the table in the mapping, in its stored type
     ggml_type                    token_embd_type = GGML_TYPE_F32;
@@ -66,7 +68,7 @@ struct lm_model {
     int64_t                      weight_bytes = 0;
 };
 
-void lm_model_load(lm_model & model, const std::string & path, int32_t activation);
+void lm_model_load(lm_model & model, const std::string & path, int32_t activation, bool head_biases);
 
 // Add embedding row `row` (dequantized) to out[0 … n_embd).
 void lm_add_embedding(const lm_model & model, int32_t row, float * out, std::vector<float> & scratch);

@@ -215,6 +215,10 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
     ggml_tensor * head = ggml_view_2d(ctx, model.output, E, head_end - head_start, model.output->nb[1],
                                       (size_t) head_start * model.output->nb[1]);
     ggml_tensor * out  = ggml_mul_mat(ctx, head, rows); // [head, NOUT]
+    if (model.output_bias) {
+        out = ggml_add(ctx, out, ggml_view_1d(ctx, model.output_bias, head_end - head_start,
+                                              (size_t) head_start * model.output_bias->nb[0]));
+    }
     ggml_set_name(out, "logits");
     ggml_set_output(out);
     for (const auto & [t, row_dim] : named) ggml_build_forward_expand(graph, t);
@@ -253,7 +257,8 @@ extern "C" {
 
 vall_e_lm_params vall_e_lm_default_params(void) {
     vall_e_lm_params params;
-    params.activation = VALL_E_LM_GELU;
+    params.activation  = VALL_E_LM_GELU;
+    params.head_biases = 1;
     return params;
 }
 
@@ -266,7 +271,12 @@ vall_e_status vall_e_lm_load(const char * path, const vall_e_lm_params * params,
         *out    = nullptr;
         auto lm = std::make_unique<vall_e_lm>();
         install_ggml_logger();
-        lm_model_load(lm->model, path, params ? params->activation : VALL_E_LM_GELU);
+        const vall_e_lm_params defaults = vall_e_lm_default_params();
+        if (!params) params = &defaults;
+        if (params->head_biases != 0 && params->head_biases != 1) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected 0 or 1 for head_biases, got %d", params->head_biases);
+        }
+        lm_model_load(lm->model, path, params->activation, params->head_biases == 1);
         *out = lm.release();
     });
 }
@@ -285,6 +295,7 @@ void vall_e_lm_get_info(const vall_e_lm * lm, vall_e_lm_info * info) {
     info->weight_type             = (int32_t) lm->model.layers[0].wq->type;
     info->file_bytes              = (int64_t) lm->model.file->size();
     info->weight_bytes            = lm->model.weight_bytes;
+    info->has_output_bias         = lm->model.has_output_bias ? 1 : 0;
 }
 
 void vall_e_lm_free(vall_e_lm * lm) { delete lm; }

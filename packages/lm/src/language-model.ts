@@ -35,6 +35,7 @@ const PROFILE_KEYS = {
   activation: ["vall_e.ffn_activation", ["gelu", "silu"]],
   positions: ["vall_e.position_ids", ["per-segment", "unified"]],
   narAttention: ["vall_e.nar_attention", ["non-causal", "causal"]],
+  headBiases: ["vall_e.head_biases", ["apply", "ignore"]],
 } as const;
 
 export interface EvaluateOptions {
@@ -90,12 +91,20 @@ export class LanguageModel implements AsyncDisposable {
       if (override !== undefined)
         (profile as unknown as Record<string, string>)[field] = expectOneOf(override, `profile.${field}`, allowed);
     }
-    const native = await LmModel.load(path, { activation: profile.activation });
+    const native = await LmModel.load(path, {
+      activation: profile.activation,
+      headBiases: profile.headBiases === "apply",
+    });
     return new LanguageModel(native, path, layout, profile);
   }
 
   get info(): LmInfo {
     return this.#native.info;
+  }
+
+  /** Whether the logits include per-head output biases (the file holds them and the profile applies them). */
+  get headBiases(): boolean {
+    return this.#native.headBiases;
   }
 
   async createContext(options: LmContextOptions = {}): Promise<LanguageModelContext> {

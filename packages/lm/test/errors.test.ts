@@ -76,6 +76,31 @@ describe("loading: bad files are clear errors, never a crash", () => {
     });
     await expect(LanguageModel.load(extra)).rejects.toThrow(`${extra}: unexpected tensor 'something.else'`);
   });
+
+  it("per-head biases of the wrong length or type; an unknown vall_e.* tensor; a bad profile value", async () => {
+    const short = await variant("bias-short.gguf", (parts) => {
+      parts.tensors.push({ name: "vall_e.output_bias", ne: [1025], type: 0, data: new Uint8Array(4100) });
+    });
+    await expect(LanguageModel.load(short)).rejects.toThrow(
+      `${short}: tensor 'vall_e.output_bias' has shape [1025], expected [17702]`,
+    );
+    const half = await variant("bias-f16.gguf", (parts) => {
+      parts.tensors.push({ name: "vall_e.output_bias", ne: [17702], type: 1, data: new Uint8Array(2 * 17702) });
+    });
+    await expect(LanguageModel.load(half)).rejects.toThrow(
+      `${half}: tensor 'vall_e.output_bias' has type f16, which this engine does not run (norm weights and biases must be F32)`,
+    );
+    const unknown = await variant("bias-name.gguf", (parts) => {
+      parts.tensors.push({ name: "vall_e.bias.AR:0:0", ne: [1025], type: 0, data: new Uint8Array(4100) });
+    });
+    await expect(LanguageModel.load(unknown)).rejects.toThrow(`${unknown}: unexpected tensor 'vall_e.bias.AR:0:0'`);
+    const declared = await variant("bias-key.gguf", (parts) => {
+      parts.metadata["vall_e.head_biases"] = "sometimes";
+    });
+    await expect(LanguageModel.load(declared)).rejects.toThrow(
+      'Expected one of "apply", "ignore" for vall_e.head_biases, got "sometimes"',
+    );
+  });
 });
 
 describe("evaluation: bad input is a clear error", () => {

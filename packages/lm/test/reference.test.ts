@@ -63,6 +63,24 @@ describe("native decoder vs a TypeScript float64 forward pass (tiny F32 model)",
     expect(await context.dumped()).toEqual([]);
   });
 
+  it("adds the file's per-head output biases unless the profile ignores them", async () => {
+    const path = await tinyModel("F32", { headBiases: true });
+    const reference = await loadReferenceModel(path);
+    await using model = await LanguageModel.load(path);
+    await using plain = await LanguageModel.load(path, { profile: { headBiases: "ignore" } });
+    expect([model.info.hasOutputBias, model.headBiases, plain.headBiases]).toEqual([true, true, false]);
+    await using context = await model.createContext({ contextSize: 256 });
+    await using plainContext = await plain.createContext({ contextSize: 256 });
+    for (const mode of MODES) {
+      const input = model.assemble(sampleSpec(mode, 5));
+      const withBias = await context.forward([input]);
+      const without = await plainContext.forward([input]);
+      expect(relativeError(withBias, referenceForward(reference, input, "gelu")), mode).toBeLessThanOrEqual(1e-4);
+      expect(relativeError(without, referenceForward(reference, input, "gelu", undefined, false))).toBeLessThan(1e-4);
+      expect(relativeError(withBias, without), mode).toBeGreaterThan(1e-2);
+    }
+  });
+
   it("evaluates several sequences in one graph exactly as one by one (the CFG pair)", async () => {
     await using model = await LanguageModel.load(await tinyModel("F32"));
     await using context = await model.createContext({ contextSize: 256 });

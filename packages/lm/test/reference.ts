@@ -109,6 +109,7 @@ export function referenceForward(
   input: AssembledInput,
   activation: "gelu" | "silu",
   trace?: Map<string, Float64Array[]>,
+  headBiases = true,
 ): Float64Array {
   const { width, heads, kvHeads, ffn } = model;
   const headDim = width / heads;
@@ -188,10 +189,11 @@ export function referenceForward(
   const headSize = input.head.end - input.head.start;
   const out = new Float64Array(input.outputs * headSize);
   const output = t("output.weight");
+  const bias = headBiases ? model.tensors.get("vall_e.output_bias") : undefined;
   for (let r = 0; r < input.outputs; r++) {
     const v = rmsNorm(x[n - input.outputs + r] as Float64Array, t("output_norm.weight"), model.eps);
     for (let o = 0; o < headSize; o++) {
-      let sum = 0;
+      let sum = bias ? (bias[input.head.start + o] as number) : 0;
       for (let d = 0; d < width; d++) sum += (output[(input.head.start + o) * width + d] as number) * (v[d] as number);
       out[r * headSize + o] = sum;
     }

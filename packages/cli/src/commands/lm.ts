@@ -1,6 +1,6 @@
 /**
  * `vall-e lm forward --model <gguf> --input <case.json> -o <logits.npy | -> [--activation] [--positions]
- * [--nar-attention] [--threads] [--dump-hidden DIR]`: one forward pass of the decoder for debugging, in the input
+ * [--nar-attention] [--head-biases] [--threads] [--dump-hidden DIR]`: one forward pass of the decoder for debugging, in the input
  * format of the LM fixtures ({mode, phonemes, lang, rvqLevel, prompt, response, len}); writes float32
  * [outputRows, headSize] logits. --dump-hidden also writes every named intermediate as DIR/<name>.npy
  * (float32 [rows, columns]) with DIR/index.json listing them in graph order, to find the first diverging layer.
@@ -20,6 +20,7 @@ interface ForwardOptions {
   activation?: "gelu" | "silu";
   positions?: "per-segment" | "unified";
   narAttention?: "non-causal" | "causal";
+  headBiases?: "apply" | "ignore";
   threads?: number;
   dumpHidden?: string;
 }
@@ -45,6 +46,12 @@ export function lmCommand(context: CommandContext): Command {
         "causal",
       ]),
     )
+    .addOption(
+      new Option("--head-biases <use>", "per-head output biases the file holds (default: apply)").choices([
+        "apply",
+        "ignore",
+      ]),
+    )
     .option("-t, --threads <n>", "threads (default: physical cores)", parseThreads)
     .option("--dump-hidden <dir>", "also write each layer's intermediates as <dir>/<name>.npy, listed in index.json")
     .action(async (options: ForwardOptions) => {
@@ -61,6 +68,7 @@ export function lmCommand(context: CommandContext): Command {
         ...(options.activation ? { activation: options.activation } : {}),
         ...(options.positions ? { positions: options.positions } : {}),
         ...(options.narAttention ? { narAttention: options.narAttention } : {}),
+        ...(options.headBiases ? { headBiases: options.headBiases } : {}),
       };
       await using model = await LanguageModel.load(options.model, { profile });
       const input = model.assemble(spec as Parameters<typeof model.assemble>[0]);

@@ -19,12 +19,18 @@ export interface ModelProfile {
   positions: "per-segment" | "unified";
   /** Attention of NAR and NAR-len passes: full (reference checkpoints with noncausal_masks) or causal. */
   narAttention: "non-causal" | "causal";
+  /**
+   * Per-head classifier biases (the reference's `classifiers_bias`): "apply" adds those the file holds (tensor
+   * `vall_e.output_bias`; published GGUFs have none), "ignore" leaves them out.
+   */
+  headBiases: "apply" | "ignore";
 }
 
 export const REFERENCE_PROFILE: ModelProfile = {
   activation: "gelu",
   positions: "per-segment",
   narAttention: "non-causal",
+  headBiases: "apply",
 };
 
 export interface InputSpec {

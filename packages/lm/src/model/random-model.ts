@@ -21,6 +21,8 @@ export interface RandomModelOptions {
   textTokens?: readonly string[];
   /** Extra `vall_e.*` metadata (the model profile keys). */
   metadata?: Record<string, GgufValue>;
+  /** Also write per-head output biases (`vall_e.output_bias`, F32 [17702]). */
+  headBiases?: boolean;
 }
 
 export const FULL_SHAPE = { width: 1024, layers: 12, heads: 16, ffn: 4096 } as const;
@@ -89,6 +91,7 @@ export async function randomModel(options: RandomModelOptions): Promise<GgufPart
   }
   tensors.push(norm("output_norm.weight"));
   tensors.push(await matrix("output.weight", vocab, width, 1 / Math.sqrt(width)));
+  if (options.headBiases) tensors.push(await matrix("vall_e.output_bias", 1, vocab, 1, "F32"));
 
   return {
     metadata: {
