@@ -44,3 +44,35 @@ export {
 } from "./model/random-model.js";
 export { type Layout, recoverLayout } from "./model/vocabulary.js";
 export { exportTokenNames } from "./model/vocabulary-names.js";
+export { createRng, drawSeed, MAX_SEED, type Rng } from "./sampling/rng.js";
+export {
+  argmax,
+  categorical,
+  dry,
+  dynamicTemperature,
+  lengthPenalty,
+  minP,
+  processLogits,
+  type RepetitionAware,
+  repetitionPenalty,
+  type SampleContext,
+  type Sampled,
+  type SamplerOptions,
+  sampleRow,
+  softmax,
+  temperature,
+  topK,
+  topNSigma,
+  topP,
+} from "./sampling/samplers.js";
+export {
+  cfgLogits,
+  type DurationLimits,
+  decodeLength,
+  durationFrames,
+  LEN_MAX_DIGITS,
+  LEN_STOP,
+  linspace32,
+  type MaskStep,
+  maskSchedule,
+} from "./sampling/schedule.js";
