@@ -44,6 +44,15 @@ export {
 } from "./model/random-model.js";
 export { type Layout, recoverLayout } from "./model/vocabulary.js";
 export { exportTokenNames } from "./model/vocabulary-names.js";
+export {
+  arSampler,
+  DEFAULT_SAMPLING,
+  NAR_LEN_MIN_CFG,
+  narLenSampler,
+  narSampler,
+  resolveSampling,
+  type SamplingOptions,
+} from "./sampling/options.js";
 export { createRng, drawSeed, MAX_SEED, type Rng } from "./sampling/rng.js";
 export {
   argmax,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { arSampler, DEFAULT_SAMPLING, narLenSampler, narSampler, resolveSampling } from "../src/sampling/options.js";
 import { createRng, MAX_SEED } from "../src/sampling/rng.js";
 import {
   argmax,
@@ -212,5 +213,40 @@ describe("procedure arithmetic", () => {
       g.map((v) => Number(Math.fround(v * factor).toFixed(5))),
     );
     expect(() => cfgLogits([1], [1, 2], 1, 0)).toThrow("CFG needs blocks of one size, got 1 and 2");
+  });
+});
+
+describe("sampling options: defaults and domains", () => {
+  it("fills the reference's effective defaults (its web UI's) and maps them onto each stage", () => {
+    const s = resolveSampling();
+    expect(s).toEqual(DEFAULT_SAMPLING);
+    expect([s.arTemperature, s.narTemperature, s.maxSteps, s.cfgRescale, s.topNSigma]).toEqual([1, 0, 50, 0.75, 0]);
+    expect(arSampler(resolveSampling({ topK: 20 }))).toMatchObject({ temperature: 1, topK: 20 });
+    expect(narSampler(resolveSampling({ lengthPenalty: 1 }))).toMatchObject({ temperature: 0, lengthPenalty: 0 });
+    expect(narLenSampler(resolveSampling({ repetitionPenalty: 2 }), 0.75)).toMatchObject({
+      temperature: 0.25,
+      repetitionPenalty: 1,
+    });
+  });
+
+  it("rejects values outside their domain with exact messages", () => {
+    expect(() => resolveSampling({ arTemperature: -1 })).toThrow(
+      "Expected a number ≥ 0 for sampling.arTemperature, got -1",
+    );
+    expect(() => resolveSampling({ topP: 1.5 })).toThrow("Expected a number in (0, 1] for sampling.topP, got 1.5");
+    expect(() => resolveSampling({ minP: 1 })).toThrow("Expected a number in [0, 1) for sampling.minP, got 1");
+    expect(() => resolveSampling({ topK: 2.5 })).toThrow("Expected an integer ≥ 0 for sampling.topK, got 2.5");
+    expect(() => resolveSampling({ maxSteps: 0 })).toThrow(
+      "Expected an integer from 1 to 1000 for sampling.maxSteps, got 0",
+    );
+    expect(() => resolveSampling({ cfgRescale: Number.NaN })).toThrow(
+      "Expected a number in [0, 1] for sampling.cfgRescale, got NaN",
+    );
+    expect(() => resolveSampling({ repetitionAware: { window: 0, ratio: 0.5 } })).toThrow(
+      "for sampling.repetitionAware",
+    );
+    expect(() => resolveSampling({ temperature: 1 } as never)).toThrow(
+      /^Expected one of arTemperature, .* got "temperature"$/,
+    );
   });
 });

@@ -1,0 +1,166 @@
+/**
+ * The user-facing sampling settings, their defaults and their validation. Defaults are the reference's effective
+ * ones as its web UI passes them (spec §7.3 — the front-end whose flags really reach the model): AR temperature 1.0,
+ * NAR-len temperature 1.0 annealed over 50 steps with CFG 2.5 / rescale 0.75, NAR levels greedy, top-nσ and every
+ * other filter off. (The web UI's AR/NAR CFG strength 1.0 is an identity that only costs a pass, so it is 0 here.)
+ */
+import { invalid } from "@vall-e/native";
+import type { RepetitionAware, SamplerOptions } from "./samplers.js";
+
+export interface SamplingOptions {
+  /** AR level 0 and the NAR-len demasking (annealed towards 0 there); ≤ 0 is greedy. Default 1. */
+  arTemperature: number;
+  /** NAR levels 1–7; ≤ 0 is greedy. Default 0. */
+  narTemperature: number;
+  /** Dynamic temperature's lower end for AR / NAR-len; negative turns it off. Default −1. */
+  minArTemperature: number;
+  /** Dynamic temperature's lower end for NAR; negative turns it off. Default −1. */
+  minNarTemperature: number;
+  /** Keep the k most likely tokens; 0 turns it off. Default 0. */
+  topK: number;
+  /** Nucleus mass in (0, 1]; 1 turns it off. Default 1. */
+  topP: number;
+  /** Min-p in [0, 1); 0 turns it off. Default 0. */
+  minP: number;
+  /** Top-nσ's n; 0 turns it off (the reference's CLI has it on with n = 1). Default 0. */
+  topNSigma: number;
+  /** Repetition penalty factor > 0; 1 turns it off. Default 1. */
+  repetitionPenalty: number;
+  /** Distance exponent of the repetition penalty. Default 0. */
+  repetitionPenaltyDecay: number;
+  /** AR stop-token penalty exponent; 0 turns it off. Default 0. */
+  lengthPenalty: number;
+  /** DRY multiplier ≥ 0; 0 turns it off. Default 0. */
+  dryMultiplier: number;
+  /** DRY base > 1. Default 1.75. */
+  dryBase: number;
+  /** DRY allowed length ≥ 1 (integer). Default 2. */
+  dryAllowedLength: number;
+  /** AR beam width (integer); 0 or 1 samples one sequence. Default 0. */
+  beamWidth: number;
+  /** NAR-len demasking steps (integer ≥ 1). Default 50. */
+  maxSteps: number;
+  /** CFG strength for AR and NAR (0: off); NAR-len uses max(this, 2.5). Default 0. */
+  cfgStrength: number;
+  /** CFG rescale in [0, 1]. Default 0.75. */
+  cfgRescale: number;
+  /** VALL-E 2's Repetition Aware Sampling (AR); off when undefined. */
+  repetitionAware: RepetitionAware | undefined;
+}
+
+export const DEFAULT_SAMPLING: Readonly<SamplingOptions> = Object.freeze({
+  arTemperature: 1,
+  narTemperature: 0,
+  minArTemperature: -1,
+  minNarTemperature: -1,
+  topK: 0,
+  topP: 1,
+  minP: 0,
+  topNSigma: 0,
+  repetitionPenalty: 1,
+  repetitionPenaltyDecay: 0,
+  lengthPenalty: 0,
+  dryMultiplier: 0,
+  dryBase: 1.75,
+  dryAllowedLength: 2,
+  beamWidth: 0,
+  maxSteps: 50,
+  cfgStrength: 0,
+  cfgRescale: 0.75,
+  repetitionAware: undefined,
+});
+
+/** NAR-len's CFG strength floor (the reference always guides the demasking at least this much). */
+export const NAR_LEN_MIN_CFG = 2.5;
+
+type Check = (value: number) => boolean;
+const finite: Check = Number.isFinite;
+const rules: Record<Exclude<keyof SamplingOptions, "repetitionAware">, [string, Check]> = {
+  arTemperature: ["a number ≥ 0", (v) => finite(v) && v >= 0],
+  narTemperature: ["a number ≥ 0", (v) => finite(v) && v >= 0],
+  minArTemperature: ["a finite number", finite],
+  minNarTemperature: ["a finite number", finite],
+  topK: ["an integer ≥ 0", (v) => Number.isInteger(v) && v >= 0],
+  topP: ["a number in (0, 1]", (v) => finite(v) && v > 0 && v <= 1],
+  minP: ["a number in [0, 1)", (v) => finite(v) && v >= 0 && v < 1],
+  topNSigma: ["a number ≥ 0", (v) => finite(v) && v >= 0],
+  repetitionPenalty: ["a number > 0", (v) => finite(v) && v > 0],
+  repetitionPenaltyDecay: ["a finite number", finite],
+  lengthPenalty: ["a finite number", finite],
+  dryMultiplier: ["a number ≥ 0", (v) => finite(v) && v >= 0],
+  dryBase: ["a number > 1", (v) => finite(v) && v > 1],
+  dryAllowedLength: ["an integer ≥ 1", (v) => Number.isInteger(v) && v >= 1],
+  beamWidth: ["an integer from 0 to 64", (v) => Number.isInteger(v) && v >= 0 && v <= 64],
+  maxSteps: ["an integer from 1 to 1000", (v) => Number.isInteger(v) && v >= 1 && v <= 1000],
+  cfgStrength: ["a number ≥ 0", (v) => finite(v) && v >= 0],
+  cfgRescale: ["a number in [0, 1]", (v) => finite(v) && v >= 0 && v <= 1],
+};
+
+/** Defaults filled in and every value checked (an InvalidArgumentError names the first bad one). */
+export function resolveSampling(options: Partial<SamplingOptions> = {}): SamplingOptions {
+  if (typeof options !== "object" || options === null) throw invalid("an object", "sampling", options);
+  const resolved: SamplingOptions = { ...DEFAULT_SAMPLING };
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    if (key === "repetitionAware") {
+      const ras = value as RepetitionAware;
+      if (
+        typeof ras !== "object" ||
+        ras === null ||
+        !Number.isInteger(ras.window) ||
+        ras.window < 1 ||
+        !(ras.ratio > 0 && ras.ratio <= 1)
+      ) {
+        throw invalid("{ window: an integer ≥ 1, ratio: a number in (0, 1] }", "sampling.repetitionAware", value);
+      }
+      resolved.repetitionAware = { window: ras.window, ratio: ras.ratio };
+      continue;
+    }
+    const rule = rules[key as keyof typeof rules];
+    if (!rule) throw invalid(`one of ${Object.keys(DEFAULT_SAMPLING).join(", ")}`, "a sampling option", key);
+    if (typeof value !== "number" || !rule[1](value)) throw invalid(rule[0], `sampling.${key}`, value);
+    (resolved as unknown as Record<string, number>)[key] = value;
+  }
+  return resolved;
+}
+
+function samplerFor(s: SamplingOptions, t: number, tMin: number): SamplerOptions {
+  return {
+    temperature: t,
+    minTemperature: tMin,
+    topK: s.topK,
+    topP: s.topP,
+    minP: s.minP,
+    topNSigma: s.topNSigma,
+    repetitionPenalty: s.repetitionPenalty,
+    repetitionPenaltyDecay: s.repetitionPenaltyDecay,
+    lengthPenalty: s.lengthPenalty,
+    dryMultiplier: s.dryMultiplier,
+    dryBase: s.dryBase,
+    dryAllowedLength: s.dryAllowedLength,
+    repetitionAware: s.repetitionAware,
+  };
+}
+
+/** The per-row sampler settings of AR level 0. */
+export function arSampler(s: SamplingOptions): SamplerOptions {
+  return samplerFor(s, s.arTemperature, s.minArTemperature);
+}
+
+/** The per-row sampler settings of the NAR levels (no length penalty, no RAS: they are AR notions). */
+export function narSampler(s: SamplingOptions): SamplerOptions {
+  return { ...samplerFor(s, s.narTemperature, s.minNarTemperature), lengthPenalty: 0, repetitionAware: undefined };
+}
+
+/**
+ * The NAR-len demasking sampler at timestep t: the AR temperature annealed by (1 − t) (greedy at the last step);
+ * no repetition penalty (the reference's crashes there, spec §6.5), no length penalty, no RAS.
+ */
+export function narLenSampler(s: SamplingOptions, t: number): SamplerOptions {
+  return {
+    ...samplerFor(s, s.arTemperature * (1 - t), s.minArTemperature),
+    repetitionPenalty: 1,
+    lengthPenalty: 0,
+    repetitionAware: undefined,
+  };
+}
