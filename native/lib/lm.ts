@@ -95,7 +95,11 @@ export class LmContext implements AsyncDisposable {
    * Evaluate independent sequences in one graph (block-diagonal attention), without the cache. Resolves to
    * Σ outputs × (head.end − head.start) logits, sequence after sequence.
    */
-  async forward(sequences: LmSequence[], head: LmHead, options: { signal?: AbortSignal } = {}): Promise<Float32Array> {
+  async forward(
+    sequences: LmSequence[],
+    head: LmHead,
+    options: { signal?: AbortSignal | undefined } = {},
+  ): Promise<Float32Array> {
     this.#handle();
     if (!Array.isArray(sequences) || sequences.length === 0 || sequences.length > 64) {
       throw invalid("an array of 1 to 64 sequences", "sequences", sequences);
@@ -113,7 +117,11 @@ export class LmContext implements AsyncDisposable {
   }
 
   /** Append a causal sequence after the cached tokens (prefill or one step); logits for its last `outputs` tokens. */
-  async append(sequence: LmSequence, head: LmHead, options: { signal?: AbortSignal } = {}): Promise<Float32Array> {
+  async append(
+    sequence: LmSequence,
+    head: LmHead,
+    options: { signal?: AbortSignal | undefined } = {},
+  ): Promise<Float32Array> {
     checkSequence(sequence, 0, this.#model.info.nVocab);
     this.#checkHead(head);
     const native = this.#handle();

@@ -5,6 +5,19 @@
  */
 
 export type { LmDumpedTensor } from "@vall-e/native";
+export { AR_STOP, type ArOptions, type ArResult, generateAr } from "./inference/ar.js";
+export type { Conditioning, ProgressEvent, RunOptions, Stage } from "./inference/common.js";
+export {
+  FRAME_RATE,
+  type GenerateOptions,
+  type GenerateResult,
+  generate,
+  MODALITIES,
+  type Modality,
+} from "./inference/generate.js";
+export { type LengthPrediction, predictLength } from "./inference/len.js";
+export { generateNar, type NarOptions } from "./inference/nar.js";
+export { generateNarLen, MASK_TOKEN, type NarLenOptions } from "./inference/nar-len.js";
 export {
   type AssembledInput,
   assembleInput,

@@ -39,7 +39,7 @@ const PROFILE_KEYS = {
 } as const;
 
 export interface EvaluateOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 export class LanguageModel implements AsyncDisposable {

@@ -1,0 +1,77 @@
+/**
+ * AR level 0 (spec §6.3): one token per step from the last row of head AR:0:0 until the stop token (1024) or
+ * `maxFrames`. With the KV cache (default) the prompt is evaluated once and each step appends one token; without it
+ * every step re-evaluates the whole sequence (the reference's way, kept to check the cache). Optional CFG evaluates
+ * the null input alongside (always without the cache) and guides the last row.
+ */
+import type { LanguageModelContext } from "../language-model.js";
+import { CODEBOOK_SIZE } from "../model/layout.js";
+import type { Rng } from "../sampling/rng.js";
+import { type SamplerOptions, sampleRow } from "../sampling/samplers.js";
+import { cfgLogits } from "../sampling/schedule.js";
+import type { Conditioning, RunOptions } from "./common.js";
+
+/** The AR head's stop token. */
+export const AR_STOP = CODEBOOK_SIZE;
+
+export interface ArOptions extends RunOptions {
+  sampler: SamplerOptions;
+  rng: Rng;
+  maxFrames: number;
+  /** CFG strength (0: off) and rescale. */
+  cfgStrength?: number;
+  cfgRescale?: number;
+  /** Evaluate with the KV cache (default true). */
+  cache?: boolean;
+}
+
+export interface ArResult {
+  /** Level-0 codes, without the stop token. */
+  codes: number[];
+  /** Whether the stop token ended the sequence (false: maxFrames reached). */
+  stopped: boolean;
+}
+
+export async function generateAr(
+  context: LanguageModelContext,
+  conditioning: Conditioning,
+  options: ArOptions,
+): Promise<ArResult> {
+  const { model } = context;
+  const prompt = conditioning.prompt?.slice(0, 1) ?? [];
+  const spec = (codes: number[]) => ({ ...conditioning, prompt, mode: "ar" as const, rvqLevel: 0, response: [codes] });
+  const useCfg = (options.cfgStrength ?? 0) > 0;
+  const useCache = (options.cache ?? true) && !useCfg;
+  const codes: number[] = [];
+  for (let step = 1; step <= options.maxFrames; step++) {
+    let logits: Float32Array;
+    const input = model.assemble(spec(codes));
+    if (useCfg) {
+      // The reference guides the response rows plus the separator before them, one rescale factor over the block.
+      const n = codes.length + 1;
+      const positive = { ...input, outputs: n };
+      const negative = { ...model.assemble(spec(codes), { cfgNull: true }), outputs: n };
+      const both = await context.forward([positive, negative], options);
+      const width = input.head.end - input.head.start;
+      const guided = cfgLogits(
+        both.subarray(0, n * width),
+        both.subarray(n * width),
+        options.cfgStrength ?? 0,
+        options.cfgRescale ?? 0.7,
+      );
+      logits = guided.subarray((n - 1) * width);
+    } else if (!useCache) {
+      logits = await context.forward([input], options);
+    } else if (step === 1) {
+      logits = await context.prefill(input, options);
+    } else {
+      // The newest token: its embedding rows and position are the last of the assembled sequence.
+      logits = await context.step(input.rows.at(-1) as number[], input.positions.at(-1) as number, options);
+    }
+    const { token } = sampleRow(logits, options.sampler, { previous: codes, stop: AR_STOP, rng: options.rng });
+    options.onProgress?.({ stage: "ar", step, total: options.maxFrames });
+    if (token === AR_STOP) return { codes, stopped: true };
+    codes.push(token);
+  }
+  return { codes, stopped: false };
+}

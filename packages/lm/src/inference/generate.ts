@@ -1,0 +1,110 @@
+/**
+ * generate(): the whole of a VALL-E generation on one context — len → NAR-len → NAR, or AR → NAR (spec §6.1) —
+ * seeded, cancellable, reporting progress. Returns the codes (8 levels × frames) and the seed used.
+ */
+import { expectInteger, expectOneOf, invalid } from "@vall-e/native";
+import type { LanguageModelContext } from "../language-model.js";
+import { RVQ_LEVELS } from "../model/layout.js";
+import { arSampler, narLenSampler, narSampler, resolveSampling, type SamplingOptions } from "../sampling/options.js";
+import { createRng, drawSeed } from "../sampling/rng.js";
+import { generateAr } from "./ar.js";
+import type { Conditioning, RunOptions } from "./common.js";
+import { predictLength } from "./len.js";
+import { generateNar } from "./nar.js";
+import { generateNarLen } from "./nar-len.js";
+
+export const MODALITIES = ["nar-len", "ar+nar"] as const;
+export type Modality = (typeof MODALITIES)[number];
+export const FRAME_RATE = 75;
+
+export interface GenerateOptions extends Conditioning, RunOptions {
+  /** Only "tts" is generated. */
+  task?: "tts";
+  /** Default "nar-len" (the reference's choice for models with a len head). */
+  modality?: Modality;
+  sampling?: Partial<SamplingOptions>;
+  /** 0 … 2³² − 1; drawn (and reported in the result) when absent. */
+  seed?: number;
+  /** Seconds of output at most (default 12). */
+  maxDuration?: number;
+  /** The highest RVQ level generated (1 … 7, default 7). */
+  maxLevels?: number;
+  /** NAR-len options beyond the reference's defaults. */
+  remask?: boolean;
+  scoring?: "probability" | "entropy";
+}
+
+export interface GenerateResult {
+  /** levels × frames EnCodec codes (level 0 first). */
+  codes: number[][];
+  seed: number;
+  modality: Modality;
+  /** NAR-len: the frames the len pass predicted (before padding); AR: whether the stop token came. */
+  predictedFrames?: number;
+  stopped?: boolean;
+}
+
+export async function generate(context: LanguageModelContext, options: GenerateOptions): Promise<GenerateResult> {
+  if (typeof options !== "object" || options === null) throw invalid("an options object", "options", options);
+  const modality = expectOneOf(options.modality ?? "nar-len", "modality", MODALITIES);
+  expectOneOf(options.task ?? "tts", "task", ["tts"] as const);
+  const sampling = resolveSampling(options.sampling);
+  const seed = options.seed === undefined ? drawSeed() : expectInteger(options.seed, "seed", 0, 2 ** 32 - 1);
+  const maxDuration = options.maxDuration ?? 12;
+  if (typeof maxDuration !== "number" || !(maxDuration > 0) || maxDuration > 600) {
+    throw invalid("seconds in (0, 600]", "maxDuration", maxDuration);
+  }
+  const maxFrames = Math.max(1, Math.round(maxDuration * FRAME_RATE));
+  const maxLevels = expectInteger(options.maxLevels ?? RVQ_LEVELS - 1, "maxLevels", 0, RVQ_LEVELS - 1);
+  if (!Array.isArray(options.phonemes) || options.phonemes.length < 2) {
+    throw invalid("phoneme ids including <bos> and </eos>", "phonemes", options.phonemes);
+  }
+  const prompt = options.prompt ?? [];
+  if (prompt.length > 0 && prompt.length !== RVQ_LEVELS) {
+    throw invalid(`a prompt of ${RVQ_LEVELS} codebooks (levels × frames)`, "prompt", `${prompt.length} codebooks`);
+  }
+  const conditioning: Conditioning = { phonemes: options.phonemes, lang: options.lang, prompt };
+  // Validate every input once before the first evaluation (codes and phoneme ids in range).
+  context.model.assemble({ ...conditioning, mode: "nar", rvqLevel: 1, response: [[0]] });
+
+  const rng = createRng(seed);
+  const run = { signal: options.signal, onProgress: options.onProgress };
+  let level0: number[];
+  const result: Partial<GenerateResult> = {};
+  if (modality === "nar-len") {
+    const length = await predictLength(context, conditioning, { maxFrames }, run);
+    result.predictedFrames = length.predicted;
+    level0 = await generateNarLen(context, conditioning, {
+      ...run,
+      sampler: (t) => narLenSampler(sampling, t),
+      rng,
+      frames: length.frames,
+      maxSteps: sampling.maxSteps,
+      cfgStrength: sampling.cfgStrength,
+      cfgRescale: sampling.cfgRescale,
+      remask: options.remask ?? false,
+      scoring: options.scoring ?? "probability",
+    });
+  } else {
+    const ar = await generateAr(context, conditioning, {
+      ...run,
+      sampler: arSampler(sampling),
+      rng,
+      maxFrames,
+      cfgStrength: sampling.cfgStrength,
+      cfgRescale: sampling.cfgRescale,
+    });
+    result.stopped = ar.stopped;
+    level0 = ar.codes;
+    if (level0.length === 0) throw invalid("at least one frame before the stop token", "the AR output", 0);
+  }
+  const codes = await generateNar(context, conditioning, [level0], {
+    ...run,
+    sampler: narSampler(sampling),
+    rng,
+    maxLevels,
+    cfgStrength: sampling.cfgStrength,
+    cfgRescale: sampling.cfgRescale,
+  });
+  return { codes, seed, modality, ...result };
+}
