@@ -7,6 +7,7 @@ import { convertCodecCommand } from "./commands/convert-codec.js";
 import { decodeCommand } from "./commands/decode.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { encodeCommand } from "./commands/encode.js";
+import { generateCommand } from "./commands/generate.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { lmCommand } from "./commands/lm.js";
 import { phonemizeCommand } from "./commands/phonemize.js";
@@ -29,6 +30,7 @@ export function createProgram(context: CommandContext): Command {
   program.addCommand(decodeCommand(context));
   program.addCommand(inspectCommand(context));
   program.addCommand(convertCodecCommand(context));
+  program.addCommand(generateCommand(context));
   program.addCommand(lmCommand(context));
   program.addCommand(doctorCommand(context));
   return program;

@@ -317,3 +317,68 @@ describe.skipIf(!lmDir.present)(`vall-e lm forward ${lmDir.reason}`, () => {
     expect(missing).toMatchObject({ code: EXIT_USAGE, stderr: "error: Input file not found: /nonexistent.json\n" });
   });
 });
+
+describe.skipIf(!lmDir.present)(`vall-e generate ${lmDir.reason}`, () => {
+  const dir = mkdtempSync(join(tmpdir(), "cli-generate-"));
+  const model = `${lmDir.path}/valle_tiny_random_f16.gguf`;
+  const phonemes = join(dir, "p.json");
+  writeFileSync(
+    phonemes,
+    JSON.stringify({
+      format: "vall-e.phonemes/1",
+      text: "Hello there.",
+      language: "en",
+      voice: "en-us",
+      ipa: "həlˈoʊ ðˈɛɹ.",
+      tokens: [1, 22, 111, 100, 4, 46, 144, 11, 2],
+      tokenizer: "test",
+    }),
+  );
+  const prompt = join(dir, "prompt.json");
+  const promptCodes = Array.from({ length: 8 }, (_, l) =>
+    Array.from({ length: 30 }, (_, t) => (l * 131 + t * 17) % 1024),
+  );
+  writeFileSync(
+    prompt,
+    JSON.stringify({ format: "vall-e.codes/1", sampleRate: 24000, frameRate: 75, codes: promptCodes }),
+  );
+  const run = (out: string, extra: string[] = []) =>
+    vallE(["generate", "--phonemes", phonemes, "--prompt", prompt, "-o", out, "--model", model, ...extra]);
+
+  it("writes 8 × frames codes that `vall-e inspect` reads; the same seed repeats the run exactly", () => {
+    const a = join(dir, "a.npy");
+    const first = run(a, ["--seed", "7", "--max-steps", "6", "--max-duration", "2"]);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/^wrote .*a\.npy: 8 × \d+ codes \([\d.]+ s, nar-len\); seed 7\n$/);
+    expect(vallE(["inspect", a]).stdout).toMatch(/^codes: 8 codebooks × \d+ frames/);
+    const b = join(dir, "b.npy");
+    expect(run(b, ["--seed", "7", "--max-steps", "6", "--max-duration", "2", "-t", "1"]).code).toBe(0);
+    expect(readFileSync(b)).toEqual(readFileSync(a));
+    const ar = join(dir, "ar.json");
+    const third = run(ar, ["--modality", "ar+nar", "--max-duration", "0.5", "--top-k", "40", "--ras-window", "8"]);
+    expect(third.code).toBe(0);
+    expect(third.stderr).toMatch(/ar\+nar.*; seed \d+\n$/);
+    const stage = fileURLToPath(new URL("../bin/vall-e-lm.js", import.meta.url));
+    const help = spawnSync(process.execPath, [stage, "generate", "--help"], { encoding: "utf8" });
+    expect(help.stdout).toContain("--top-p <p>");
+    expect(help.stdout).toContain("(default: 12)");
+  });
+
+  it("bad flags exit 2 naming the flag", () => {
+    const out = join(dir, "never.npy");
+    expect(run(out, ["--top-p", "1.5"])).toMatchObject({
+      code: EXIT_USAGE,
+      stderr: "error: Expected a number in (0, 1] for --top-p, got 1.5\n",
+    });
+    expect(run(out, ["--ar-temperature", "-1"])).toMatchObject({
+      code: EXIT_USAGE,
+      stderr: "error: Expected a number ≥ 0 for --ar-temperature, got -1\n",
+    });
+    expect(run(out, ["--top-k", "many"])).toMatchObject({
+      code: EXIT_USAGE,
+      stderr: 'error: Expected an integer for --top-k, got "many"\n',
+    });
+    expect(run(out, ["--modality", "ar"]).code).toBe(EXIT_USAGE);
+    expect(() => readFileSync(out)).toThrow();
+  });
+});

@@ -12,6 +12,7 @@ import { Command, Option } from "commander";
 import writeFileAtomic from "write-file-atomic";
 import type { CommandContext } from "../context.js";
 import { parseThreads } from "../io/options.js";
+import { generateCommand } from "./generate.js";
 
 interface ForwardOptions {
   model: string;
@@ -104,5 +105,8 @@ export function lmCommand(context: CommandContext): Command {
         );
       }
     });
-  return new Command("lm").description("the language model's debug commands").addCommand(forward);
+  return new Command("lm")
+    .description("the language model: generate (as `vall-e generate`) and debug commands")
+    .addCommand(generateCommand(context))
+    .addCommand(forward);
 }
