@@ -5,7 +5,10 @@
  *     peak measured in the same run (target ≥ 60%);
  *   - AR step latency with the KV cache at 300 and 900 cached rows, against weight bytes ÷ the memory bandwidth
  *     measured in the same run (target ≤ 1.5×);
- *   - peak RSS against the file size (target ≤ file + 300 MB).
+ *   - peak RSS against the file size (target ≤ file + 300 MB);
+ *   - generation (F16): a 3 s prompt and 4 s (300 frames) of output by NAR-len (25 steps) + NAR and by AR + NAR,
+ *     wall time, real-time factor and per-stage times; one NAR-len step (conditional + null input in one batch,
+ *     plus sampling) against one conditional forward (target ≤ 1.25×).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
@@ -13,7 +16,20 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BenchRow, median, report, timeRuns } from "@tooling/bench";
 import { MatmulKernel, measureVectorAddBandwidth, systemInfo } from "@vall-e/native";
-import { FULL_SHAPE, LanguageModel, writeRandomModel } from "../src/index.js";
+import {
+  arSampler,
+  createRng,
+  FULL_SHAPE,
+  generateAr,
+  generateNar,
+  generateNarLen,
+  LanguageModel,
+  narLenSampler,
+  narSampler,
+  predictLength,
+  resolveSampling,
+  writeRandomModel,
+} from "../src/index.js";
 
 const cacheDir = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "bench", ".cache");
 mkdirSync(cacheDir, { recursive: true });
@@ -52,7 +68,10 @@ if (!only) {
     rows.push(...result.rows);
     context[`bandwidthGBps${type}`] = result.bandwidthGBps;
   }
-  report("lm", rows, { ...context, targets: "peakFraction ≥ 0.6; ratioToBound ≤ 1.5; overFileMB ≤ 300" });
+  report("lm", rows, {
+    ...context,
+    targets: "peakFraction ≥ 0.6; ratioToBound ≤ 1.5; overFileMB ≤ 300; stepToForward ≤ 1.25; arStepToBound ≤ 1.5",
+  });
   process.exit(0);
 }
 
@@ -108,6 +127,7 @@ for (const type of [only]) {
       metrics: { ms: step * 1e3, boundMs: bound * 1e3, ratioToBound: step / bound },
     });
   }
+  // Peak RSS of the forward and AR measurements (the generation below holds a CFG pair's buffers too).
   const rssMB = process.resourceUsage().maxRSS / 1024;
   rows.push({
     name: `peak RSS ${type}`,
@@ -119,6 +139,76 @@ for (const type of [only]) {
       overFileMB: rssMB - statSync(path).size / 2 ** 20,
     },
   });
+
+  if (type === "F16") {
+    // Generation: 3 s prompt (225 frames × 8 levels), 4 s output (300 frames).
+    const conditioning = {
+      phonemes: spec.phonemes,
+      lang: "en" as const,
+      prompt: Array.from({ length: 8 }, (_, l) => Array.from({ length: 225 }, (_, i) => (i * 37 + l * 101) % 1024)),
+    };
+    const sampling = resolveSampling();
+    const frames = 300;
+    const time = async <T>(run: () => Promise<T>): Promise<[T, number]> => {
+      const start = performance.now();
+      const value = await run();
+      return [value, (performance.now() - start) / 1e3];
+    };
+    const narLenInput = model.assemble({
+      ...spec,
+      prompt: conditioning.prompt.slice(0, 1),
+      response: [Array(frames).fill(1024)],
+    });
+    const conditional = median(await timeRuns(() => context.forward([narLenInput]), 3));
+    const [, lenSeconds] = await time(() => predictLength(context, conditioning, { maxFrames: 900 }));
+    const [level0, narLenSeconds] = await time(() =>
+      generateNarLen(context, conditioning, {
+        sampler: (t) => narLenSampler(sampling, t),
+        rng: createRng(1),
+        frames,
+        maxSteps: 25,
+      }),
+    );
+    const [, narSeconds] = await time(() =>
+      generateNar(context, conditioning, [level0], { sampler: narSampler(sampling), rng: createRng(2) }),
+    );
+    const narLenTotal = lenSeconds + narLenSeconds + narSeconds;
+    rows.push({
+      name: `generate nar-len F16 ${frames} frames`,
+      params: { type, frames, steps: 25, promptFrames: 225, threads },
+      metrics: {
+        seconds: narLenTotal,
+        realTimeFactor: narLenTotal / (frames / 75),
+        lenSeconds,
+        narLenSeconds,
+        narSeconds,
+        conditionalForwardMs: conditional * 1e3,
+        stepMs: (narLenSeconds / 25) * 1e3,
+        stepToForward: narLenSeconds / 25 / conditional,
+      },
+    });
+    const [ar, arSeconds] = await time(() =>
+      generateAr(context, conditioning, { sampler: arSampler(sampling), rng: createRng(3), maxFrames: frames }),
+    );
+    const arFrames = ar.codes.length;
+    const [, arNarSeconds] = await time(() =>
+      generateNar(context, conditioning, [ar.codes], { sampler: narSampler(sampling), rng: createRng(4) }),
+    );
+    const bound = weightBytes / (bandwidth * 1e9);
+    rows.push({
+      name: `generate ar+nar F16 ${arFrames} frames`,
+      params: { type, frames: arFrames, promptFrames: 225, threads },
+      metrics: {
+        seconds: arSeconds + arNarSeconds,
+        realTimeFactor: (arSeconds + arNarSeconds) / (arFrames / 75),
+        arSeconds,
+        narSeconds: arNarSeconds,
+        arStepMs: (arSeconds / Math.max(1, arFrames)) * 1e3,
+        arStepToBound: arSeconds / Math.max(1, arFrames) / bound,
+        peakRssMB: process.resourceUsage().maxRSS / 1024,
+      },
+    });
+  }
 }
 
 process.stdout.write(JSON.stringify({ rows, bandwidthGBps: bandwidth }));
