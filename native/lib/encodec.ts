@@ -5,7 +5,8 @@
  */
 import { existsSync } from "node:fs";
 import { binding, type NativeCodec, type NativeCodecInfo } from "./binding.js";
-import { CancelledError, callNative, DisposedError, VallEError } from "./errors.js";
+import { cancellableCall } from "./cancellable.js";
+import { DisposedError, VallEError } from "./errors.js";
 import { expectFloat32Array, expectInteger, expectThreads, invalid } from "./validate.js";
 
 export interface EncodecRunOptions {
@@ -99,21 +100,14 @@ export class EncodecModel implements AsyncDisposable {
     const threads = expectThreads(options.threads);
     const chunk = options.chunkFrames === undefined ? 0 : expectInteger(options.chunkFrames, "chunkFrames", 8, 1 << 20);
     const { signal } = options;
-    const result = this.#queue.then(async () => {
-      if (signal?.aborted) throw new CancelledError("EnCodec was cancelled", { cause: signal.reason });
-      const onAbort = () => native.cancel();
-      signal?.addEventListener("abort", onAbort, { once: true });
-      try {
-        return await callNative(() => call(native, threads, chunk));
-      } catch (error) {
-        if ((error as { code?: unknown }).code === "ERR_CANCELLED") {
-          throw new CancelledError("EnCodec was cancelled", { cause: signal?.reason ?? error });
-        }
-        throw error;
-      } finally {
-        signal?.removeEventListener("abort", onAbort);
-      }
-    });
+    const result = this.#queue.then(() =>
+      cancellableCall(
+        signal,
+        "EnCodec",
+        () => native.cancel(),
+        () => call(native, threads, chunk),
+      ),
+    );
     this.#queue = result.catch(() => undefined);
     return result;
   }

@@ -12,7 +12,8 @@ import {
   type NativeLmInfo,
   type NativeLmSequence,
 } from "./binding.js";
-import { CancelledError, callNative, DisposedError, VallEError } from "./errors.js";
+import { cancellableCall } from "./cancellable.js";
+import { callNative, DisposedError, VallEError } from "./errors.js";
 import { expectInteger, expectOneOf, expectThreads, invalid } from "./validate.js";
 
 export type LmActivation = "gelu" | "silu";
@@ -194,21 +195,14 @@ export class LmContext implements AsyncDisposable {
 
   #run<T>(signal: AbortSignal | undefined, call: (native: NativeLmContext) => Promise<T>): Promise<T> {
     const native = this.#handle();
-    const result = this.#queue.then(async () => {
-      if (signal?.aborted) throw new CancelledError("The LM evaluation was cancelled", { cause: signal.reason });
-      const onAbort = () => native.cancel();
-      signal?.addEventListener("abort", onAbort, { once: true });
-      try {
-        return await callNative(() => call(native));
-      } catch (error) {
-        if ((error as { code?: unknown }).code === "ERR_CANCELLED") {
-          throw new CancelledError("The LM evaluation was cancelled", { cause: signal?.reason ?? error });
-        }
-        throw error;
-      } finally {
-        signal?.removeEventListener("abort", onAbort);
-      }
-    });
+    const result = this.#queue.then(() =>
+      cancellableCall(
+        signal,
+        "The LM evaluation",
+        () => native.cancel(),
+        () => call(native),
+      ),
+    );
     this.#queue = result.catch(() => undefined);
     return result;
   }
