@@ -378,6 +378,10 @@ describe.skipIf(!lmDir.present)(`vall-e generate ${lmDir.reason}`, () => {
       code: EXIT_USAGE,
       stderr: 'error: Expected an integer for --top-k, got "many"\n',
     });
+    expect(run(out, ["--beam-width", "20"])).toMatchObject({
+      code: EXIT_USAGE,
+      stderr: "error: Expected an integer from 0 to 16 for --beam-width, got 20\n",
+    });
     expect(run(out, ["--modality", "ar"]).code).toBe(EXIT_USAGE);
     expect(() => readFileSync(out)).toThrow();
   });

@@ -6,6 +6,7 @@
 
 export type { LmDumpedTensor } from "@vall-e/native";
 export { AR_STOP, type ArOptions, type ArResult, generateAr } from "./inference/ar.js";
+export { type BeamOptions, generateArBeam } from "./inference/beam.js";
 export type { Conditioning, ProgressEvent, RunOptions, Stage } from "./inference/common.js";
 export {
   FRAME_RATE,

@@ -172,3 +172,33 @@ describe("generate", () => {
     await model.dispose();
   });
 });
+
+describe("AR beam search", () => {
+  it("width 1 is greedy decoding; a wider beam returns its best hypothesis, deterministically", async () => {
+    const { generateArBeam } = await import("../src/inference/beam.js");
+    const { model, context } = await tinyContext();
+    const sampler = arSampler(resolveSampling({ arTemperature: 0 }));
+    const greedy = await generateAr(context, conditioning, { sampler, rng: createRng(1), maxFrames: 12, cache: false });
+    const one = await generateArBeam(context, conditioning, { sampler, width: 1, maxFrames: 12 });
+    expect({ codes: one.codes, stopped: one.stopped }).toEqual(greedy);
+    const wide = await generateArBeam(context, conditioning, { sampler, width: 3, maxFrames: 12 });
+    expect(await generateArBeam(context, conditioning, { sampler, width: 3, maxFrames: 12 })).toEqual(wide);
+    // Its score is the sum of the processed logits along its path (re-evaluated step by step here).
+    let score = 0;
+    for (let i = 0; i <= wide.codes.length; i++) {
+      if (i === wide.codes.length && !wide.stopped) break;
+      const logits = await context.evaluate({
+        ...conditioning,
+        prompt: prompt.slice(0, 1),
+        mode: "ar",
+        rvqLevel: 0,
+        response: [wide.codes.slice(0, i)],
+      });
+      score += logits[i === wide.codes.length ? 1024 : (wide.codes[i] as number)] as number;
+    }
+    expect(wide.score).toBeCloseTo(score, 3);
+    expect(wide.score).toBeGreaterThanOrEqual(one.score - 1e-6);
+    await context.dispose();
+    await model.dispose();
+  });
+});

@@ -36,6 +36,7 @@ const SAMPLER_FLAGS = [
   ["--dry-multiplier <m>", "dryMultiplier", "DRY multiplier, 0 off (default 0)", false],
   ["--dry-base <b>", "dryBase", "DRY base > 1 (default 1.75)", false],
   ["--dry-allowed-length <n>", "dryAllowedLength", "DRY allowed repeat length in tokens (default 2)", true],
+  ["--beam-width <n>", "beamWidth", "AR beam search width, 0 or 1 off (default 0)", true],
   [
     "--cfg-strength <s>",
     "cfgStrength",
@@ -151,7 +152,8 @@ export function generateCommand(context: CommandContext): Command {
     }
     await using model = await LanguageModel.load(options.model);
     const maxFrames = Math.round(options.maxDuration * 75);
-    const contextSize = 2 * (phonemes.tokens.length + (prompt[0]?.length ?? 0) + maxFrames + 16);
+    const batch = Math.max(2, Number(sampling.beamWidth ?? 0));
+    const contextSize = batch * (phonemes.tokens.length + (prompt[0]?.length ?? 0) + maxFrames + 16);
     await using lm = await model.createContext({
       contextSize,
       ...(options.threads ? { threads: options.threads } : {}),

@@ -8,6 +8,7 @@ import { RVQ_LEVELS } from "../model/layout.js";
 import { arSampler, narLenSampler, narSampler, resolveSampling, type SamplingOptions } from "../sampling/options.js";
 import { createRng, drawSeed } from "../sampling/rng.js";
 import { generateAr } from "./ar.js";
+import { generateArBeam } from "./beam.js";
 import type { Conditioning, RunOptions } from "./common.js";
 import { predictLength } from "./len.js";
 import { generateNar } from "./nar.js";
@@ -86,14 +87,22 @@ export async function generate(context: LanguageModelContext, options: GenerateO
       scoring: options.scoring ?? "probability",
     });
   } else {
-    const ar = await generateAr(context, conditioning, {
-      ...run,
-      sampler: arSampler(sampling),
-      rng,
-      maxFrames,
-      cfgStrength: sampling.cfgStrength,
-      cfgRescale: sampling.cfgRescale,
-    });
+    const ar =
+      sampling.beamWidth > 1
+        ? await generateArBeam(context, conditioning, {
+            ...run,
+            sampler: arSampler(sampling),
+            width: sampling.beamWidth,
+            maxFrames,
+          })
+        : await generateAr(context, conditioning, {
+            ...run,
+            sampler: arSampler(sampling),
+            rng,
+            maxFrames,
+            cfgStrength: sampling.cfgStrength,
+            cfgRescale: sampling.cfgRescale,
+          });
     result.stopped = ar.stopped;
     level0 = ar.codes;
     if (level0.length === 0) throw invalid("at least one frame before the stop token", "the AR output", 0);

@@ -36,6 +36,8 @@ export interface SamplingOptions {
   dryBase: number;
   /** DRY allowed length ≥ 1 (integer). Default 2. */
   dryAllowedLength: number;
+  /** AR beam search width (integer 0 … 16); 0 or 1 samples one sequence. Default 0. */
+  beamWidth: number;
   /** NAR-len demasking steps (integer ≥ 1). Default 50. */
   maxSteps: number;
   /** CFG strength for AR and NAR (0: off); NAR-len uses max(this, 2.5). Default 0. */
@@ -61,6 +63,7 @@ export const DEFAULT_SAMPLING: Readonly<SamplingOptions> = Object.freeze({
   dryMultiplier: 0,
   dryBase: 1.75,
   dryAllowedLength: 2,
+  beamWidth: 0,
   maxSteps: 50,
   cfgStrength: 0,
   cfgRescale: 0.75,
@@ -87,6 +90,7 @@ const rules: Record<Exclude<keyof SamplingOptions, "repetitionAware">, [string, 
   dryMultiplier: ["a number ≥ 0", (v) => finite(v) && v >= 0],
   dryBase: ["a number > 1", (v) => finite(v) && v > 1],
   dryAllowedLength: ["an integer ≥ 1", (v) => Number.isInteger(v) && v >= 1],
+  beamWidth: ["an integer from 0 to 16", (v) => Number.isInteger(v) && v >= 0 && v <= 16],
   maxSteps: ["an integer from 1 to 1000", (v) => Number.isInteger(v) && v >= 1 && v <= 1000],
   cfgStrength: ["a number ≥ 0", (v) => finite(v) && v >= 0],
   cfgRescale: ["a number in [0, 1]", (v) => finite(v) && v >= 0 && v <= 1],
