@@ -250,3 +250,21 @@ describe("sampling options: defaults and domains", () => {
     );
   });
 });
+
+describe("mirostat", () => {
+  it("Zipf estimate, k from μ, and the μ update on a hand-made Zipf row", async () => {
+    const { mirostat } = await import("../src/sampling/samplers.js");
+    // p_i ∝ 1/(i+1)^2 over 200 tokens: ŝ = 2 exactly, ε = 1.
+    const row = Array.from({ length: 200 }, (_, i) => -2 * Math.log(i + 1));
+    const state = { mu: 2 * 3 };
+    // k = ((1 · 2^6) / (1 − 200^−1))^(1/2) = 8.02 → 8; u = 0 draws the most likely token.
+    const token = mirostat(row, 3, 0.5, state, { seed: 0, next: () => 0 });
+    expect(token).toBe(0);
+    const top8 = Array.from({ length: 8 }, (_, i) => 1 / (i + 1) ** 2).reduce((a, b) => a + b, 0);
+    const surprise = -Math.log2(1 / top8);
+    expect(state.mu).toBeCloseTo(6 - 0.5 * (surprise - 3), 12);
+    // u just below 1 draws the 8th token (index 7): only the top k are candidates.
+    expect(mirostat(row, 3, 0.5, { mu: 6 }, { seed: 0, next: () => 0.999999 })).toBe(7);
+    expect(() => resolveSampling({ mirostatEta: 0 })).toThrow("Expected a number > 0 for sampling.mirostatEta, got 0");
+  });
+});

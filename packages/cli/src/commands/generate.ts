@@ -36,6 +36,8 @@ const SAMPLER_FLAGS = [
   ["--dry-multiplier <m>", "dryMultiplier", "DRY multiplier, 0 off (default 0)", false],
   ["--dry-base <b>", "dryBase", "DRY base > 1 (default 1.75)", false],
   ["--dry-allowed-length <n>", "dryAllowedLength", "DRY allowed repeat length in tokens (default 2)", true],
+  ["--mirostat-tau <bits>", "mirostatTau", "Mirostat target surprise in bits (AR), 0 off (default 0)", false],
+  ["--mirostat-eta <rate>", "mirostatEta", "Mirostat learning rate (default 0.1)", false],
   ["--beam-width <n>", "beamWidth", "AR beam search width, 0 or 1 off (default 0)", true],
   [
     "--cfg-strength <s>",

@@ -43,6 +43,7 @@ export async function generateAr(
   const useCfg = (options.cfgStrength ?? 0) > 0;
   const useCache = (options.cache ?? true) && !useCfg;
   const codes: number[] = [];
+  const mirostat = { mu: 2 * (options.sampler.mirostat?.tau ?? 0) };
   for (let step = 1; step <= options.maxFrames; step++) {
     let logits: Float32Array;
     const input = model.assemble(spec(codes));
@@ -68,7 +69,12 @@ export async function generateAr(
       // The newest token: its embedding rows and position are the last of the assembled sequence.
       logits = await context.step(input.rows.at(-1) as number[], input.positions.at(-1) as number, options);
     }
-    const { token } = sampleRow(logits, options.sampler, { previous: codes, stop: AR_STOP, rng: options.rng });
+    const { token } = sampleRow(logits, options.sampler, {
+      previous: codes,
+      stop: AR_STOP,
+      rng: options.rng,
+      mirostat,
+    });
     options.onProgress?.({ stage: "ar", step, total: options.maxFrames });
     if (token === AR_STOP) return { codes, stopped: true };
     codes.push(token);

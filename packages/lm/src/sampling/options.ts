@@ -36,6 +36,10 @@ export interface SamplingOptions {
   dryBase: number;
   /** DRY allowed length ≥ 1 (integer). Default 2. */
   dryAllowedLength: number;
+  /** Mirostat target surprise τ in bits (AR); 0 turns it off. Default 0. */
+  mirostatTau: number;
+  /** Mirostat learning rate η. Default 0.1. */
+  mirostatEta: number;
   /** AR beam search width (integer 0 … 16); 0 or 1 samples one sequence. Default 0. */
   beamWidth: number;
   /** NAR-len demasking steps (integer ≥ 1). Default 50. */
@@ -63,6 +67,8 @@ export const DEFAULT_SAMPLING: Readonly<SamplingOptions> = Object.freeze({
   dryMultiplier: 0,
   dryBase: 1.75,
   dryAllowedLength: 2,
+  mirostatTau: 0,
+  mirostatEta: 0.1,
   beamWidth: 0,
   maxSteps: 50,
   cfgStrength: 0,
@@ -90,6 +96,8 @@ const rules: Record<Exclude<keyof SamplingOptions, "repetitionAware">, [string, 
   dryMultiplier: ["a number ≥ 0", (v) => finite(v) && v >= 0],
   dryBase: ["a number > 1", (v) => finite(v) && v > 1],
   dryAllowedLength: ["an integer ≥ 1", (v) => Number.isInteger(v) && v >= 1],
+  mirostatTau: ["a number ≥ 0", (v) => finite(v) && v >= 0],
+  mirostatEta: ["a number > 0", (v) => finite(v) && v > 0],
   beamWidth: ["an integer from 0 to 16", (v) => Number.isInteger(v) && v >= 0 && v <= 16],
   maxSteps: ["an integer from 1 to 1000", (v) => Number.isInteger(v) && v >= 1 && v <= 1000],
   cfgStrength: ["a number ≥ 0", (v) => finite(v) && v >= 0],
@@ -144,7 +152,8 @@ function samplerFor(s: SamplingOptions, t: number, tMin: number): SamplerOptions
 
 /** The per-row sampler settings of AR level 0. */
 export function arSampler(s: SamplingOptions): SamplerOptions {
-  return samplerFor(s, s.arTemperature, s.minArTemperature);
+  const mirostat = s.mirostatTau > 0 ? { tau: s.mirostatTau, eta: s.mirostatEta } : undefined;
+  return { ...samplerFor(s, s.arTemperature, s.minArTemperature), mirostat };
 }
 
 /** The per-row sampler settings of the NAR levels (no length penalty, no RAS: they are AR notions). */

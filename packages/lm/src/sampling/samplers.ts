@@ -222,6 +222,8 @@ export interface SamplerOptions {
   dryAllowedLength: number;
   /** Off when undefined. */
   repetitionAware?: RepetitionAware | undefined;
+  /** Mirostat selection (AR; needs SampleContext.mirostat); off when undefined. */
+  mirostat?: { tau: number; eta: number } | undefined;
 }
 
 export interface SampleContext {
@@ -230,6 +232,8 @@ export interface SampleContext {
   /** The stop token's index in the row, for the length penalty (AR: 1024). */
   stop?: number;
   rng: Rng;
+  /** Mirostat's running state across the steps of one sequence. */
+  mirostat?: MirostatState;
 }
 
 export interface Sampled {
@@ -262,7 +266,11 @@ export function processLogits(row: Logits, options: SamplerOptions, context: Omi
 export function sampleRow(row: Logits, options: SamplerOptions, context: SampleContext): Sampled {
   const logits = processLogits(row, options, context);
   const probs = softmax(logits);
-  let token = options.temperature <= 0 ? argmax(logits) : categorical(probs, context.rng);
+  let token: number;
+  if (options.temperature <= 0) token = argmax(logits);
+  else if (options.mirostat && context.mirostat)
+    token = mirostat(logits, options.mirostat.tau, options.mirostat.eta, context.mirostat, context.rng);
+  else token = categorical(probs, context.rng);
   const ras = options.repetitionAware;
   const previous = context.previous ?? [];
   if (ras && options.temperature > 0 && previous.length > 0) {
@@ -272,4 +280,50 @@ export function sampleRow(row: Logits, options: SamplerOptions, context: SampleC
       token = categorical(softmax(temperature(row, options.temperature)), context.rng);
   }
   return { token, score: probs[token] as number };
+}
+
+export interface MirostatState {
+  /** The running maximum surprise μ (starts at 2τ). */
+  mu: number;
+}
+
+/**
+ * Mirostat (v1) selection: estimate the Zipf exponent ŝ from the 100 most likely tokens, choose
+ * k = ((ε · 2^μ) / (1 − N^−ε))^(1/ŝ) with ε = ŝ − 1, draw from the k most likely, then μ ← μ − η·(surprise − τ) with
+ * surprise = −log₂ p(token). The reference builds this sampler but never calls it (and would start μ at 2η); here it
+ * is a selection rule of its own, starting at μ = 2τ. Returns the token; updates `state`.
+ */
+export function mirostat(logits: Logits, tau: number, eta: number, state: MirostatState, rng: Rng): number {
+  const probs = softmax(logits);
+  const order = Array.from(probs.keys()).sort((a, b) => (probs[b] as number) - (probs[a] as number) || a - b);
+  const m = Math.min(100, order.length);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < m - 1; i++) {
+    const p0 = probs[order[i] as number] as number;
+    const p1 = probs[order[i + 1] as number] as number;
+    if (!(p0 > 0 && p1 > 0)) break;
+    const t = Math.log((i + 2) / (i + 1));
+    num += t * Math.log(p0 / p1);
+    den += t * t;
+  }
+  const s = den > 0 ? num / den : 1;
+  const eps = s - 1;
+  const n = order.length;
+  const k = Math.abs(eps) < 1e-9 ? n : Math.round(((eps * 2 ** state.mu) / (1 - n ** -eps)) ** (1 / s));
+  const keep = order.slice(0, Math.min(Math.max(1, Number.isFinite(k) ? k : n), n));
+  let total = 0;
+  for (const i of keep) total += probs[i] as number;
+  let u = rng.next() * total;
+  let token = keep[keep.length - 1] as number;
+  for (const i of keep) {
+    u -= probs[i] as number;
+    if (u < 0) {
+      token = i;
+      break;
+    }
+  }
+  const surprise = -Math.log2((probs[token] as number) / total);
+  state.mu -= eta * (surprise - tau);
+  return token;
 }
