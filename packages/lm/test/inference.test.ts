@@ -202,3 +202,42 @@ describe("AR beam search", () => {
     await model.dispose();
   });
 });
+
+describe("AR stop handling", () => {
+  it("the stop token ends the sequence (not part of the codes); none before maxFrames reports stopped: false", async () => {
+    const { randomModel } = await import("../src/model/random-model.js");
+    const { writeGguf } = await import("../src/model/gguf-writer.js");
+    const { KNOWN_LAYOUT } = await import("../src/model/layout.js");
+    const { mkdtempSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    // A model whose AR head favours the stop row by +1000 (through the per-head output bias).
+    const parts = await randomModel({ width: 32, layers: 1, heads: 4, ffn: 64, seed: 9, headBiases: true });
+    const bias = parts.tensors.find((t) => t.name === "vall_e.output_bias");
+    if (!bias) throw new Error("no bias tensor");
+    const values = new Float32Array(17702);
+    values[KNOWN_LAYOUT.ar.start + 1024] = 1000;
+    bias.data = new Uint8Array(values.buffer);
+    const path = join(mkdtempSync(join(tmpdir(), "vall-e-stop-")), "stop.gguf");
+    writeGguf(path, parts.metadata, parts.tensors);
+
+    await using model = await LanguageModel.load(path);
+    await using context = await model.createContext({ contextSize: 256 });
+    const sampler = arSampler(resolveSampling());
+    expect(await generateAr(context, conditioning, { sampler, rng: createRng(1), maxFrames: 10 })).toEqual({
+      codes: [],
+      stopped: true,
+    });
+    await expect(generate(context, { ...conditioning, modality: "ar+nar", seed: 1 })).rejects.toThrow(
+      "Expected at least one frame before the stop token for the AR output, got 0",
+    );
+    await using plain = await LanguageModel.load(path, { profile: { headBiases: "ignore" } });
+    await using plainContext = await plain.createContext({ contextSize: 256 });
+    const open = await generateAr(plainContext, conditioning, {
+      sampler: arSampler(resolveSampling({ arTemperature: 0 })),
+      rng: createRng(1),
+      maxFrames: 5,
+    });
+    expect(open.codes.length === 5 ? !open.stopped : open.stopped).toBe(true);
+  });
+});
