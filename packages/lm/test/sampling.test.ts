@@ -107,20 +107,8 @@ describe("samplers, each against hand-computed cases", () => {
   });
 });
 
-const base: SamplerOptions = {
-  temperature: 1,
-  minTemperature: -1,
-  topK: 0,
-  topP: 1,
-  minP: 0,
-  topNSigma: 0,
-  repetitionPenalty: 1,
-  repetitionPenaltyDecay: 0,
-  lengthPenalty: 0,
-  dryMultiplier: 0,
-  dryBase: 1.75,
-  dryAllowedLength: 2,
-};
+// The default settings as one stage's sampler: temperature 1, every filter off.
+const base: SamplerOptions = arSampler(DEFAULT_SAMPLING);
 
 describe("sampleRow: the reference order", () => {
   it("greedy at T ≤ 0, with the score = softmax of the processed logits", () => {
