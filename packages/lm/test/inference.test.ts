@@ -152,10 +152,13 @@ describe("generate", () => {
     await expect(generate(context, { ...options, prompt: prompt.slice(0, 4) })).rejects.toThrow(
       'Expected a prompt of 8 codebooks (levels × frames) for prompt, got "4 codebooks"',
     );
-    const outOfRange = prompt.map((level, l) => (l === 2 ? [...level.slice(0, -1), 1024] : level));
-    await expect(generate(context, { ...options, prompt: outOfRange })).rejects.toThrow(
-      "Expected codes from 0 to 1023 for prompt[2][11], got 1024",
+    const outOfRange = prompt.map((level, l) => (l === 7 ? [...level.slice(0, -1), 1024] : level));
+    const events: ProgressEvent[] = [];
+    const onProgress = (e: ProgressEvent) => events.push(e);
+    await expect(generate(context, { ...options, prompt: outOfRange, onProgress })).rejects.toThrow(
+      "Expected codes from 0 to 1023 for prompt[7][11], got 1024",
     );
+    expect(events).toEqual([]); // rejected before the first evaluation
     await expect(generate(context, { ...options, modality: "ar" as never })).rejects.toThrow(
       'Expected one of "nar-len", "ar+nar" for modality, got "ar"',
     );

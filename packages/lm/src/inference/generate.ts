@@ -64,9 +64,18 @@ export async function generate(context: LanguageModelContext, options: GenerateO
   if (prompt.length > 0 && prompt.length !== RVQ_LEVELS) {
     throw invalid(`a prompt of ${RVQ_LEVELS} codebooks (levels × frames)`, "prompt", `${prompt.length} codebooks`);
   }
+  const frames = prompt[0]?.length ?? 0;
+  prompt.forEach((level, l) => {
+    if (!Array.isArray(level) || level.length !== frames)
+      throw invalid(`${frames} frames at every level`, `prompt[${l}]`, level?.length);
+    level.forEach((code, t) => {
+      if (!Number.isInteger(code) || code < 0 || code > 1023)
+        throw invalid("codes from 0 to 1023", `prompt[${l}][${t}]`, code);
+    });
+  });
   const conditioning: Conditioning = { phonemes: options.phonemes, lang: options.lang, prompt };
-  // Validate every input once before the first evaluation (codes and phoneme ids in range).
-  context.model.assemble({ ...conditioning, mode: "nar", rvqLevel: 1, response: [[0]] });
+  // The phonemes and language are checked once before the first evaluation.
+  context.model.assemble({ ...conditioning, mode: "len", rvqLevel: 0 });
 
   const rng = createRng(seed);
   const run = { signal: options.signal, onProgress: options.onProgress };
