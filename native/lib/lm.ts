@@ -260,6 +260,11 @@ export class LmModel implements AsyncDisposable {
     return context;
   }
 
+  /** Contexts created and not yet disposed. */
+  get contextCount(): number {
+    return this.#contexts.size;
+  }
+
   /** Free the weights, disposing the model's contexts first. Idempotent. */
   async dispose(): Promise<void> {
     const native = this.#native;

@@ -14,6 +14,7 @@ import {
   LmModel,
   VallEError,
 } from "@vall-e/native";
+import { FRAME_RATE, type GenerateOptions, type GenerateResult, generate } from "./inference/generate.js";
 import {
   type AssembledInput,
   assembleInput,
@@ -100,6 +101,27 @@ export class LanguageModel implements AsyncDisposable {
 
   get info(): LmInfo {
     return this.#native.info;
+  }
+
+  /** Contexts created and not yet disposed. */
+  get contextCount(): number {
+    return this.#native.contextCount;
+  }
+
+  /**
+   * Generate speech codes (see {@link generate}) on a context of its own, sized for the request and freed when the
+   * run ends — completed, failed or aborted.
+   */
+  async generate(options: GenerateOptions & { threads?: number }): Promise<GenerateResult> {
+    const promptFrames = options.prompt?.[0]?.length ?? 0;
+    const maxFrames = Math.round((options.maxDuration ?? 12) * FRAME_RATE);
+    const batch = Math.max(2, options.sampling?.beamWidth ?? 0);
+    const tokens = (options.phonemes?.length ?? 0) + promptFrames + Math.max(maxFrames, 16) + 16;
+    await using context = await this.createContext({
+      contextSize: Math.min(batch * tokens, 2 ** 20),
+      ...(options.threads === undefined ? {} : { threads: options.threads }),
+    });
+    return await generate(context, options); // awaited here: the context is disposed when this scope ends
   }
 
   /** Whether the logits include per-head output biases (the file holds them and the profile applies them). */

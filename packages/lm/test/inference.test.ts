@@ -244,3 +244,26 @@ describe("AR stop handling", () => {
     expect(open.codes.length === 5 ? !open.stopped : open.stopped).toBe(true);
   });
 });
+
+describe("LanguageModel.generate", () => {
+  it("runs on a context of its own, freed when the run completes or is aborted", async () => {
+    await using model = await LanguageModel.load(await tinyModel("F32"));
+    const options = { ...conditioning, maxDuration: 1.2, sampling: { maxSteps: 4 }, seed: 3, threads: 2 };
+    const result = await model.generate(options);
+    expect(result.codes).toHaveLength(8);
+    expect(model.contextCount).toBe(0);
+    const controller = new AbortController();
+    const run = model.generate({
+      ...options,
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.stage === "nar-len") controller.abort();
+      },
+    });
+    await expect(run).rejects.toMatchObject({ code: "ERR_CANCELLED" });
+    expect(model.contextCount).toBe(0);
+    // the same request on a caller's context gives the same codes
+    await using context = await model.createContext({ contextSize: 512 });
+    expect((await generate(context, options)).codes).toEqual(result.codes);
+  });
+});

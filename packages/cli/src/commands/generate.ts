@@ -115,7 +115,7 @@ export function generateCommand(context: CommandContext): Command {
     command.option(flag, help, numberArg(flag.split(" ")[0] as string, integer));
   }
   return command.action(async (options: GenerateCommandOptions) => {
-    const [{ LanguageModel, generate, resolveSampling }, { readPhonemeArtifact }, codec] = await Promise.all([
+    const [{ LanguageModel, resolveSampling }, { readPhonemeArtifact }, codec] = await Promise.all([
       import("@vall-e/lm"),
       import("@vall-e/phonemizer"),
       import("@vall-e/codec"),
@@ -153,17 +153,11 @@ export function generateCommand(context: CommandContext): Command {
       }
     }
     await using model = await LanguageModel.load(options.model);
-    const maxFrames = Math.round(options.maxDuration * 75);
-    const batch = Math.max(2, Number(sampling.beamWidth ?? 0));
-    const contextSize = batch * (phonemes.tokens.length + (prompt[0]?.length ?? 0) + maxFrames + 16);
-    await using lm = await model.createContext({
-      contextSize,
-      ...(options.threads ? { threads: options.threads } : {}),
-    });
     const progress = await createProgress(context);
-    let result: Awaited<ReturnType<typeof generate>>;
+    let result: Awaited<ReturnType<typeof model.generate>>;
     try {
-      result = await generate(lm, {
+      result = await model.generate({
+        ...(options.threads ? { threads: options.threads } : {}),
         phonemes: phonemes.tokens,
         lang: phonemes.language,
         prompt,
