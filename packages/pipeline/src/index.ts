@@ -5,3 +5,11 @@
  */
 export { type ModelDirectories, modelDirectories } from "./models/directories.js";
 export { PROMPT_FRAME_RATE, type PromptCodes, preparePrompt } from "./prompt/prepare.js";
+export {
+  type ModelFiles,
+  type PipelineProgress,
+  type PipelineStage,
+  type SynthesizeOptions,
+  type SynthesizeResult,
+  synthesize,
+} from "./synthesize.js";
