@@ -11,6 +11,7 @@ import { generateCommand } from "./commands/generate.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { lmCommand } from "./commands/lm.js";
 import { phonemizeCommand } from "./commands/phonemize.js";
+import { ttsCommand } from "./commands/tts.js";
 import type { CommandContext } from "./context.js";
 import { CLI_VERSION } from "./version.js";
 
@@ -30,6 +31,7 @@ export function createProgram(context: CommandContext): Command {
   program.addCommand(decodeCommand(context));
   program.addCommand(inspectCommand(context));
   program.addCommand(convertCodecCommand(context));
+  program.addCommand(ttsCommand(context));
   program.addCommand(generateCommand(context));
   program.addCommand(lmCommand(context));
   program.addCommand(doctorCommand(context));

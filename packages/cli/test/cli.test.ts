@@ -395,3 +395,95 @@ describe.skipIf(!lmDir.present)(`vall-e generate ${lmDir.reason}`, () => {
     expect(() => readFileSync(out)).toThrow();
   });
 });
+
+const encodecWeights = fixture("encodec", "encodec_random_f16.bin");
+
+describe.skipIf(!lmDir.present || !encodecWeights.present)(`vall-e tts ${lmDir.reason}${encodecWeights.reason}`, () => {
+  const dir = mkdtempSync(join(tmpdir(), "cli-tts-"));
+  const voice = join(dir, "voice.wav");
+  const samples = Float32Array.from({ length: 12000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 180 * i) / 12000));
+  // a 12 kHz 16-bit mono WAV, written by hand (RIFF header + PCM)
+  const pcm = Buffer.alloc(samples.length * 2);
+  samples.forEach((v, i) => pcm.writeInt16LE(Math.round(v * 32767), i * 2));
+  const header = Buffer.alloc(44);
+  header.write("RIFF", 0);
+  header.writeUInt32LE(36 + pcm.length, 4);
+  header.write("WAVEfmt ", 8);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(1, 22);
+  header.writeUInt32LE(12000, 24);
+  header.writeUInt32LE(24000, 28);
+  header.writeUInt16LE(2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write("data", 36);
+  header.writeUInt32LE(pcm.length, 40);
+  writeFileSync(voice, Buffer.concat([header, pcm]));
+  const models = ["--model", `${lmDir.path}/valle_tiny_random_f16.gguf`, "--codec", encodecWeights.path];
+  const limits = ["--max-steps", "3", "--max-duration", "1.1", "--lang", "en", "--prompt-seconds", "0.5"];
+
+  it("speaks the text into a WAV (same seed, same bytes); --json summary; -o - carries only the WAV", () => {
+    const a = join(dir, "a.wav");
+    const first = vallE([
+      "tts",
+      "Hello there. Bye now.",
+      "--prompt",
+      voice,
+      "-o",
+      a,
+      ...models,
+      ...limits,
+      "--seed",
+      "9",
+      "--json",
+    ]);
+    expect(first.code).toBe(0);
+    const summary = JSON.parse(first.stdout);
+    expect(summary.sentences.map((s: { text: string; seed: number }) => [s.text, s.seed])).toEqual([
+      ["Hello there.", 9],
+      ["Bye now.", 10],
+    ]);
+    expect(first.stderr).toMatch(/wrote .*a\.wav: [\d.]+ s, 2 sentence\(s\); seed 9\n$/);
+    const b = join(dir, "b.wav");
+    const text = join(dir, "text.txt");
+    writeFileSync(text, "Hello there. Bye now.");
+    expect(
+      vallE(["tts", "--text-file", text, "--prompt", voice, "-o", b, ...models, ...limits, "--seed", "9"]).code,
+    ).toBe(0);
+    expect(readFileSync(b)).toEqual(readFileSync(a));
+    const piped = spawnSync(process.execPath, [
+      bin,
+      "tts",
+      "Hello there. Bye now.",
+      "--prompt",
+      voice,
+      "-o",
+      "-",
+      ...models,
+      ...limits,
+      "--seed",
+      "9",
+    ]);
+    expect(piped.status).toBe(0);
+    expect(Buffer.from(piped.stdout)).toEqual(readFileSync(a));
+  });
+
+  it("bad input exits 2 with the problem named", () => {
+    expect(vallE(["tts", "--text-file", join(dir, "none.txt"), "-o", join(dir, "x.wav"), ...models])).toMatchObject({
+      code: EXIT_USAGE,
+      stderr: `error: Text file not found: ${join(dir, "none.txt")}\n`,
+    });
+    expect(vallE(["tts", "hi", "--text-file", voice, "-o", join(dir, "x.wav"), ...models])).toMatchObject({
+      code: EXIT_USAGE,
+      stderr: "error: Give the text as an argument (or - for stdin) or with --text-file, not both\n",
+    });
+    expect(vallE(["tts", "hi", "-o", join(dir, "x.wav"), ...models, "--top-p", "0"])).toMatchObject({
+      code: EXIT_USAGE,
+      stderr: "error: Expected a number in (0, 1] for --top-p, got 0\n",
+    });
+    expect(
+      vallE(["tts", "hi", "--prompt", join(dir, "none.wav"), "-o", join(dir, "x.wav"), ...models, ...limits]).code,
+    ).toBe(EXIT_USAGE);
+    expect(() => readFileSync(join(dir, "x.wav"))).toThrow();
+  });
+});

@@ -62,6 +62,9 @@ export interface SynthesizeOptions {
   maxLevels?: number;
   /** Prompt length in seconds (default 3; 0: the references as they are). */
   promptSeconds?: number;
+  /** NAR-len: remask 1/(2·steps) more positions per step; confidence by "probability" (default) or "entropy". */
+  remask?: boolean;
+  scoring?: "probability" | "entropy";
   /** Silence between sentences in seconds (default 0.15). */
   sentencePause?: number;
   artifactsDir?: string;
@@ -152,6 +155,8 @@ export async function synthesize(options: SynthesizeOptions): Promise<Synthesize
         ...(options.sampling ? { sampling: options.sampling } : {}),
         ...(options.maxDuration === undefined ? {} : { maxDuration: options.maxDuration }),
         ...(options.maxLevels === undefined ? {} : { maxLevels: options.maxLevels }),
+        ...(options.remask === undefined ? {} : { remask: options.remask }),
+        ...(options.scoring === undefined ? {} : { scoring: options.scoring }),
         ...threadsOf(options),
         ...signalOf(options),
         onProgress: (e) => progress(e.stage, i, e.step, e.total),
