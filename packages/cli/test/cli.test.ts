@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fixture } from "@tooling/config/fixtures";
+import { encodeWav } from "@vall-e/codec";
 import { CancelledError, InvalidArgumentError, NativeError } from "@vall-e/native";
 import { describe, expect, it } from "vitest";
 import { EXIT_CANCELLED, EXIT_FAILURE, EXIT_USAGE, exitCodeFor } from "../src/exit-codes.js";
@@ -402,23 +403,7 @@ describe.skipIf(!lmDir.present || !encodecWeights.present)(`vall-e tts ${lmDir.r
   const dir = mkdtempSync(join(tmpdir(), "cli-tts-"));
   const voice = join(dir, "voice.wav");
   const samples = Float32Array.from({ length: 12000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 180 * i) / 12000));
-  // a 12 kHz 16-bit mono WAV, written by hand (RIFF header + PCM)
-  const pcm = Buffer.alloc(samples.length * 2);
-  samples.forEach((v, i) => pcm.writeInt16LE(Math.round(v * 32767), i * 2));
-  const header = Buffer.alloc(44);
-  header.write("RIFF", 0);
-  header.writeUInt32LE(36 + pcm.length, 4);
-  header.write("WAVEfmt ", 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(12000, 24);
-  header.writeUInt32LE(24000, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write("data", 36);
-  header.writeUInt32LE(pcm.length, 40);
-  writeFileSync(voice, Buffer.concat([header, pcm]));
+  writeFileSync(voice, encodeWav(samples, 12000)); // 12 kHz: the pipeline resamples
   const models = ["--model", `${lmDir.path}/valle_tiny_random_f16.gguf`, "--codec", encodecWeights.path];
   const limits = ["--max-steps", "3", "--max-duration", "1.1", "--lang", "en", "--prompt-seconds", "0.5"];
 
