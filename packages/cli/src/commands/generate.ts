@@ -8,7 +8,12 @@
 import { VallEError } from "@vall-e/native";
 import { Command } from "commander";
 import type { CommandContext } from "../context.js";
-import { addGenerationOptions, createProgress, type GenerationFlags, samplingFrom } from "../io/generation-options.js";
+import {
+  addGenerationOptions,
+  createProgress,
+  type GenerationFlags,
+  generationFrom,
+} from "../io/generation-options.js";
 
 interface GenerateCommandOptions extends GenerationFlags {
   phonemes: string;
@@ -31,7 +36,7 @@ export function generateCommand(context: CommandContext): Command {
       import("@vall-e/phonemizer"),
       import("@vall-e/codec"),
     ]);
-    const sampling = await samplingFrom(options);
+    const generation = await generationFrom(options);
     const phonemes = await readPhonemeArtifact(options.phonemes);
     let prompt: number[][] = [];
     if (options.prompt) {
@@ -51,17 +56,10 @@ export function generateCommand(context: CommandContext): Command {
     let result: Awaited<ReturnType<typeof model.generate>>;
     try {
       result = await model.generate({
-        ...(options.threads ? { threads: options.threads } : {}),
+        ...generation,
         phonemes: phonemes.tokens,
         lang: phonemes.language,
         prompt,
-        modality: options.modality,
-        sampling,
-        ...(options.seed === undefined ? {} : { seed: options.seed }),
-        maxDuration: options.maxDuration,
-        maxLevels: options.maxLevels,
-        remask: options.remask === true,
-        scoring: options.scoring,
         signal: context.signal,
         onProgress: progress.update,
       });

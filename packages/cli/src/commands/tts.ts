@@ -7,7 +7,12 @@ import { readFile } from "node:fs/promises";
 import { fileReadError, VallEError } from "@vall-e/native";
 import { Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
-import { addGenerationOptions, createProgress, type GenerationFlags, samplingFrom } from "../io/generation-options.js";
+import {
+  addGenerationOptions,
+  createProgress,
+  type GenerationFlags,
+  generationFrom,
+} from "../io/generation-options.js";
 import { resolveModelFile } from "../io/model-files.js";
 import { readTextArgument } from "../io/read-input.js";
 
@@ -69,7 +74,7 @@ export function ttsCommand(context: CommandContext): Command {
         throw fileReadError("Text file", options.textFile, error);
       }
     } else text = await readTextArgument(textArgument as string);
-    const sampling = await samplingFrom(options);
+    const generation = await generationFrom(options);
     const lm = await resolveModelFile(options.model, "vall_e.gguf", "--model <gguf>", "VALL-E model");
     const codec = await resolveModelFile(options.codec, "encodec.bin", "--codec <encodec.bin>", "EnCodec weights");
     const tokenizer =
@@ -88,16 +93,9 @@ export function ttsCommand(context: CommandContext): Command {
         models: { lm, codec, tokenizer },
         ...(options.prompt ? { reference: options.prompt } : {}),
         language: options.lang as "auto",
-        modality: options.modality,
-        sampling,
-        ...(options.seed === undefined ? {} : { seed: options.seed }),
-        maxDuration: options.maxDuration,
-        maxLevels: options.maxLevels,
-        remask: options.remask === true,
-        scoring: options.scoring,
+        ...generation,
         promptSeconds: options.promptSeconds,
         ...(options.artifacts ? { artifactsDir: options.artifacts } : {}),
-        ...(options.threads ? { threads: options.threads } : {}),
         signal: context.signal,
         onProgress: (e) =>
           progress.update({ stage: `${e.sentence + 1}/${e.sentences} ${e.stage}`, step: e.step, total: e.total }),

@@ -128,6 +128,20 @@ export async function samplingFrom(options: GenerationFlags): Promise<Record<str
   return sampling;
 }
 
+/** The generation settings the flags give, for LanguageModel.generate and synthesize. */
+export async function generationFrom(options: GenerationFlags) {
+  return {
+    modality: options.modality,
+    sampling: await samplingFrom(options),
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    maxDuration: options.maxDuration,
+    maxLevels: options.maxLevels,
+    remask: options.remask === true,
+    scoring: options.scoring,
+    ...(options.threads ? { threads: options.threads } : {}),
+  };
+}
+
 /** A progress bar on stderr when it is a terminal (cli-progress), else nothing; one line per stage change with -v. */
 export async function createProgress(context: CommandContext) {
   const { output } = context;
