@@ -9,7 +9,9 @@ export {
   type ModelFiles,
   type PipelineProgress,
   type PipelineStage,
+  type SpeechChunk,
   type SynthesizeOptions,
   type SynthesizeResult,
   synthesize,
+  synthesizeStream,
 } from "./synthesize.js";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fixture } from "@tooling/config/fixtures";
 import { encodeWav, parseWav, readCodes } from "@vall-e/codec";
 import { describe, expect, it } from "vitest";
-import { type PipelineProgress, synthesize } from "./synthesize.js";
+import { type PipelineProgress, synthesize, synthesizeStream } from "./synthesize.js";
 
 const lm = fixture("lm", "valle_tiny_random_f16.gguf");
 const codec = fixture("encodec", "encodec_random_f16.bin");
@@ -45,14 +45,14 @@ describe.skipIf(!lm.present || !codec.present)(`synthesize on the tiny models ${
       new Set(["phonemize", "prompt", "len", "nar-len", "nar", "decode"]),
     );
     expect(result.artifacts).toEqual([
+      "prompt.codes.npy",
+      "prompt.codes.npy.json",
       "001.phonemes.json",
       "001.codes.npy",
       "001.codes.npy.json",
       "002.phonemes.json",
       "002.codes.npy",
       "002.codes.npy.json",
-      "prompt.codes.npy",
-      "prompt.codes.npy.json",
       "output.wav",
       "run.json",
     ]);
@@ -69,6 +69,26 @@ describe.skipIf(!lm.present || !codec.present)(`synthesize on the tiny models ${
     // the prompt codes artifact stands in for the WAV
     const fromCodes = await synthesize({ ...base, seed: 5, reference: join(artifactsDir, "prompt.codes.npy") });
     expect(fromCodes.audio).toEqual(result.audio);
+
+    // streamed: one chunk per sentence, as each is ready; together they are synthesize's audio
+    const chunks = [];
+    for await (const chunk of synthesizeStream({ ...base, seed: 5 })) chunks.push(chunk);
+    expect(chunks.map((c) => [c.index, c.text, c.seed])).toEqual([
+      [0, "Hello there.", 5],
+      [1, "How are you?", 6],
+    ]);
+    const joined = new Float32Array(chunks.reduce((n, c) => n + c.audio.length, 0));
+    let offset = 0;
+    for (const c of chunks) {
+      joined.set(c.audio, offset);
+      offset += c.audio.length;
+    }
+    expect(joined).toEqual(result.audio);
+    // stopping early ends the run (its models are freed by the generator's return)
+    for await (const chunk of synthesizeStream({ ...base, seed: 5 })) {
+      expect(chunk.index).toBe(0);
+      break;
+    }
   });
 
   it("bad input fails before any model runs", async () => {
