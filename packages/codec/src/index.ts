@@ -7,6 +7,8 @@ export {
   CODES_ARTIFACT_FORMAT,
   type CodesArtifact,
   type CodesSource,
+  codesFromLevels,
+  codesToLevels,
   createCodesArtifact,
   MAX_CODEBOOKS,
   parseEnc,

@@ -3,7 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fixture } from "@tooling/config/fixtures";
 import { describe, expect, it } from "vitest";
-import { createCodesArtifact, parseEnc, readCodes, writeCodes } from "../src/artifact/codes-artifact.js";
+import {
+  codesFromLevels,
+  codesToLevels,
+  createCodesArtifact,
+  parseEnc,
+  readCodes,
+  writeCodes,
+} from "../src/artifact/codes-artifact.js";
 import { encodeNpyInt16, parseNpy } from "../src/artifact/npy.js";
 
 const dir = () => mkdtempSync(join(tmpdir(), "codes-"));
@@ -164,5 +171,20 @@ describe(".enc files of the Python tooling", () => {
     expect(() =>
       parseEnc(npyWithHeader("{'descr': '<i2', 'fortran_order': False, 'shape': (2,), }", new Uint8Array(4)), "i.enc"),
     ).toThrow("i.enc: an .enc file holds a 0-d object array, got dtype <i2 shape (2)");
+  });
+});
+
+describe("codes per codebook", () => {
+  it("codesToLevels and codesFromLevels convert both ways, checking lengths and ranges", () => {
+    const levels = [
+      [1, 2, 3],
+      [4, 5, 1023],
+    ];
+    const artifact = codesFromLevels(levels, { text: "hi" });
+    expect([artifact.codebooks, artifact.frames, artifact.text]).toEqual([2, 3, "hi"]);
+    expect(Array.from(artifact.codes)).toEqual([1, 2, 3, 4, 5, 1023]);
+    expect(codesToLevels(artifact)).toEqual(levels);
+    expect(() => codesFromLevels([[1, 2], [3]], {}, "x")).toThrow("x: every codebook needs 2 frames");
+    expect(() => codesFromLevels([[1024]], {}, "x")).toThrow("x: code 1024 at codebook 0, frame 0 is outside 0 … 1023");
   });
 });

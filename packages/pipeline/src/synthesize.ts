@@ -6,15 +6,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  Codec,
-  type CodesArtifact,
-  createCodesArtifact,
-  readCodes,
-  SAMPLE_RATE,
-  writeCodes,
-  writeWav,
-} from "@vall-e/codec";
+import { Codec, codesFromLevels, codesToLevels, readCodes, SAMPLE_RATE, writeCodes, writeWav } from "@vall-e/codec";
 import { type GenerateResult, LanguageModel, type Modality, type SamplingOptions } from "@vall-e/lm";
 import { fileWriteError, invalid, systemInfo } from "@vall-e/native";
 import {
@@ -210,13 +202,13 @@ async function* speak(options: SynthesizeOptions, state: RunState): AsyncGenerat
       const artifact = /\.(npy|json|enc)$/i.test(path)
         ? await readCodes(path)
         : await codec.encodeFile(path, { bandwidth: 6, ...signalOf(options) });
-      codes.push(levelsOf(artifact));
+      codes.push(codesToLevels(artifact));
     }
     return preparePrompt(codes, options.promptSeconds ?? 3);
   });
   progress("prompt", 0);
   if (dir !== undefined && prompt.length > 0) {
-    await writeCodes(join(dir, "prompt.codes.npy"), createCodesArtifact(flatten(prompt), prompt.length));
+    await writeCodes(join(dir, "prompt.codes.npy"), codesFromLevels(prompt));
     written.push("prompt.codes.npy", "prompt.codes.npy.json");
   }
 
@@ -242,7 +234,11 @@ async function* speak(options: SynthesizeOptions, state: RunState): AsyncGenerat
         onProgress: (e) => progress(e.stage, i, e.step, e.total),
       }),
     );
-    const codes = toArtifact(result.codes, artifact);
+    const codes = codesFromLevels(result.codes, {
+      text: artifact.text,
+      phonemes: artifact.ipa,
+      language: artifact.language,
+    });
     const audio = await timed("decode", () => codec.decode(codes, signalOf(options)));
     progress("decode", i);
     sentences.push({ text: artifact.text, seed, frames: codes.frames });
@@ -265,29 +261,6 @@ function signalOf(options: SynthesizeOptions): { signal?: AbortSignal } {
 
 function threadsOf(options: SynthesizeOptions): { threads?: number } {
   return options.threads === undefined ? {} : { threads: options.threads };
-}
-
-function levelsOf(artifact: CodesArtifact): number[][] {
-  return Array.from({ length: artifact.codebooks }, (_, l) =>
-    Array.from(artifact.codes.subarray(l * artifact.frames, (l + 1) * artifact.frames)),
-  );
-}
-
-function flatten(levels: number[][]): Int16Array {
-  const frames = levels[0]?.length ?? 0;
-  const out = new Int16Array(levels.length * frames);
-  levels.forEach((level, l) => {
-    out.set(level, l * frames);
-  });
-  return out;
-}
-
-function toArtifact(levels: number[][], phonemes: PhonemeArtifact): CodesArtifact {
-  return createCodesArtifact(flatten(levels), levels.length, {
-    text: phonemes.text,
-    phonemes: phonemes.ipa,
-    language: phonemes.language,
-  });
 }
 
 function concat(pieces: Float32Array[]): Float32Array {

@@ -41,9 +41,7 @@ export function generateCommand(context: CommandContext): Command {
     let prompt: number[][] = [];
     if (options.prompt) {
       const artifact = await codec.readCodes(options.prompt);
-      prompt = Array.from({ length: artifact.codebooks }, (_, l) =>
-        Array.from(artifact.codes.subarray(l * artifact.frames, (l + 1) * artifact.frames)),
-      );
+      prompt = codec.codesToLevels(artifact);
       if (artifact.codebooks !== 8) {
         throw new VallEError(
           "ERR_USAGE",
@@ -66,12 +64,7 @@ export function generateCommand(context: CommandContext): Command {
     } finally {
       progress.stop();
     }
-    const frames = result.codes[0]?.length ?? 0;
-    const flat = new Int16Array(result.codes.length * frames);
-    result.codes.forEach((level, l) => {
-      flat.set(level, l * frames);
-    });
-    const artifact = codec.createCodesArtifact(flat, result.codes.length, {
+    const artifact = codec.codesFromLevels(result.codes, {
       text: phonemes.text,
       phonemes: phonemes.ipa,
       language: phonemes.language,
@@ -79,7 +72,7 @@ export function generateCommand(context: CommandContext): Command {
     if (options.output === "-") context.output.data(codec.serializeCodesJson(artifact));
     else await codec.writeCodes(options.output, artifact);
     context.output.info(
-      `${options.output === "-" ? "generated" : `wrote ${options.output}:`} ${artifact.codebooks} × ${frames} codes (${(frames / 75).toFixed(2)} s, ${result.modality}${result.stopped === false ? ", no stop token before --max-duration" : ""}); seed ${result.seed}`,
+      `${options.output === "-" ? "generated" : `wrote ${options.output}:`} ${artifact.codebooks} × ${artifact.frames} codes (${(artifact.frames / 75).toFixed(2)} s, ${result.modality}${result.stopped === false ? ", no stop token before --max-duration" : ""}); seed ${result.seed}`,
     );
   });
 }

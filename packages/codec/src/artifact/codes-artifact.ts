@@ -74,6 +74,30 @@ export function createCodesArtifact(
   };
 }
 
+/** The codes as one array per codebook (levels × frames), as the language model takes and gives them. */
+export function codesToLevels(artifact: Pick<CodesArtifact, "codes" | "codebooks" | "frames">): number[][] {
+  return Array.from({ length: artifact.codebooks }, (_, q) =>
+    Array.from(artifact.codes.subarray(q * artifact.frames, (q + 1) * artifact.frames)),
+  );
+}
+
+/** An artifact from codes given per codebook (levels × frames, equal lengths), range-checked. */
+export function codesFromLevels(
+  levels: readonly (readonly number[])[],
+  extra: Pick<CodesArtifact, "source" | "text" | "phonemes" | "language"> = {},
+  source = "codes",
+): CodesArtifact {
+  const frames = levels[0]?.length ?? 0;
+  if (!levels.every((level) => level.length === frames)) {
+    throw new CodesFormatError(`${source}: every codebook needs ${frames} frames`);
+  }
+  const codes = new Int16Array(levels.length * frames);
+  levels.forEach((level, q) => {
+    codes.set(level, q * frames);
+  });
+  return createCodesArtifact(codes, levels.length, extra, source);
+}
+
 /** Codes from a numeric array of shape [K, T] or [1, K, T], range-checked. */
 function fromArray(
   shape: number[],
@@ -288,10 +312,7 @@ export async function writeCodes(path: string, artifact: CodesArtifact): Promise
 
 /** The .json form: the metadata plus one array of codes per codebook. */
 export function serializeCodesJson(artifact: CodesArtifact): string {
-  const rows: number[][] = [];
-  for (let q = 0; q < artifact.codebooks; q++)
-    rows.push(Array.from(artifact.codes.subarray(q * artifact.frames, (q + 1) * artifact.frames)));
-  const body = { ...metadataJson(artifact), codes: rows };
+  const body = { ...metadataJson(artifact), codes: codesToLevels(artifact) };
   // One line per codebook: indented JSON with the number arrays kept on a line each.
   const text = JSON.stringify(body, null, 2).replace(
     /\[\n\s+([\d,\s]+?)\n\s+\]/g,
