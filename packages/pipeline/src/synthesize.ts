@@ -4,7 +4,7 @@
  * artifact is written there (the prompt codes, each sentence's phonemes and response codes, the wav) with a
  * run.json of the inputs, options, seeds and per-stage timings.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Codec, codesFromLevels, codesToLevels, readCodes, SAMPLE_RATE, writeCodes, writeWav } from "@vall-e/codec";
 import { type GenerateResult, LanguageModel, type Modality, type SamplingOptions } from "@vall-e/lm";
@@ -17,6 +17,7 @@ import {
   splitSentences,
   writePhonemeArtifact,
 } from "@vall-e/phonemizer";
+import writeFileAtomic from "write-file-atomic";
 import { preparePrompt } from "./prompt/prepare.js";
 
 export interface ModelFiles {
@@ -105,7 +106,7 @@ export async function synthesize(options: SynthesizeOptions): Promise<Synthesize
       versions: { node: process.version, ggml: systemInfo().ggmlVersion },
     };
     try {
-      await writeFile(join(dir, "run.json"), `${JSON.stringify(run, null, 2)}\n`);
+      await writeFileAtomic(join(dir, "run.json"), `${JSON.stringify(run, null, 2)}\n`);
     } catch (error) {
       throw fileWriteError(join(dir, "run.json"), error);
     }
