@@ -10,8 +10,10 @@ export { type BeamOptions, generateArBeam } from "./inference/beam.js";
 export type { Conditioning, ProgressEvent, RunOptions, Stage } from "./inference/common.js";
 export {
   FRAME_RATE,
+  GENERATION_TASKS,
   type GenerateOptions,
   type GenerateResult,
+  type GenerationTask,
   generate,
   MODALITIES,
   type Modality,

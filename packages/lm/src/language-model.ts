@@ -24,7 +24,7 @@ import {
   REFERENCE_PROFILE,
   toSequence,
 } from "./inputs/assemble.js";
-import type { RowRange } from "./model/layout.js";
+import { type RowRange, TASKS } from "./model/layout.js";
 import { type Layout, recoverLayout } from "./model/vocabulary.js";
 
 export interface LanguageModelOptions {
@@ -47,10 +47,16 @@ export class LanguageModel implements AsyncDisposable {
   readonly path: string;
   readonly layout: Layout;
   readonly profile: ModelProfile;
+  /**
+   * The tasks this model can generate: the file's `vall_e.tasks` (array of strings) when it declares them, else
+   * tts, ns and sr (the published models' training tasks; the vocabulary holds every task token either way).
+   */
+  readonly tasks: readonly string[];
   readonly #native: LmModel;
 
-  private constructor(native: LmModel, path: string, layout: Layout, profile: ModelProfile) {
+  private constructor(native: LmModel, path: string, layout: Layout, profile: ModelProfile, tasks: readonly string[]) {
     this.#native = native;
+    this.tasks = tasks;
     this.path = path;
     this.layout = layout;
     this.profile = profile;
@@ -92,11 +98,22 @@ export class LanguageModel implements AsyncDisposable {
       if (override !== undefined)
         (profile as unknown as Record<string, string>)[field] = expectOneOf(override, `profile.${field}`, allowed);
     }
+    const declaredTasks = metadata["vall_e.tasks"];
+    if (
+      declaredTasks !== undefined &&
+      !(Array.isArray(declaredTasks) && declaredTasks.every((t) => (TASKS as readonly unknown[]).includes(t)))
+    ) {
+      throw new VallEError(
+        "ERR_MODEL_FORMAT",
+        `${path}: vall_e.tasks must be an array of task names (${TASKS.join(", ")}), got ${JSON.stringify(declaredTasks)}`,
+      );
+    }
+    const tasks = (declaredTasks as string[] | undefined) ?? ["tts", "ns", "sr"];
     const native = await LmModel.load(path, {
       activation: profile.activation,
       headBiases: profile.headBiases === "apply",
     });
-    return new LanguageModel(native, path, layout, profile);
+    return new LanguageModel(native, path, layout, profile, tasks);
   }
 
   get info(): LmInfo {

@@ -1,5 +1,5 @@
 /** What the procedures share: the conditioning, progress events and cancellation. */
-import type { Language } from "../model/layout.js";
+import type { Language, Task } from "../model/layout.js";
 
 /** The conditioning of a generation: phonemes (with <bos>/</eos>), language, the voice prompt (levels × frames). */
 export interface Conditioning {
@@ -7,6 +7,8 @@ export interface Conditioning {
   lang: Language;
   /** EnCodec codes of the voice, levels × frames (8 levels for the NAR); empty or absent: no prompt. */
   prompt?: readonly (readonly number[])[];
+  /** ns / sr: the task token that opens the prompt segment (spec §4). */
+  promptTask?: Task;
 }
 
 export type Stage = "len" | "ar" | "nar-len" | "nar";

@@ -2,7 +2,7 @@
  * generate(): the whole of a VALL-E generation on one context — len → NAR-len → NAR, or AR → NAR (spec §6.1) —
  * seeded, cancellable, reporting progress. Returns the codes (8 levels × frames) and the seed used.
  */
-import { expectInteger, expectOneOf, invalid } from "@vall-e/native";
+import { expectInteger, expectOneOf, InvalidArgumentError, invalid, VallEError } from "@vall-e/native";
 import type { LanguageModelContext } from "../language-model.js";
 import { RVQ_LEVELS } from "../model/layout.js";
 import { arSampler, narLenSampler, narSampler, resolveSampling, type SamplingOptions } from "../sampling/options.js";
@@ -18,9 +18,16 @@ export const MODALITIES = ["nar-len", "ar+nar"] as const;
 export type Modality = (typeof MODALITIES)[number];
 export const FRAME_RATE = 75;
 
-export interface GenerateOptions extends Conditioning, RunOptions {
-  /** Only "tts" is generated. */
-  task?: "tts";
+/** The tasks generate() runs: text-to-speech, and noise suppression / speech removal of the prompt (spec §4). */
+export const GENERATION_TASKS = ["tts", "ns", "sr"] as const;
+export type GenerationTask = (typeof GENERATION_TASKS)[number];
+
+export interface GenerateOptions extends Omit<Conditioning, "promptTask">, RunOptions {
+  /**
+   * "tts" (default); "ns" / "sr": the prompt is the noisy audio, sent as the composite prompt [task, codes], and the
+   * output has the prompt's length (NAR-len: no len pass). The model must declare the task (LanguageModel.tasks).
+   */
+  task?: GenerationTask;
   /** Default "nar-len" (the reference's choice for models with a len head). */
   modality?: Modality;
   sampling?: Partial<SamplingOptions>;
@@ -48,7 +55,13 @@ export interface GenerateResult {
 export async function generate(context: LanguageModelContext, options: GenerateOptions): Promise<GenerateResult> {
   if (typeof options !== "object" || options === null) throw invalid("an options object", "options", options);
   const modality = expectOneOf(options.modality ?? "nar-len", "modality", MODALITIES);
-  expectOneOf(options.task ?? "tts", "task", ["tts"] as const);
+  const task = expectOneOf(options.task ?? "tts", "task", GENERATION_TASKS);
+  if (!context.model.tasks.includes(task)) {
+    throw new VallEError(
+      "ERR_UNSUPPORTED_TASK",
+      `This model does not support the ${task} task (it declares: ${context.model.tasks.join(", ")})`,
+    );
+  }
   const sampling = resolveSampling(options.sampling);
   const seed = options.seed === undefined ? drawSeed() : expectInteger(options.seed, "seed", 0, 2 ** 32 - 1);
   const maxDuration = options.maxDuration ?? 12;
@@ -73,7 +86,15 @@ export async function generate(context: LanguageModelContext, options: GenerateO
         throw invalid("codes from 0 to 1023", `prompt[${l}][${t}]`, code);
     });
   });
-  const conditioning: Conditioning = { phonemes: options.phonemes, lang: options.lang, prompt };
+  if (task !== "tts" && frames === 0) {
+    throw new InvalidArgumentError(`The ${task} task needs the noisy audio's codes as the prompt; none was given`);
+  }
+  const conditioning: Conditioning = {
+    phonemes: options.phonemes,
+    lang: options.lang,
+    prompt,
+    ...(task === "tts" ? {} : { promptTask: task }),
+  };
   // The phonemes and language are checked once before the first evaluation.
   context.model.assemble({ ...conditioning, mode: "len", rvqLevel: 0 });
 
@@ -82,7 +103,11 @@ export async function generate(context: LanguageModelContext, options: GenerateO
   let level0: number[];
   const result: Partial<GenerateResult> = {};
   if (modality === "nar-len") {
-    const length = await predictLength(context, conditioning, { maxFrames }, run);
+    // ns / sr: the output is the prompt's length; tts: the len pass predicts it.
+    const length =
+      task === "tts"
+        ? await predictLength(context, conditioning, { maxFrames }, run)
+        : { predicted: frames, frames: Math.min(frames, maxFrames) };
     result.predictedFrames = length.predicted;
     level0 = await generateNarLen(context, conditioning, {
       ...run,

@@ -5,8 +5,17 @@
  * with table NAR:l:l+1, positions restarting at 0 per segment with the separator taking the next index, the output
  * segment without a separator, a mask causal by sequence index for AR and len.
  */
-import { invalid } from "@vall-e/native";
-import { CODEBOOK_SIZE, KNOWN_LAYOUT, LANGUAGES, type Language, type RowRange, RVQ_LEVELS } from "../model/layout.js";
+import { InvalidArgumentError, invalid } from "@vall-e/native";
+import {
+  CODEBOOK_SIZE,
+  KNOWN_LAYOUT,
+  LANGUAGES,
+  type Language,
+  type RowRange,
+  RVQ_LEVELS,
+  TASKS,
+  type Task,
+} from "../model/layout.js";
 
 export type Mode = "ar" | "len" | "nar" | "nar-len";
 export const MODES: readonly Mode[] = ["ar", "len", "nar", "nar-len"];
@@ -42,6 +51,11 @@ export interface InputSpec {
   rvqLevel: number;
   /** Prompt codes, levels × frames (at least the levels the mode uses); empty or absent: no prompt segment. */
   prompt?: readonly (readonly number[])[];
+  /**
+   * A task token opening the prompt segment — the composite prompt `[task, codes]` of ns and sr (spec §4), embedded
+   * from the task rows; absent for tts.
+   */
+  promptTask?: Task;
   /** Response codes, levels × frames: ar — level 0 so far; nar — levels 0 … L−1; nar-len — level 0 with 1024 = mask. */
   response?: readonly (readonly number[])[];
   /** len: the digits so far, starting with 0. */
@@ -147,7 +161,17 @@ export function assembleInput(
   // The prompt: level 0 for L = 0, levels 0 … L−1 summed for NAR level L (the Python rule; the seed sums 0 … L).
   const promptLevels = Math.max(1, level);
   const prompt = options.cfgNull ? [] : codes(spec, "prompt", 0);
-  if (prompt.length > 0 && (prompt[0]?.length ?? 0) > 0) {
+  const hasPrompt = prompt.length > 0 && (prompt[0]?.length ?? 0) > 0;
+  if (spec.promptTask !== undefined && !options.cfgNull) {
+    const task = TASKS.indexOf(spec.promptTask);
+    if (task < 0) throw invalid(`one of ${TASKS.map((t) => `"${t}"`).join(", ")}`, "promptTask", spec.promptTask);
+    if (!hasPrompt) {
+      throw new InvalidArgumentError(`The ${spec.promptTask} task token needs prompt codes after it; none were given`);
+    }
+    codes(spec, "prompt", promptLevels);
+    const taskRow = [layout.task.start + task];
+    segments.push({ rows: [taskRow, ...codeRows(prompt, promptLevels, layout.prom, "prompt", CODEBOOK_SIZE - 1)] });
+  } else if (hasPrompt) {
     codes(spec, "prompt", promptLevels);
     segments.push({ rows: codeRows(prompt, promptLevels, layout.prom, "prompt", CODEBOOK_SIZE - 1) });
   }
