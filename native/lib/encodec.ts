@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { binding, type NativeCodec, type NativeCodecInfo } from "./binding.js";
 import { cancellableCall } from "./cancellable.js";
 import { DisposedError, VallEError } from "./errors.js";
+import { countLive } from "./live.js";
 import { expectFloat32Array, expectInteger, expectThreads, invalid } from "./validate.js";
 
 export interface EncodecRunOptions {
@@ -29,6 +30,7 @@ export class EncodecModel implements AsyncDisposable {
     this.#native = native;
     this.path = path;
     this.info = native.info;
+    countLive("codecs", 1);
   }
 
   /** Load encodec.cpp-format weights (f32 or f16); every header field and tensor is validated. */
@@ -85,6 +87,7 @@ export class EncodecModel implements AsyncDisposable {
     this.#native = undefined;
     await this.#queue;
     native.dispose();
+    countLive("codecs", -1);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -30,6 +30,7 @@ export {
   type VallEErrorOptions,
 } from "./errors.js";
 export { type EspeakInfo, EspeakUnavailableError, espeakInfo, espeakTextToPhonemes } from "./espeak.js";
+export { type LiveNativeObjects, liveNativeObjects } from "./live.js";
 export {
   GGML_TYPES,
   type GgmlTypeName,

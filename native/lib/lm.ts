@@ -14,6 +14,7 @@ import {
 } from "./binding.js";
 import { cancellableCall } from "./cancellable.js";
 import { callNative, DisposedError, VallEError } from "./errors.js";
+import { countLive } from "./live.js";
 import { expectInteger, expectOneOf, expectThreads, invalid } from "./validate.js";
 
 export type LmActivation = "gelu" | "silu";
@@ -85,6 +86,7 @@ export class LmContext implements AsyncDisposable {
     this.#native = native;
     this.#model = model;
     this.contextSize = contextSize;
+    countLive("lmContexts", 1);
   }
 
   /** Tokens in the KV cache. */
@@ -166,6 +168,7 @@ export class LmContext implements AsyncDisposable {
     this.#native = undefined;
     await this.#queue;
     native.dispose();
+    countLive("lmContexts", -1);
     this.#model.forget(this);
   }
 
@@ -224,6 +227,7 @@ export class LmModel implements AsyncDisposable {
     this.info = native.info;
     this.activation = activation;
     this.headBiases = headBiases && native.info.hasOutputBias;
+    countLive("lmModels", 1);
   }
 
   /**
@@ -272,6 +276,7 @@ export class LmModel implements AsyncDisposable {
     this.#native = undefined;
     for (const context of [...this.#contexts]) await context.dispose();
     native.dispose();
+    countLive("lmModels", -1);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
