@@ -47,3 +47,10 @@ export {
   parseSafetensors,
 } from "./weights/huggingface.js";
 export { ENCODEC_24KHZ_HEADER, encodecTensorShapes } from "./weights/layout.js";
+export {
+  type RandomEncodecOptions,
+  randomEncodec,
+  randomEncodecBytes,
+  seededRandom,
+  TINY_ENCODEC_HEADER,
+} from "./weights/random.js";
