@@ -53,7 +53,8 @@ export function validatePhonemeArtifact(value: unknown, source = "phoneme artifa
     throw fail(`"language" must be one of ${LANGUAGES.join(", ")}, got ${JSON.stringify(artifact.language)}`);
   }
   const tokens = artifact.tokens;
-  if (!Array.isArray(tokens) || tokens.length < 3) throw fail('"tokens" must be an array of at least 3 token ids');
+  // [<bos>, </eos>] is the empty text (ns / sr without a transcript; the CFG null input).
+  if (!Array.isArray(tokens) || tokens.length < 2) throw fail('"tokens" must be an array of at least 2 token ids');
   tokens.forEach((id, index) => {
     if (!Number.isInteger(id) || id < 0 || id > MAX_PHONEME_TOKEN_ID) {
       throw fail(`tokens[${index}] must be an integer from 0 to ${MAX_PHONEME_TOKEN_ID}, got ${JSON.stringify(id)}`);
