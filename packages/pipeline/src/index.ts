@@ -1,17 +1,48 @@
 /**
- * @vall-e/pipeline — the stages composed into text-to-speech, with artifacts between them, model bundles,
- * long text, progress and cancellation. So far: where model bundles are looked for and cached, and prompt
- * preparation.
+ * @vall-e/pipeline — the stages composed into text-to-speech, with artifacts between them, model bundles (resolution,
+ * download cache, the offline `tiny` bundle), long text, progress and cancellation.
  */
+export {
+  bundleFiles,
+  checkQuant,
+  DEFAULT_QUANT,
+  type ModelRole,
+  type ModelSource,
+  QUANTS,
+  type Quant,
+  type ResolvedModels,
+  type ResolveModelsOptions,
+  resolveModels,
+} from "./models/bundle.js";
 export { type ModelDirectories, modelDirectories } from "./models/directories.js";
+export {
+  checksumOf,
+  DEFAULT_ENDPOINT,
+  type DownloadProgress,
+  type DownloadRecord,
+  HUB_REPO,
+  type HubFile,
+  type HubOptions,
+  hubOptionsFromEnv,
+  NetworkError,
+  type PulledFile,
+  type PullOptions,
+  pullFile,
+  type RemoteChecksum,
+  readDownloadRecord,
+} from "./models/hub.js";
+export { TINY_MODEL, TINY_VERSION, type TinyBundle, tinyBundle, tinyTokenizerJson } from "./models/tiny.js";
 export { PROMPT_FRAME_RATE, type PromptCodes, preparePrompt } from "./prompt/prepare.js";
+export { ReplayError, type ReplayOverrides, readRunManifest, replay } from "./replay.js";
 export {
   type ModelFiles,
   type PipelineProgress,
   type PipelineStage,
+  type RunManifest,
   type SpeechChunk,
   type SynthesizeOptions,
   type SynthesizeResult,
   synthesize,
   synthesizeStream,
+  TASKS,
 } from "./synthesize.js";

@@ -62,7 +62,7 @@ describe.skipIf(!lm.present || !codec.present)(`synthesize on the tiny models ${
     expect(wav.sampleRate).toBe(24000);
     const run = JSON.parse(readFileSync(join(artifactsDir, "run.json"), "utf8"));
     expect(run.options.seed).toBe(5);
-    expect(Object.keys(run.timings).sort()).toEqual(["decode", "generate", "phonemize", "prompt"]);
+    expect(Object.keys(run.timings).sort()).toEqual(["checksums", "decode", "generate", "phonemize", "prompt"]);
 
     const again = await synthesize({ ...base, seed: 5 });
     expect(again.audio).toEqual(result.audio);

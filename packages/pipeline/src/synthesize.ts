@@ -2,22 +2,42 @@
  * synthesize(): text and a voice reference in, that voice speaking the text out — phonemize → encode the prompt →
  * generate → decode — one utterance per sentence, joined with a short pause. With `artifactsDir`, every stage's
  * artifact is written there (the prompt codes, each sentence's phonemes and response codes, the wav) with a
- * run.json of the inputs, options, seeds and per-stage timings.
+ * run.json of the inputs, the model files and their SHA-256, every option, the seeds and per-stage timings.
+ * Any stage can start from its artifacts instead (`phonemes`, `promptCodes`, `responseCodes`), and a run.json can be
+ * replayed (replay.ts).
  */
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
-import { Codec, codesFromLevels, codesToLevels, readCodes, SAMPLE_RATE, writeCodes, writeWav } from "@vall-e/codec";
-import { type GenerateResult, LanguageModel, type Modality, type SamplingOptions } from "@vall-e/lm";
-import { fileWriteError, invalid, systemInfo } from "@vall-e/native";
+import { mkdir, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import {
+  Codec,
+  type CodesArtifact,
+  codesFromLevels,
+  codesToLevels,
+  readCodes,
+  SAMPLE_RATE,
+  writeCodes,
+  writeWav,
+} from "@vall-e/codec";
+import {
+  type GenerateResult,
+  type GenerationTask,
+  LanguageModel,
+  type Modality,
+  type SamplingOptions,
+} from "@vall-e/lm";
+import { expectOneOf, fileWriteError, InvalidArgumentError, invalid, systemInfo } from "@vall-e/native";
 import {
   type Language,
   loadTokenizer,
+  PHONEME_ARTIFACT_FORMAT,
   type PhonemeArtifact,
   phonemize,
+  readPhonemeArtifact,
   splitSentences,
   writePhonemeArtifact,
 } from "@vall-e/phonemizer";
 import writeFileAtomic from "write-file-atomic";
+import { checksumOf } from "./models/hub.js";
 import { preparePrompt } from "./prompt/prepare.js";
 
 export interface ModelFiles {
@@ -40,11 +60,26 @@ export interface PipelineProgress {
   total: number;
 }
 
+export const TASKS = ["tts", "ns", "sr"] as const;
+
 export interface SynthesizeOptions {
-  text: string;
-  models: ModelFiles;
-  /** Voice references: WAV files or codes files (.npy, .json, .enc); none: no prompt. */
+  /** The text; split into sentences for tts. Not needed when starting from `phonemes` or `responseCodes`. */
+  text?: string;
+  /**
+   * The model files. Only those the run needs: the tokenizer to phonemize, the LM to generate, the codec to encode
+   * references and decode.
+   */
+  models: Partial<ModelFiles>;
+  /** Voice references: WAV files or codes files (.npy, .json, .enc); none: no prompt. ns / sr: the noisy audio. */
   reference?: string | readonly string[];
+  /** The prepared prompt (a prompt.codes artifact), used as it is — instead of `reference`. */
+  promptCodes?: string;
+  /** Start from the phonemize stage's artifacts (one .phonemes.json per sentence) instead of the text. */
+  phonemes?: readonly string[];
+  /** Start from the generate stage's artifacts (one codes file per sentence): only decoding runs. */
+  responseCodes?: readonly string[];
+  /** "tts" (default), or "ns" / "sr": clean / remove speech in the reference (spec §4), as long as it is. */
+  task?: GenerationTask;
   /** Default "auto" (detected per text). */
   language?: Language | "auto";
   modality?: Modality;
@@ -53,7 +88,7 @@ export interface SynthesizeOptions {
   seed?: number;
   maxDuration?: number;
   maxLevels?: number;
-  /** Prompt length in seconds (default 3; 0: the references as they are). */
+  /** Prompt length in seconds (default 3; 0: the references as they are). tts only. */
   promptSeconds?: number;
   /** NAR-len: remask 1/(2·steps) more positions per step; confidence by "probability" (default) or "entropy". */
   remask?: boolean;
@@ -69,42 +104,57 @@ export interface SynthesizeOptions {
 export interface SynthesizeResult {
   audio: Float32Array;
   sampleRate: typeof SAMPLE_RATE;
-  /** Per sentence: its text, the seed it used, its frames. */
-  sentences: { text: string; seed: number; frames: number }[];
+  /** Per sentence: its text, the seed it used (absent when decoded from response codes), its frames. */
+  sentences: { text: string; seed?: number; frames: number }[];
+  /** The seed of the first sentence. */
+  seed?: number;
   /** The files written under artifactsDir (absent without one). */
   artifacts?: string[];
+}
+
+/** The manifest of a run (`run.json`). */
+export interface RunManifest {
+  format: "vall-e.run/1";
+  inputs: {
+    text?: string;
+    reference: string[];
+    promptCodes?: string;
+    phonemes?: string[];
+    responseCodes?: string[];
+  };
+  /** The files used, absolute, with their SHA-256. */
+  models: Partial<Record<keyof ModelFiles, { path: string; sha256: string; bytes: number }>>;
+  options: {
+    task: GenerationTask;
+    language: Language | "auto";
+    modality: Modality;
+    sampling: Partial<SamplingOptions>;
+    seed?: number;
+    maxDuration: number;
+    maxLevels: number;
+    promptSeconds: number;
+    remask: boolean;
+    scoring: "probability" | "entropy";
+    sentencePause: number;
+  };
+  sentences: SynthesizeResult["sentences"];
+  /** Seconds per stage. */
+  timings: Record<string, number>;
+  versions: { node: string; ggml: string };
 }
 
 export async function synthesize(options: SynthesizeOptions): Promise<SynthesizeResult> {
   const state = newState();
   const pieces: Float32Array[] = [];
   for await (const chunk of speak(options, state)) pieces.push(chunk.audio);
-  const { timings, written, sentences, references, language, pause, baseSeed } = state;
+  const { timings, written, sentences, baseSeed } = state;
   const dir = options.artifactsDir;
   const audio = concat(pieces);
 
   if (dir !== undefined) {
     await writeWav(join(dir, "output.wav"), audio, SAMPLE_RATE);
     written.push("output.wav");
-    const run = {
-      format: "vall-e.run/1",
-      text: options.text,
-      references,
-      models: options.models,
-      options: {
-        language,
-        modality: options.modality ?? "nar-len",
-        sampling: options.sampling ?? {},
-        seed: baseSeed,
-        maxDuration: options.maxDuration ?? 12,
-        maxLevels: options.maxLevels ?? 7,
-        promptSeconds: options.promptSeconds ?? 3,
-        sentencePause: pause,
-      },
-      sentences,
-      timings,
-      versions: { node: process.version, ggml: systemInfo().ggmlVersion },
-    };
+    const run = await manifest(options, state);
     try {
       await writeFileAtomic(join(dir, "run.json"), `${JSON.stringify(run, null, 2)}\n`);
     } catch (error) {
@@ -112,7 +162,52 @@ export async function synthesize(options: SynthesizeOptions): Promise<Synthesize
     }
     written.push("run.json");
   }
-  return { audio, sampleRate: SAMPLE_RATE, sentences, ...(dir === undefined ? {} : { artifacts: written }) };
+  return {
+    audio,
+    sampleRate: SAMPLE_RATE,
+    sentences,
+    ...(baseSeed === undefined ? {} : { seed: baseSeed }),
+    ...(dir === undefined ? {} : { artifacts: written }),
+  };
+}
+
+async function manifest(options: SynthesizeOptions, state: RunState): Promise<RunManifest> {
+  const models: RunManifest["models"] = {};
+  for (const role of state.usedModels) {
+    const path = resolve(options.models[role] as string);
+    const start = performance.now();
+    const sha256 = await checksumOf(path, "sha256", options.signal);
+    state.timings.checksums = (state.timings.checksums ?? 0) + (performance.now() - start) / 1e3;
+    models[role] = { path, sha256, bytes: (await stat(path)).size };
+  }
+  const absolute = (paths: readonly string[]) => paths.map((p) => resolve(p));
+  return {
+    format: "vall-e.run/1",
+    inputs: {
+      ...(options.text === undefined ? {} : { text: options.text }),
+      reference: absolute(state.references),
+      ...(options.promptCodes === undefined ? {} : { promptCodes: resolve(options.promptCodes) }),
+      ...(options.phonemes === undefined ? {} : { phonemes: absolute(options.phonemes) }),
+      ...(options.responseCodes === undefined ? {} : { responseCodes: absolute(options.responseCodes) }),
+    },
+    models,
+    options: {
+      task: options.task ?? "tts",
+      language: options.language ?? "auto",
+      modality: options.modality ?? "nar-len",
+      sampling: options.sampling ?? {},
+      ...(state.baseSeed === undefined ? {} : { seed: state.baseSeed }),
+      maxDuration: options.maxDuration ?? 12,
+      maxLevels: options.maxLevels ?? 7,
+      promptSeconds: options.promptSeconds ?? 3,
+      remask: options.remask ?? false,
+      scoring: options.scoring ?? "probability",
+      sentencePause: state.pause,
+    },
+    sentences: state.sentences,
+    timings: state.timings,
+    versions: { node: process.version, ggml: systemInfo().ggmlVersion },
+  };
 }
 
 /** One sentence's audio as synthesizeStream yields it. */
@@ -120,7 +215,7 @@ export interface SpeechChunk {
   /** 0-based sentence index. */
   index: number;
   text: string;
-  seed: number;
+  seed?: number;
   frames: number;
   /** 24 kHz samples: the pause before the sentence (after the first), then the sentence. */
   audio: Float32Array;
@@ -132,13 +227,21 @@ interface RunState {
   written: string[];
   sentences: SynthesizeResult["sentences"];
   references: string[];
-  language: Language | "auto";
   pause: number;
-  baseSeed: number;
+  baseSeed: number | undefined;
+  usedModels: (keyof ModelFiles)[];
 }
 
 function newState(): RunState {
-  return { timings: {}, written: [], sentences: [], references: [], language: "auto", pause: 0, baseSeed: 0 };
+  return {
+    timings: {},
+    written: [],
+    sentences: [],
+    references: [],
+    pause: 0,
+    baseSeed: undefined,
+    usedModels: [],
+  };
 }
 
 /**
@@ -150,18 +253,56 @@ export function synthesizeStream(options: SynthesizeOptions): AsyncGenerator<Spe
   return speak(options, newState());
 }
 
-async function* speak(options: SynthesizeOptions, state: RunState): AsyncGenerator<SpeechChunk> {
+/** Every check that needs no file: the run fails on bad options before anything is read or loaded. */
+function checkOptions(options: SynthesizeOptions): void {
   if (typeof options !== "object" || options === null) throw invalid("an options object", "options", options);
-  const { models } = options;
-  for (const key of ["lm", "codec", "tokenizer"] as const) {
-    if (typeof models?.[key] !== "string" || models[key] === "")
-      throw invalid("a file path", `models.${key}`, models?.[key]);
+  expectOneOf(options.task ?? "tts", "task", TASKS);
+  const sources = [
+    options.text !== undefined && "text",
+    options.phonemes !== undefined && "phonemes",
+    options.responseCodes !== undefined && "responseCodes",
+  ].filter(Boolean);
+  if (sources.length === 0) throw new InvalidArgumentError("Give the text, its phonemes or the response codes");
+  if (sources.length > 1) {
+    throw new InvalidArgumentError(`Give one of text, phonemes and responseCodes, not ${sources.join(" and ")}`);
   }
-  if (typeof options.text !== "string") throw invalid("a string", "text", options.text);
-  const references = options.reference === undefined ? [] : [options.reference].flat();
-  state.references = references;
+  if (options.text !== undefined && typeof options.text !== "string") throw invalid("a string", "text", options.text);
+  for (const key of ["phonemes", "responseCodes"] as const) {
+    const list = options[key];
+    if (
+      list !== undefined &&
+      (!Array.isArray(list) || list.length === 0 || !list.every((p) => typeof p === "string"))
+    ) {
+      throw invalid("a non-empty list of file paths", key, list);
+    }
+  }
+  if (options.reference !== undefined && options.promptCodes !== undefined) {
+    throw new InvalidArgumentError(
+      "Give the voice either as references (reference / --prompt) or as prepared prompt codes (promptCodes / --prompt-codes), not both",
+    );
+  }
   const pause = options.sentencePause ?? 0.15;
   if (!(pause >= 0 && pause <= 10)) throw invalid("seconds from 0 to 10", "sentencePause", pause);
+  const models = options.models;
+  if (typeof models !== "object" || models === null) throw invalid("an object of file paths", "models", models);
+  const needed: (keyof ModelFiles)[] = ["codec"];
+  if (options.responseCodes === undefined) needed.push("lm");
+  if (options.text !== undefined) needed.push("tokenizer");
+  for (const key of needed) {
+    if (typeof models[key] !== "string" || models[key] === "")
+      throw invalid("a file path", `models.${key}`, models[key]);
+  }
+}
+
+async function* speak(options: SynthesizeOptions, state: RunState): AsyncGenerator<SpeechChunk> {
+  checkOptions(options);
+  const task = options.task ?? "tts";
+  const references = options.reference === undefined ? [] : [options.reference].flat();
+  if (task !== "tts" && references.length === 0 && options.promptCodes === undefined) {
+    throw new InvalidArgumentError(`The ${task} task needs the noisy audio as the reference (--prompt)`);
+  }
+  state.references = references;
+  const pause = options.sentencePause ?? 0.15;
   state.pause = pause;
   const { timings, written, sentences } = state;
   const timed = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
@@ -180,24 +321,58 @@ async function* speak(options: SynthesizeOptions, state: RunState): AsyncGenerat
       throw fileWriteError(dir, error);
     }
   }
-
-  const tokenizer = await loadTokenizer(options.models.tokenizer);
   const language = options.language ?? "auto";
-  state.language = language;
-  const texts = splitSentences(options.text, language === "auto" ? "en" : language);
-  if (texts.length === 0) throw invalid("text with something to say", "text", options.text);
-  const progress = (stage: PipelineStage, sentence: number, step = 1, total = 1) =>
-    options.onProgress?.({ stage, sentence, sentences: texts.length, step, total });
+
+  // Response codes given: decode only.
+  if (options.responseCodes !== undefined) {
+    const responses: CodesArtifact[] = [];
+    for (const path of options.responseCodes) responses.push(await readCodes(path));
+    await using codec = await loadCodec(options, state);
+    for (const [i, codes] of responses.entries()) {
+      yield await decodeSentence(codec, codes, i, responses.length, codes.text ?? "", undefined, options, state, timed);
+    }
+    return;
+  }
 
   // Phonemes first: bad text fails before any model is loaded.
   const phonemes: PhonemeArtifact[] = [];
-  for (const [i, text] of texts.entries()) {
-    phonemes.push(await timed("phonemize", () => phonemize(text, { language, tokenizer, ...signalOf(options) })));
-    progress("phonemize", i);
+  if (options.phonemes !== undefined) {
+    for (const path of options.phonemes) phonemes.push(await readPhonemeArtifact(path));
+  } else {
+    const text = options.text as string;
+    const tokenizer = await loadTokenizer(options.models.tokenizer as string);
+    state.usedModels.push("tokenizer");
+    if (task !== "tts" && text.trim() === "") {
+      // ns / sr without a transcript: the empty text.
+      const lang = language === "auto" ? "en" : language;
+      phonemes.push({
+        format: PHONEME_ARTIFACT_FORMAT,
+        text,
+        language: lang,
+        voice: "",
+        ipa: "",
+        tokens: [1, 2],
+        tokenizer: tokenizer.fingerprint,
+      });
+    } else {
+      // tts speaks sentence by sentence; ns / sr keep the text whole (the output is the reference's length).
+      const texts = task === "tts" ? splitSentences(text, language === "auto" ? "en" : language) : [text];
+      if (texts.length === 0) throw invalid("text with something to say", "text", text);
+      for (const [i, sentence] of texts.entries()) {
+        phonemes.push(
+          await timed("phonemize", () => phonemize(sentence, { language, tokenizer, ...signalOf(options) })),
+        );
+        options.onProgress?.({ stage: "phonemize", sentence: i, sentences: texts.length, step: 1, total: 1 });
+      }
+    }
   }
+  const count = phonemes.length;
+  const progress = (stage: PipelineStage, sentence: number, step = 1, total = 1) =>
+    options.onProgress?.({ stage, sentence, sentences: count, step, total });
 
-  await using codec = await Codec.load(options.models.codec, threadsOf(options));
+  await using codec = await loadCodec(options, state);
   const prompt = await timed("prompt", async () => {
+    if (options.promptCodes !== undefined) return codesToLevels(await readCodes(options.promptCodes));
     const codes: number[][][] = [];
     for (const path of references) {
       const artifact = /\.(npy|json|enc)$/i.test(path)
@@ -205,7 +380,8 @@ async function* speak(options: SynthesizeOptions, state: RunState): AsyncGenerat
         : await codec.encodeFile(path, { bandwidth: 6, ...signalOf(options) });
       codes.push(codesToLevels(artifact));
     }
-    return preparePrompt(codes, options.promptSeconds ?? 3);
+    // ns / sr take the noisy audio whole.
+    return preparePrompt(codes, task === "tts" ? (options.promptSeconds ?? 3) : 0);
   });
   progress("prompt", 0);
   if (dir !== undefined && prompt.length > 0) {
@@ -213,7 +389,8 @@ async function* speak(options: SynthesizeOptions, state: RunState): AsyncGenerat
     written.push("prompt.codes.npy", "prompt.codes.npy.json");
   }
 
-  await using model = await LanguageModel.load(options.models.lm);
+  await using model = await LanguageModel.load(options.models.lm as string);
+  state.usedModels.push("lm");
   const baseSeed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
   state.baseSeed = baseSeed;
   for (const [i, artifact] of phonemes.entries()) {
@@ -223,6 +400,7 @@ async function* speak(options: SynthesizeOptions, state: RunState): AsyncGenerat
         phonemes: artifact.tokens,
         lang: artifact.language,
         prompt,
+        task,
         seed,
         ...(options.modality ? { modality: options.modality } : {}),
         ...(options.sampling ? { sampling: options.sampling } : {}),
@@ -240,20 +418,53 @@ async function* speak(options: SynthesizeOptions, state: RunState): AsyncGenerat
       phonemes: artifact.ipa,
       language: artifact.language,
     });
-    const audio = await timed("decode", () => codec.decode(codes, signalOf(options)));
-    progress("decode", i);
-    sentences.push({ text: artifact.text, seed, frames: codes.frames });
     if (dir !== undefined) {
       const name = String(i + 1).padStart(3, "0");
       await writePhonemeArtifact(join(dir, `${name}.phonemes.json`), artifact);
-      await writeCodes(join(dir, `${name}.codes.npy`), codes);
-      written.push(`${name}.phonemes.json`, `${name}.codes.npy`, `${name}.codes.npy.json`);
+      written.push(`${name}.phonemes.json`);
     }
-    const silence = i > 0 ? Math.round(pause * SAMPLE_RATE) : 0;
-    const chunk = new Float32Array(silence + audio.length);
-    chunk.set(audio, silence);
-    yield { index: i, text: artifact.text, seed, frames: codes.frames, audio: chunk, sampleRate: SAMPLE_RATE };
+    yield await decodeSentence(codec, codes, i, count, artifact.text, seed, options, state, timed);
   }
+}
+
+async function loadCodec(options: SynthesizeOptions, state: RunState): Promise<Codec> {
+  const codec = await Codec.load(options.models.codec as string, threadsOf(options));
+  state.usedModels.push("codec");
+  return codec;
+}
+
+/** Decode one sentence's codes, write its codes artifact, and make its chunk (with the pause before it). */
+async function decodeSentence(
+  codec: Codec,
+  codes: CodesArtifact,
+  index: number,
+  count: number,
+  text: string,
+  seed: number | undefined,
+  options: SynthesizeOptions,
+  state: RunState,
+  timed: <T>(name: string, run: () => Promise<T>) => Promise<T>,
+): Promise<SpeechChunk> {
+  const audio = await timed("decode", () => codec.decode(codes, signalOf(options)));
+  options.onProgress?.({ stage: "decode", sentence: index, sentences: count, step: 1, total: 1 });
+  state.sentences.push({ text, ...(seed === undefined ? {} : { seed }), frames: codes.frames });
+  const dir = options.artifactsDir;
+  if (dir !== undefined) {
+    const name = String(index + 1).padStart(3, "0");
+    await writeCodes(join(dir, `${name}.codes.npy`), codes);
+    state.written.push(`${name}.codes.npy`, `${name}.codes.npy.json`);
+  }
+  const silence = index > 0 ? Math.round(state.pause * SAMPLE_RATE) : 0;
+  const chunk = new Float32Array(silence + audio.length);
+  chunk.set(audio, silence);
+  return {
+    index,
+    text,
+    ...(seed === undefined ? {} : { seed }),
+    frames: codes.frames,
+    audio: chunk,
+    sampleRate: SAMPLE_RATE,
+  };
 }
 
 function signalOf(options: SynthesizeOptions): { signal?: AbortSignal } {

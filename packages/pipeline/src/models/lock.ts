@@ -1,0 +1,27 @@
+/**
+ * An inter-process lock (proper-lockfile: a lock directory refreshed while held, taken over when stale), waited for
+ * with the AbortSignal checked in between, so a second process downloading or generating the same files waits for the
+ * first instead of racing it.
+ */
+import { CancelledError, fileWriteError } from "@vall-e/native";
+import lockfile from "proper-lockfile";
+
+/** Hold `lockPath` (guarding `resource`); resolves to the release function. `onWait` is called once if it waits. */
+export async function acquireLock(
+  resource: string,
+  lockPath: string,
+  options: { signal?: AbortSignal; onWait?: () => void } = {},
+): Promise<() => Promise<void>> {
+  let told = false;
+  for (;;) {
+    if (options.signal?.aborted) throw new CancelledError();
+    try {
+      return await lockfile.lock(resource, { realpath: false, lockfilePath: lockPath, stale: 20_000 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw fileWriteError(lockPath, error);
+      if (!told) options.onWait?.();
+      told = true;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
