@@ -1,0 +1,317 @@
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { resolveModels } from "./bundle.js";
+import { type HubFile, hubOptionsFromEnv, pullFile } from "./hub.js";
+
+/**
+ * A stand-in for the Hugging Face hub on 127.0.0.1: the paths-info API (LFS SHA-256 for large files, the git blob
+ * SHA-1 for tokenizer.json) and resolve URLs with Range support, plus the faults the tests need.
+ */
+interface HubFault {
+  /** Close the connection after this many body bytes of the next full-file transfer. */
+  dropAfter?: number;
+  /** Serve these bytes instead of the file's (a checksum mismatch). */
+  corrupt?: boolean;
+  /** Pause between body chunks (ms), to make downloads overlap. */
+  slow?: number;
+}
+
+const files = new Map<string, { bytes: Buffer; lfs: boolean }>([
+  ["gguf/vall_e-Q8_0.gguf", { bytes: randomBytes(300_000), lfs: true }],
+  ["gguf/encodec.bin", { bytes: randomBytes(120_000), lfs: true }],
+  ["hf/tokenizer.json", { bytes: Buffer.from('{"model":{"type":"BPE","vocab":{},"merges":[]}}\n'), lfs: false }],
+]);
+const requests: { method: string; url: string; range?: string; authorization?: string }[] = [];
+let fault: HubFault = {};
+let server: Server;
+let endpoint: string;
+
+function sha(algorithm: string, ...parts: (string | Buffer)[]): string {
+  const hash = createHash(algorithm);
+  for (const part of parts) hash.update(part);
+  return hash.digest("hex");
+}
+
+async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const url = request.url ?? "";
+  requests.push({
+    method: request.method ?? "",
+    url,
+    ...(request.headers.range ? { range: request.headers.range } : {}),
+    ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
+  });
+  const info = url.match(/^\/api\/models\/ecker\/vall-e\/paths-info\/(\w+)$/);
+  if (info && request.method === "POST") {
+    let body = "";
+    for await (const chunk of request) body += chunk;
+    const { paths } = JSON.parse(body) as { paths: string[] };
+    const entries = paths.flatMap((path) => {
+      const file = files.get(`${info[1]}/${path}`);
+      if (!file) return [];
+      const size = file.bytes.length;
+      return file.lfs
+        ? [
+            {
+              type: "file",
+              path,
+              size,
+              oid: sha("sha1", "pointer"),
+              lfs: { oid: sha("sha256", file.bytes), size, pointerSize: 130 },
+            },
+          ]
+        : [{ type: "file", path, size, oid: sha("sha1", `blob ${size}\0`, file.bytes) }];
+    });
+    response.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(entries));
+    return;
+  }
+  const resolve = url.match(/^\/ecker\/vall-e\/resolve\/(\w+)\/(.+)$/);
+  const file = resolve ? files.get(`${resolve[1]}/${resolve[2]}`) : undefined;
+  if (!file) {
+    response.writeHead(404, { "X-Error-Code": "EntryNotFound" }).end("Entry not found");
+    return;
+  }
+  let bytes = file.bytes;
+  if (fault.corrupt) bytes = Buffer.from(bytes.map((b) => b ^ 0x5a));
+  const etag = `"${sha("sha256", file.bytes)}"`;
+  const range = request.headers.range?.match(/^bytes=(\d+)-(\d*)$/);
+  const start = range ? Number(range[1]) : 0;
+  const end = range?.[2] ? Number(range[2]) + 1 : bytes.length;
+  const body = bytes.subarray(start, end);
+  response.writeHead(range ? 206 : 200, {
+    ETag: etag,
+    "Content-Length": body.length,
+    ...(range ? { "Content-Range": `bytes ${start}-${end - 1}/${bytes.length}` } : {}),
+  });
+  const drop = body.length > 1 ? fault.dropAfter : undefined;
+  if (drop !== undefined)
+    fault = { ...(fault.corrupt ? { corrupt: true } : {}), ...(fault.slow ? { slow: fault.slow } : {}) };
+  for (let offset = 0; offset < body.length; offset += 16_384) {
+    if (drop !== undefined && offset >= drop) {
+      request.socket.destroy();
+      return;
+    }
+    if (fault.slow) await new Promise((r) => setTimeout(r, fault.slow));
+    // Wait until each chunk is handed to the socket, so a drop comes after what was sent.
+    await new Promise((done) => response.write(body.subarray(offset, offset + 16_384), done));
+  }
+  response.end();
+}
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    handle(request, response).catch((error) => response.destroy(error));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+beforeEach(() => {
+  requests.length = 0;
+  fault = {};
+});
+
+const gguf: HubFile = { repo: "ecker/vall-e", revision: "gguf", path: "vall_e-Q8_0.gguf" };
+const bytesOf = (key: string) => (files.get(key) as { bytes: Buffer }).bytes;
+/** GETs of the file body (not the 1-byte probe of its download info). */
+const transfers = (name: string) =>
+  requests.filter((r) => r.method === "GET" && r.url.endsWith(name) && r.range !== "bytes=0-0");
+
+function cacheDir(): string {
+  return mkdtempSync(join(tmpdir(), "vall-e-hub-"));
+}
+
+describe("hub downloads (a local server stands in for the hub via HF_ENDPOINT)", () => {
+  it("hub settings come from HF_ENDPOINT, HF_TOKEN and HF_HUB_OFFLINE", () => {
+    expect(hubOptionsFromEnv({})).toEqual({ endpoint: "https://huggingface.co", offline: false });
+    expect(hubOptionsFromEnv({ HF_ENDPOINT: "http://mirror/", HF_TOKEN: "hf_x", HF_HUB_OFFLINE: "1" })).toEqual({
+      endpoint: "http://mirror",
+      token: "hf_x",
+      offline: true,
+    });
+  });
+
+  it("a fresh download lands verified under its name with a record; a second pull checks it and fetches nothing", async () => {
+    const dir = cacheDir();
+    const progress: number[] = [];
+    const pulled = await pullFile(gguf, dir, {
+      endpoint,
+      token: "hf_secret",
+      onProgress: (e) => progress.push(e.received),
+    });
+    expect(pulled).toMatchObject({ path: join(dir, "vall_e-Q8_0.gguf"), downloaded: true, replacedCorrupt: false });
+    expect(readFileSync(pulled.path)).toEqual(bytesOf("gguf/vall_e-Q8_0.gguf"));
+    expect(readdirSync(dir).sort()).toEqual(["vall_e-Q8_0.gguf", "vall_e-Q8_0.gguf.download.json"]);
+    const record = JSON.parse(readFileSync(`${pulled.path}.download.json`, "utf8"));
+    expect(record.checksum).toEqual({
+      algorithm: "sha256",
+      hash: sha("sha256", bytesOf("gguf/vall_e-Q8_0.gguf")),
+      size: 300_000,
+    });
+    expect(progress.at(-1)).toBe(300_000);
+    expect(requests.every((r) => r.authorization === "Bearer hf_secret")).toBe(true);
+
+    requests.length = 0;
+    expect((await pullFile(gguf, dir, { endpoint })).downloaded).toBe(false);
+    expect(transfers("vall_e-Q8_0.gguf")).toHaveLength(0);
+  });
+
+  it("a small file stored in git is checked against its git blob SHA-1", async () => {
+    const dir = cacheDir();
+    const pulled = await pullFile({ repo: "ecker/vall-e", revision: "hf", path: "tokenizer.json" }, dir, { endpoint });
+    expect(pulled.checksum.algorithm).toBe("git-sha1");
+    expect(readFileSync(pulled.path)).toEqual(bytesOf("hf/tokenizer.json"));
+  });
+
+  it("the server drops the connection mid-file: the download resumes with a Range request from where it stopped", async () => {
+    const dir = cacheDir();
+    fault = { dropAfter: 131_072 };
+    const pulled = await pullFile(gguf, dir, { endpoint });
+    expect(readFileSync(pulled.path)).toEqual(bytesOf("gguf/vall_e-Q8_0.gguf"));
+    const gets = transfers("vall_e-Q8_0.gguf");
+    expect(gets).toHaveLength(2);
+    expect(gets[0]?.range).toBeUndefined();
+    const resumedAt = Number(gets[1]?.range?.match(/^bytes=(\d+)-$/)?.[1]);
+    expect(resumedAt).toBeGreaterThan(0);
+    expect(resumedAt).toBeLessThanOrEqual(131_072);
+  });
+
+  it("a run that gives up keeps the partial file (never under the real name); the next run resumes it", async () => {
+    const dir = cacheDir();
+    fault = { dropAfter: 65_536 };
+    await expect(pullFile(gguf, dir, { endpoint, attempts: 1 })).rejects.toMatchObject({
+      code: "ERR_NETWORK",
+      message: expect.stringContaining("the partial download is kept and the next run resumes it"),
+    });
+    expect(existsSync(join(dir, "vall_e-Q8_0.gguf"))).toBe(false);
+    const partial = readdirSync(dir).filter((f) => f.endsWith(".incomplete"));
+    expect(partial).toHaveLength(1);
+    const kept = statSync(join(dir, partial[0] as string)).size;
+    expect(kept).toBeGreaterThan(0);
+
+    requests.length = 0;
+    const pulled = await pullFile(gguf, dir, { endpoint });
+    expect(readFileSync(pulled.path)).toEqual(bytesOf("gguf/vall_e-Q8_0.gguf"));
+    expect(transfers("vall_e-Q8_0.gguf").map((r) => r.range)).toEqual([`bytes=${kept}-`]);
+    expect(readdirSync(dir).filter((f) => f.endsWith(".incomplete"))).toEqual([]);
+  });
+
+  it("a checksum mismatch is a clear error and leaves nothing in the cache", async () => {
+    const dir = cacheDir();
+    fault = { corrupt: true };
+    await expect(pullFile(gguf, dir, { endpoint })).rejects.toMatchObject({
+      code: "ERR_CHECKSUM",
+      message: expect.stringMatching(
+        /^Checksum mismatch for vall_e-Q8_0\.gguf downloaded from .*: the hub says sha256 [0-9a-f]{64}, the bytes received have [0-9a-f]{64}\. The download was deleted and nothing was cached/,
+      ),
+    });
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("two concurrent pulls of the same file: one downloads, the other waits for it and finds it in place", async () => {
+    const dir = cacheDir();
+    fault = { slow: 5 };
+    const waited: string[] = [];
+    const [a, b] = await Promise.all([
+      pullFile(gguf, dir, { endpoint, onWait: (f) => waited.push(f) }),
+      pullFile(gguf, dir, { endpoint, onWait: (f) => waited.push(f) }),
+    ]);
+    expect([a.downloaded, b.downloaded].sort()).toEqual([false, true]);
+    expect(waited).toEqual(["vall_e-Q8_0.gguf"]);
+    expect(transfers("vall_e-Q8_0.gguf")).toHaveLength(1);
+    expect(readFileSync(a.path)).toEqual(bytesOf("gguf/vall_e-Q8_0.gguf"));
+  });
+
+  it("a file the hub does not have, and a token that is not one, are named", async () => {
+    await expect(
+      pullFile({ repo: "ecker/vall-e", revision: "gguf", path: "vall_e-Q2_K.gguf" }, cacheDir(), { endpoint }),
+    ).rejects.toMatchObject({
+      code: "ERR_MODEL_NOT_FOUND",
+      message: "ecker/vall-e has no file vall_e-Q2_K.gguf on branch gguf (check the name, e.g. the --quant)",
+    });
+    await expect(pullFile(gguf, cacheDir(), { endpoint, token: "nope" })).rejects.toThrow(
+      'HF_TOKEN must be a Hugging Face access token (it starts with "hf_")',
+    );
+  });
+});
+
+describe("resolveModels", () => {
+  const env = (cache: string, extra: NodeJS.ProcessEnv = {}) => ({
+    HOME: "/nonexistent",
+    XDG_CACHE_HOME: cache,
+    HF_ENDPOINT: endpoint,
+    ...extra,
+  });
+
+  it("downloads what is missing into the cache, then finds it there", async () => {
+    const cache = cacheDir();
+    const first = await resolveModels({ env: env(cache) });
+    expect(first.sources).toEqual({ lm: "downloaded", codec: "downloaded", tokenizer: "downloaded" });
+    expect(first.files.lm).toBe(join(cache, "vall-e", "vall_e-Q8_0.gguf"));
+    requests.length = 0;
+    const second = await resolveModels({ env: env(cache) });
+    expect(second.sources).toEqual({ lm: "cache", codec: "cache", tokenizer: "cache" });
+    expect(requests).toEqual([]);
+  });
+
+  it("VALL_E_MODEL_DIR comes before the cache; explicit paths before both", async () => {
+    const cache = cacheDir();
+    const models = cacheDir();
+    writeFileSync(join(models, "encodec.bin"), "x");
+    await resolveModels({ env: env(cache), need: ["lm"] });
+    const resolved = await resolveModels({
+      need: ["tokenizer"],
+      env: env(cache, { VALL_E_MODEL_DIR: models }),
+      tokenizer: "/t",
+    }).catch((e) => e);
+    expect(resolved.message).toBe("Tokenizer not found: /t");
+    const ok = await resolveModels({ env: env(cache, { VALL_E_MODEL_DIR: models }), need: ["lm", "codec"] });
+    expect(ok.sources).toEqual({ lm: "cache", codec: "model-dir" });
+  });
+
+  it("a cached model cut short is detected by its record and downloaded again; pull replaces a corrupt one", async () => {
+    const cache = cacheDir();
+    const { files: first } = await resolveModels({ env: env(cache), need: ["lm"] });
+    truncateSync(first.lm, 1000);
+    const again = await resolveModels({ env: env(cache), need: ["lm"] });
+    expect(again.sources.lm).toBe("downloaded");
+    expect(readFileSync(again.files.lm)).toEqual(bytesOf("gguf/vall_e-Q8_0.gguf"));
+    // Same size, different bytes: the record cannot tell; a pull checks the hash and replaces it.
+    const bytes = readFileSync(again.files.lm);
+    bytes.writeUInt8((bytes[10] as number) ^ 1, 10);
+    writeFileSync(again.files.lm, bytes);
+    const pulled = await pullFile(gguf, join(cache, "vall-e"), { endpoint });
+    expect(pulled).toMatchObject({ downloaded: true, replacedCorrupt: true });
+    expect(readFileSync(again.files.lm)).toEqual(bytesOf("gguf/vall_e-Q8_0.gguf"));
+  });
+
+  it("offline and not cached: a message naming the files and --model tiny", async () => {
+    const expected =
+      /^The model files are not on this machine and cannot be downloaded \((.+)\)\. Needed from ecker\/vall-e: vall_e-Q8_0\.gguf \(branch gguf\), encodec\.bin \(branch gguf\), tokenizer\.json \(branch hf\)\. Put them in VALL_E_MODEL_DIR or .*vall-e, run `vall-e models pull` when online, or use --model tiny \(an offline random-weight model: its audio is noise\)\.$/;
+    // A port nothing listens on: open one, then close it.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const unreachable = await resolveModels({
+      env: env(cacheDir(), { HF_ENDPOINT: `http://127.0.0.1:${port}` }),
+    }).catch((e) => e);
+    expect(unreachable.code).toBe("ERR_MODELS_UNAVAILABLE");
+    expect(unreachable.message).toMatch(expected);
+    expect(unreachable.message).toContain(`Cannot reach http://127.0.0.1:${port} (ECONNREFUSED)`);
+    const offline = await resolveModels({ env: env(cacheDir(), { HF_HUB_OFFLINE: "1" }) }).catch((e) => e);
+    expect(offline.message).toMatch(expected);
+    expect(offline.message).toContain("(HF_HUB_OFFLINE is set)");
+  });
+
+  it("an unknown quant is named with the known ones", async () => {
+    await expect(resolveModels({ env: env(cacheDir()), quant: "Q9_9" })).rejects.toMatchObject({
+      code: "ERR_INVALID_ARGUMENT",
+      message: 'Unknown quant "Q9_9": expected one of Q8_0, F16, BF16, Q4_K, Q3_K, Q2_K',
+    });
+  });
+});
