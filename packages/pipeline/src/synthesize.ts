@@ -147,7 +147,7 @@ export async function synthesize(options: SynthesizeOptions): Promise<Synthesize
   const state = newState();
   const pieces: Float32Array[] = [];
   for await (const chunk of speak(options, state)) pieces.push(chunk.audio);
-  const { timings, written, sentences, baseSeed } = state;
+  const { written, sentences, baseSeed } = state;
   const dir = options.artifactsDir;
   const audio = concat(pieces);
 
@@ -304,7 +304,7 @@ async function* speak(options: SynthesizeOptions, state: RunState): AsyncGenerat
   state.references = references;
   const pause = options.sentencePause ?? 0.15;
   state.pause = pause;
-  const { timings, written, sentences } = state;
+  const { timings, written } = state;
   const timed = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
     const start = performance.now();
     try {

@@ -1,118 +1,30 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { closedPort, type HubStub, type HubStubFile, sha256, startHubStub } from "@tooling/config/hub-stub";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { resolveModels } from "./bundle.js";
 import { type HubFile, hubOptionsFromEnv, pullFile } from "./hub.js";
 
-/**
- * A stand-in for the Hugging Face hub on 127.0.0.1: the paths-info API (LFS SHA-256 for large files, the git blob
- * SHA-1 for tokenizer.json) and resolve URLs with Range support, plus the faults the tests need.
- */
-interface HubFault {
-  /** Close the connection after this many body bytes of the next full-file transfer. */
-  dropAfter?: number;
-  /** Serve these bytes instead of the file's (a checksum mismatch). */
-  corrupt?: boolean;
-  /** Pause between body chunks (ms), to make downloads overlap. */
-  slow?: number;
-}
-
-const files = new Map<string, { bytes: Buffer; lfs: boolean }>([
+const files = new Map<string, HubStubFile>([
   ["gguf/vall_e-Q8_0.gguf", { bytes: randomBytes(300_000), lfs: true }],
   ["gguf/encodec.bin", { bytes: randomBytes(120_000), lfs: true }],
   ["hf/tokenizer.json", { bytes: Buffer.from('{"model":{"type":"BPE","vocab":{},"merges":[]}}\n'), lfs: false }],
 ]);
-const requests: { method: string; url: string; range?: string; authorization?: string }[] = [];
-let fault: HubFault = {};
-let server: Server;
+let hub: HubStub;
 let endpoint: string;
-
-function sha(algorithm: string, ...parts: (string | Buffer)[]): string {
-  const hash = createHash(algorithm);
-  for (const part of parts) hash.update(part);
-  return hash.digest("hex");
-}
-
-async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const url = request.url ?? "";
-  requests.push({
-    method: request.method ?? "",
-    url,
-    ...(request.headers.range ? { range: request.headers.range } : {}),
-    ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
-  });
-  const info = url.match(/^\/api\/models\/ecker\/vall-e\/paths-info\/(\w+)$/);
-  if (info && request.method === "POST") {
-    let body = "";
-    for await (const chunk of request) body += chunk;
-    const { paths } = JSON.parse(body) as { paths: string[] };
-    const entries = paths.flatMap((path) => {
-      const file = files.get(`${info[1]}/${path}`);
-      if (!file) return [];
-      const size = file.bytes.length;
-      return file.lfs
-        ? [
-            {
-              type: "file",
-              path,
-              size,
-              oid: sha("sha1", "pointer"),
-              lfs: { oid: sha("sha256", file.bytes), size, pointerSize: 130 },
-            },
-          ]
-        : [{ type: "file", path, size, oid: sha("sha1", `blob ${size}\0`, file.bytes) }];
-    });
-    response.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(entries));
-    return;
-  }
-  const resolve = url.match(/^\/ecker\/vall-e\/resolve\/(\w+)\/(.+)$/);
-  const file = resolve ? files.get(`${resolve[1]}/${resolve[2]}`) : undefined;
-  if (!file) {
-    response.writeHead(404, { "X-Error-Code": "EntryNotFound" }).end("Entry not found");
-    return;
-  }
-  let bytes = file.bytes;
-  if (fault.corrupt) bytes = Buffer.from(bytes.map((b) => b ^ 0x5a));
-  const etag = `"${sha("sha256", file.bytes)}"`;
-  const range = request.headers.range?.match(/^bytes=(\d+)-(\d*)$/);
-  const start = range ? Number(range[1]) : 0;
-  const end = range?.[2] ? Number(range[2]) + 1 : bytes.length;
-  const body = bytes.subarray(start, end);
-  response.writeHead(range ? 206 : 200, {
-    ETag: etag,
-    "Content-Length": body.length,
-    ...(range ? { "Content-Range": `bytes ${start}-${end - 1}/${bytes.length}` } : {}),
-  });
-  const drop = body.length > 1 ? fault.dropAfter : undefined;
-  if (drop !== undefined)
-    fault = { ...(fault.corrupt ? { corrupt: true } : {}), ...(fault.slow ? { slow: fault.slow } : {}) };
-  for (let offset = 0; offset < body.length; offset += 16_384) {
-    if (drop !== undefined && offset >= drop) {
-      request.socket.destroy();
-      return;
-    }
-    if (fault.slow) await new Promise((r) => setTimeout(r, fault.slow));
-    // Wait until each chunk is handed to the socket, so a drop comes after what was sent.
-    await new Promise((done) => response.write(body.subarray(offset, offset + 16_384), done));
-  }
-  response.end();
-}
+let requests: HubStub["requests"];
 
 beforeAll(async () => {
-  server = createServer((request, response) => {
-    handle(request, response).catch((error) => response.destroy(error));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  hub = await startHubStub(files);
+  endpoint = hub.endpoint;
+  requests = hub.requests;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => hub.close());
 beforeEach(() => {
   requests.length = 0;
-  fault = {};
+  hub.fault = {};
 });
 
 const gguf: HubFile = { repo: "ecker/vall-e", revision: "gguf", path: "vall_e-Q8_0.gguf" };
@@ -149,7 +61,7 @@ describe("hub downloads (a local server stands in for the hub via HF_ENDPOINT)",
     const record = JSON.parse(readFileSync(`${pulled.path}.download.json`, "utf8"));
     expect(record.checksum).toEqual({
       algorithm: "sha256",
-      hash: sha("sha256", bytesOf("gguf/vall_e-Q8_0.gguf")),
+      hash: sha256(bytesOf("gguf/vall_e-Q8_0.gguf")),
       size: 300_000,
     });
     expect(progress.at(-1)).toBe(300_000);
@@ -169,7 +81,7 @@ describe("hub downloads (a local server stands in for the hub via HF_ENDPOINT)",
 
   it("the server drops the connection mid-file: the download resumes with a Range request from where it stopped", async () => {
     const dir = cacheDir();
-    fault = { dropAfter: 131_072 };
+    hub.fault = { dropAfter: 131_072 };
     const pulled = await pullFile(gguf, dir, { endpoint });
     expect(readFileSync(pulled.path)).toEqual(bytesOf("gguf/vall_e-Q8_0.gguf"));
     const gets = transfers("vall_e-Q8_0.gguf");
@@ -182,7 +94,7 @@ describe("hub downloads (a local server stands in for the hub via HF_ENDPOINT)",
 
   it("a run that gives up keeps the partial file (never under the real name); the next run resumes it", async () => {
     const dir = cacheDir();
-    fault = { dropAfter: 65_536 };
+    hub.fault = { dropAfter: 65_536 };
     await expect(pullFile(gguf, dir, { endpoint, attempts: 1 })).rejects.toMatchObject({
       code: "ERR_NETWORK",
       message: expect.stringContaining("the partial download is kept and the next run resumes it"),
@@ -202,7 +114,7 @@ describe("hub downloads (a local server stands in for the hub via HF_ENDPOINT)",
 
   it("a checksum mismatch is a clear error and leaves nothing in the cache", async () => {
     const dir = cacheDir();
-    fault = { corrupt: true };
+    hub.fault = { corrupt: true };
     await expect(pullFile(gguf, dir, { endpoint })).rejects.toMatchObject({
       code: "ERR_CHECKSUM",
       message: expect.stringMatching(
@@ -214,7 +126,7 @@ describe("hub downloads (a local server stands in for the hub via HF_ENDPOINT)",
 
   it("two concurrent pulls of the same file: one downloads, the other waits for it and finds it in place", async () => {
     const dir = cacheDir();
-    fault = { slow: 5 };
+    hub.fault = { slow: 5 };
     const waited: string[] = [];
     const [a, b] = await Promise.all([
       pullFile(gguf, dir, { endpoint, onWait: (f) => waited.push(f) }),
@@ -292,11 +204,7 @@ describe("resolveModels", () => {
   it("offline and not cached: a message naming the files and --model tiny", async () => {
     const expected =
       /^The model files are not on this machine and cannot be downloaded \((.+)\)\. Needed from ecker\/vall-e: vall_e-Q8_0\.gguf \(branch gguf\), encodec\.bin \(branch gguf\), tokenizer\.json \(branch hf\)\. Put them in VALL_E_MODEL_DIR or .*vall-e, run `vall-e models pull` when online, or use --model tiny \(an offline random-weight model: its audio is noise\)\.$/;
-    // A port nothing listens on: open one, then close it.
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise((resolve) => closed.close(resolve));
+    const port = await closedPort();
     const unreachable = await resolveModels({
       env: env(cacheDir(), { HF_ENDPOINT: `http://127.0.0.1:${port}` }),
     }).catch((e) => e);
