@@ -10,6 +10,7 @@ import { encodeCommand } from "./commands/encode.js";
 import { generateCommand } from "./commands/generate.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { lmCommand } from "./commands/lm.js";
+import { modelsCommand } from "./commands/models.js";
 import { phonemizeCommand } from "./commands/phonemize.js";
 import { ttsCommand } from "./commands/tts.js";
 import type { CommandContext } from "./context.js";
@@ -34,6 +35,7 @@ export function createProgram(context: CommandContext): Command {
   program.addCommand(ttsCommand(context));
   program.addCommand(generateCommand(context));
   program.addCommand(lmCommand(context));
+  program.addCommand(modelsCommand(context));
   program.addCommand(doctorCommand(context));
   return program;
 }

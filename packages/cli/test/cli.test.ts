@@ -16,7 +16,8 @@ const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.
 function vallE(args: string[], env: NodeJS.ProcessEnv = {}) {
   const result = spawnSync(process.execPath, [bin, ...args], {
     encoding: "utf8",
-    env: { ...process.env, NO_COLOR: "1", ...env },
+    // No test reaches the hub: a missing model is reported, not downloaded.
+    env: { ...process.env, NO_COLOR: "1", HF_HUB_OFFLINE: "1", ...env },
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -140,7 +141,7 @@ describe.skipIf(!tokenizerJson.present)(`vall-e phonemize ${tokenizerJson.reason
     expect(JSON.parse(readFileSync(out, "utf8")).tokens).toEqual([1, 22, 111, 100, 4, 37, 115, 169, 11, 2]);
   });
 
-  it("bad input exits 2 with the message; a missing tokenizer says what to pass", () => {
+  it("bad input exits 2 with the message; a missing tokenizer names the file and --model tiny (exit 1)", () => {
     const empty = vallE(["phonemize", "  ", "--tokenizer", tokenizerJson.path]);
     expect(empty.code).toBe(EXIT_USAGE);
     expect(empty.stderr).toBe('error: Expected non-empty text for text, got "  "\n');
@@ -153,8 +154,10 @@ describe.skipIf(!tokenizerJson.present)(`vall-e phonemize ${tokenizerJson.reason
       VALL_E_MODEL_DIR: "/nonexistent",
       XDG_CACHE_HOME: "/nonexistent",
     });
-    expect(noTokenizer.code).toBe(EXIT_USAGE);
-    expect(noTokenizer.stderr).toContain("error: No phoneme tokenizer: pass --tokenizer <tokenizer.json | model.gguf>");
+    expect(noTokenizer.code).toBe(EXIT_FAILURE);
+    expect(noTokenizer.stderr).toContain(
+      "error: The model files are not on this machine and cannot be downloaded (HF_HUB_OFFLINE is set). Needed from ecker/vall-e: tokenizer.json (branch hf).",
+    );
     const badFile = vallE(["phonemize", "hi", "--tokenizer", "/nonexistent/tokenizer.json"]);
     expect(badFile).toMatchObject({
       code: EXIT_USAGE,
@@ -460,7 +463,7 @@ describe.skipIf(!lmDir.present || !encodecWeights.present)(`vall-e tts ${lmDir.r
     });
     expect(vallE(["tts", "hi", "--text-file", voice, "-o", join(dir, "x.wav"), ...models])).toMatchObject({
       code: EXIT_USAGE,
-      stderr: "error: Give the text as an argument (or - for stdin) or with --text-file, not both\n",
+      stderr: "error: Give one input, not a text argument and --text-file\n",
     });
     expect(vallE(["tts", "hi", "-o", join(dir, "x.wav"), ...models, "--top-p", "0"])).toMatchObject({
       code: EXIT_USAGE,

@@ -1,6 +1,6 @@
 /**
- * `vall-e generate --phonemes <p.json> [--prompt <codes>] -o <codes.npy | codes.json | -> --model <gguf>
- * [--modality nar-len|ar+nar] [--seed N] [--threads N] [--max-duration S] [--max-steps N] [sampler flags]`:
+ * `vall-e generate --phonemes <p.json> [--prompt <codes>] -o <codes.npy | codes.json | -> [--model <gguf|tiny>]
+ * [--quant Q] [--task tts|ns|sr] [--modality nar-len|ar+nar] [--seed N] [--threads N] [--max-duration S] [--max-steps N] [sampler flags]`:
  * the LM stage — phonemes (the PhonemeArtifact of `vall-e phonemize`) and a voice prompt (codes from `vall-e encode`)
  * in, the response codes out (8 levels × frames, ready for `vall-e decode`). Also `vall-e lm generate` / `vall-e-lm
  * generate`. A progress bar on stderr (on a terminal); the seed is reported so a run can be repeated.
@@ -14,12 +14,12 @@ import {
   type GenerationFlags,
   generationFrom,
 } from "../io/generation-options.js";
+import { addModelOptions, explainCachedModelError, type ModelFlags, resolveModelFiles } from "../io/model-files.js";
 
-interface GenerateCommandOptions extends GenerationFlags {
+interface GenerateCommandOptions extends GenerationFlags, ModelFlags {
   phonemes: string;
   prompt?: string;
   output: string;
-  model: string;
 }
 
 export function generateCommand(context: CommandContext): Command {
@@ -27,8 +27,11 @@ export function generateCommand(context: CommandContext): Command {
     .description("phonemes + voice prompt codes → response codes (the LM stage: len → NAR-len → NAR, or AR → NAR)")
     .requiredOption("--phonemes <file>", "the phoneme artifact (JSON from `vall-e phonemize --json`)")
     .option("--prompt <codes>", "the voice's codes, 8 codebooks (.npy, .json or .enc from `vall-e encode`)")
-    .requiredOption("-o, --output <file>", 'response codes: .npy (with a .json sidecar) or .json ("-": JSON on stdout)')
-    .requiredOption("--model <gguf>", "a VALL-E GGUF");
+    .requiredOption(
+      "-o, --output <file>",
+      'response codes: .npy (with a .json sidecar) or .json ("-": JSON on stdout)',
+    );
+  addModelOptions(command, ["lm"]);
   addGenerationOptions(command);
   return command.action(async (options: GenerateCommandOptions) => {
     const [{ LanguageModel }, { readPhonemeArtifact }, codec] = await Promise.all([
@@ -49,7 +52,10 @@ export function generateCommand(context: CommandContext): Command {
         );
       }
     }
-    await using model = await LanguageModel.load(options.model);
+    const resolved = await resolveModelFiles(context, options, ["lm"]);
+    await using model = await LanguageModel.load(resolved.files.lm).catch((error: unknown) => {
+      throw explainCachedModelError(error, resolved);
+    });
     const progress = await createProgress(context);
     let result: Awaited<ReturnType<typeof model.generate>>;
     try {

@@ -5,7 +5,7 @@
  */
 import { Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
-import { resolveModelFile } from "../io/model-files.js";
+import { addModelOptions, resolveModelFile } from "../io/model-files.js";
 import { readTextArgument } from "../io/read-input.js";
 
 interface PhonemizeCommandOptions {
@@ -17,48 +17,39 @@ interface PhonemizeCommandOptions {
 }
 
 export function phonemizeCommand(context: CommandContext): Command {
-  return new Command("phonemize")
-    .description("text → espeak-ng phonemes → token ids (the PhonemeArtifact)")
-    .argument("<text>", 'the text, or "-" to read it from stdin')
-    .addOption(
-      new Option("-l, --lang <language>", "the model language, or auto to detect it")
-        .choices(["auto", "en", "ja", "de", "fr", "zh", "ko"])
-        .default("auto"),
-    )
-    .option("--voice <espeak-language>", "phonemise with this espeak-ng language instead (e.g. en-gb-x-rp, es)")
-    .option(
-      "--tokenizer <path>",
-      "tokenizer.json or a VALL-E .gguf (default: tokenizer.json in VALL_E_MODEL_DIR or the cache)",
-    )
-    .option("--json", "print the PhonemeArtifact as JSON on stdout")
-    .option("-o, --output <file>", 'write the PhonemeArtifact (.phonemes.json) to this file ("-": stdout)')
-    .action(async (textArgument: string, options: PhonemizeCommandOptions) => {
-      const { output, signal } = context;
-      const { loadTokenizer, phonemize, writePhonemeArtifact, serializePhonemeArtifact } = await import(
-        "@vall-e/phonemizer"
-      );
-      const text = await readTextArgument(textArgument);
-      const tokenizer = await loadTokenizer(
-        await resolveModelFile(
-          options.tokenizer,
-          "tokenizer.json",
-          "--tokenizer <tokenizer.json | model.gguf>",
-          "phoneme tokenizer",
-        ),
-      );
-      for (const warning of tokenizer.warnings) output.info(`warning: ${warning}`);
-      const artifact = await phonemize(text, {
-        language: options.lang as "auto",
-        tokenizer,
-        signal,
-        ...(options.voice ? { voice: options.voice } : {}),
-      });
-      output.debug(`language ${artifact.language}, espeak-ng voice ${artifact.voice}, tokenizer ${artifact.tokenizer}`);
-      if (options.output && options.output !== "-") {
-        await writePhonemeArtifact(options.output, artifact);
-        output.info(`wrote ${options.output} (${artifact.tokens.length} tokens)`);
-      }
-      if (options.json || options.output === "-") output.data(serializePhonemeArtifact(artifact));
-      else if (!options.output) output.data(`${artifact.ipa}\n${artifact.tokens.join(" ")}\n`);
+  return addModelOptions(
+    new Command("phonemize")
+      .description("text → espeak-ng phonemes → token ids (the PhonemeArtifact)")
+      .argument("<text>", 'the text, or "-" to read it from stdin')
+      .addOption(
+        new Option("-l, --lang <language>", "the model language, or auto to detect it")
+          .choices(["auto", "en", "ja", "de", "fr", "zh", "ko"])
+          .default("auto"),
+      )
+      .option("--voice <espeak-language>", "phonemise with this espeak-ng language instead (e.g. en-gb-x-rp, es)")
+      .option("--json", "print the PhonemeArtifact as JSON on stdout")
+      .option("-o, --output <file>", 'write the PhonemeArtifact (.phonemes.json) to this file ("-": stdout)'),
+    ["tokenizer"],
+  ).action(async (textArgument: string, options: PhonemizeCommandOptions) => {
+    const { output, signal } = context;
+    const { loadTokenizer, phonemize, writePhonemeArtifact, serializePhonemeArtifact } = await import(
+      "@vall-e/phonemizer"
+    );
+    const text = await readTextArgument(textArgument);
+    const tokenizer = await loadTokenizer(await resolveModelFile(context, "tokenizer", options));
+    for (const warning of tokenizer.warnings) output.info(`warning: ${warning}`);
+    const artifact = await phonemize(text, {
+      language: options.lang as "auto",
+      tokenizer,
+      signal,
+      ...(options.voice ? { voice: options.voice } : {}),
     });
+    output.debug(`language ${artifact.language}, espeak-ng voice ${artifact.voice}, tokenizer ${artifact.tokenizer}`);
+    if (options.output && options.output !== "-") {
+      await writePhonemeArtifact(options.output, artifact);
+      output.info(`wrote ${options.output} (${artifact.tokens.length} tokens)`);
+    }
+    if (options.json || options.output === "-") output.data(serializePhonemeArtifact(artifact));
+    else if (!options.output) output.data(`${artifact.ipa}\n${artifact.tokens.join(" ")}\n`);
+  });
 }

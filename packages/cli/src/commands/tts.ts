@@ -1,10 +1,12 @@
 /**
- * `vall-e tts <text | -> [--text-file F] --prompt <voice.wav…> -o <out.wav | -> --model <gguf> [--codec PATH]
- * [--tokenizer PATH] [--lang] [--prompt-seconds S] [--artifacts DIR] [--json] [generation flags]`: the whole
- * pipeline — text and a few seconds of a voice in, that voice speaking the text out (24 kHz WAV).
+ * `vall-e tts <text | -> [--text-file F] --prompt <voice.wav…> -o <out.wav | -> [--model PATH|tiny] [--codec PATH]
+ * [--tokenizer PATH] [--quant Q] [--lang] [--task] [--prompt-seconds S] [--artifacts DIR] [--json] [generation flags]`:
+ * the whole pipeline — text and a few seconds of a voice in, that voice speaking the text out (24 kHz WAV). Any stage
+ * can start from its artifact (--phonemes, --prompt-codes, --response-codes), and --replay runs a run.json again.
  */
 import { readFile } from "node:fs/promises";
 import { fileReadError, VallEError } from "@vall-e/native";
+import type { SynthesizeOptions, SynthesizeResult } from "@vall-e/pipeline";
 import { Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
 import {
@@ -13,20 +15,31 @@ import {
   type GenerationFlags,
   generationFrom,
 } from "../io/generation-options.js";
-import { resolveModelFile } from "../io/model-files.js";
+import { addModelOptions, explainCachedModelError, type ModelFlags, resolveModelFiles } from "../io/model-files.js";
 import { readTextArgument } from "../io/read-input.js";
 
-interface TtsOptions extends GenerationFlags {
+interface TtsOptions extends GenerationFlags, ModelFlags {
   textFile?: string;
   prompt?: string[];
+  promptCodes?: string;
+  phonemes?: string[];
+  responseCodes?: string[];
+  replay?: string;
   output: string;
-  model?: string;
-  codec?: string;
-  tokenizer?: string;
   lang: string;
   promptSeconds: number;
   artifacts?: string;
   json?: boolean;
+}
+
+function seconds(flag: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (v.trim() === "" || !Number.isFinite(n) || n < 0) {
+      throw new VallEError("ERR_USAGE", `Expected seconds ≥ 0 for ${flag}, got ${JSON.stringify(v)}`);
+    }
+    return n;
+  };
 }
 
 export function ttsCommand(context: CommandContext): Command {
@@ -36,9 +49,6 @@ export function ttsCommand(context: CommandContext): Command {
     .option("--text-file <file>", "read the text from this file")
     .option("--prompt <voice...>", "voice references: WAV files, or codes (.npy, .json, .enc); none: no prompt")
     .requiredOption("-o, --output <file>", 'the WAV to write ("-": stdout)')
-    .option("--model <gguf>", "a VALL-E GGUF (default: vall_e.gguf in VALL_E_MODEL_DIR or the cache)")
-    .option("--codec <path>", "EnCodec weights (default: encodec.bin in VALL_E_MODEL_DIR or the cache)")
-    .option("--tokenizer <path>", "tokenizer.json (default: tokenizer.json beside the models, else the GGUF's)")
     .addOption(
       new Option("--lang <language>", "text language")
         .choices(["auto", "en", "ja", "de", "fr", "zh", "ko"])
@@ -47,73 +57,141 @@ export function ttsCommand(context: CommandContext): Command {
     .option(
       "--prompt-seconds <s>",
       "prompt length in seconds: looped or cut (0: as given)",
-      (v: string) => {
-        const n = Number(v);
-        if (v.trim() === "" || !Number.isFinite(n) || n < 0) {
-          throw new VallEError("ERR_USAGE", `Expected seconds ≥ 0 for --prompt-seconds, got ${JSON.stringify(v)}`);
-        }
-        return n;
-      },
+      seconds("--prompt-seconds"),
       3,
     )
     .option("--artifacts <dir>", "write every stage's artifact and run.json here")
-    .option("--json", "print the run summary as JSON on stdout (with -o FILE)");
+    .option("--json", "print the run summary as JSON on stdout (with -o FILE)")
+    .option("--phonemes <files...>", "start from phoneme artifacts (one per sentence) instead of the text")
+    .option("--prompt-codes <file>", "the prepared prompt (prompt.codes.npy of --artifacts) instead of --prompt")
+    .option("--response-codes <files...>", "start from response codes (one per sentence): only decode")
+    .option("--replay <run.json>", "run a run.json again: same inputs, models (checked), options and seed");
+  addModelOptions(command, ["lm", "codec", "tokenizer"]);
   addGenerationOptions(command);
   return command.action(async (textArgument: string | undefined, options: TtsOptions) => {
-    if ((textArgument === undefined) === (options.textFile === undefined)) {
-      throw new VallEError("ERR_USAGE", "Give the text as an argument (or - for stdin) or with --text-file, not both");
+    const inputs = [
+      textArgument !== undefined && "a text argument",
+      options.textFile !== undefined && "--text-file",
+      options.phonemes !== undefined && "--phonemes",
+      options.responseCodes !== undefined && "--response-codes",
+      options.replay !== undefined && "--replay",
+    ].filter(Boolean);
+    if (inputs.length !== 1) {
+      throw new VallEError(
+        "ERR_USAGE",
+        inputs.length === 0
+          ? "Give the text as an argument (or - for stdin), with --text-file, or start from --phonemes, --response-codes or --replay"
+          : `Give one input, not ${inputs.join(" and ")}`,
+      );
+    }
+    if (options.prompt !== undefined && options.promptCodes !== undefined) {
+      throw new VallEError("ERR_USAGE", "Give the voice with --prompt or --prompt-codes, not both");
     }
     if (options.json && options.output === "-") {
       throw new VallEError("ERR_USAGE", "--json prints on stdout; write the WAV to a file (-o FILE)");
     }
-    let text: string;
-    if (options.textFile !== undefined) {
-      try {
-        text = await readFile(options.textFile, "utf8");
-      } catch (error) {
-        throw fileReadError("Text file", options.textFile, error);
-      }
-    } else text = await readTextArgument(textArgument as string);
-    const generation = await generationFrom(options);
-    const lm = await resolveModelFile(options.model, "vall_e.gguf", "--model <gguf>", "VALL-E model");
-    const codec = await resolveModelFile(options.codec, "encodec.bin", "--codec <encodec.bin>", "EnCodec weights");
-    const tokenizer =
-      options.tokenizer ??
-      (await resolveModelFile(undefined, "tokenizer.json", "--tokenizer", "tokenizer").catch(() => lm));
-
-    const [{ synthesize }, { encodeWav, writeWav }] = await Promise.all([
-      import("@vall-e/pipeline"),
-      import("@vall-e/codec"),
-    ]);
+    const pipeline = await import("@vall-e/pipeline");
     const progress = await createProgress(context);
-    let result: Awaited<ReturnType<typeof synthesize>>;
+    const onProgress: SynthesizeOptions["onProgress"] = (e) =>
+      progress.update({ stage: `${e.sentence + 1}/${e.sentences} ${e.stage}`, step: e.step, total: e.total });
+    let result: SynthesizeResult;
     try {
-      result = await synthesize({
-        text,
-        models: { lm, codec, tokenizer },
-        ...(options.prompt ? { reference: options.prompt } : {}),
-        language: options.lang as "auto",
-        ...generation,
-        promptSeconds: options.promptSeconds,
-        ...(options.artifacts ? { artifactsDir: options.artifacts } : {}),
-        signal: context.signal,
-        onProgress: (e) =>
-          progress.update({ stage: `${e.sentence + 1}/${e.sentences} ${e.stage}`, step: e.step, total: e.total }),
-      });
+      if (options.replay !== undefined) {
+        result = await pipeline.replay(options.replay, {
+          ...(options.artifacts ? { artifactsDir: options.artifacts } : {}),
+          ...(options.threads ? { threads: options.threads } : {}),
+          signal: context.signal,
+          onProgress,
+        });
+      } else {
+        let text: string | undefined;
+        if (options.textFile !== undefined) {
+          try {
+            text = await readFile(options.textFile, "utf8");
+          } catch (error) {
+            throw fileReadError("Text file", options.textFile, error);
+          }
+        } else if (textArgument !== undefined) text = await readTextArgument(textArgument);
+        const generation = await generationFrom(options);
+        const need = options.responseCodes
+          ? (["codec"] as const)
+          : text === undefined
+            ? (["lm", "codec"] as const)
+            : (["lm", "codec", "tokenizer"] as const);
+        const resolved = await resolveTtsModels(context, options, need);
+        const models = resolved.files;
+        result = await pipeline
+          .synthesize({
+            ...(text === undefined ? {} : { text }),
+            ...(options.phonemes ? { phonemes: options.phonemes } : {}),
+            ...(options.responseCodes ? { responseCodes: options.responseCodes } : {}),
+            models,
+            ...(options.prompt ? { reference: options.prompt } : {}),
+            ...(options.promptCodes ? { promptCodes: options.promptCodes } : {}),
+            language: options.lang as "auto",
+            ...generation,
+            promptSeconds: options.promptSeconds,
+            ...(options.artifacts ? { artifactsDir: options.artifacts } : {}),
+            signal: context.signal,
+            onProgress,
+          })
+          .catch((error: unknown) => {
+            throw explainCachedModelError(error, resolved);
+          });
+      }
     } finally {
       progress.stop();
     }
+    const { encodeWav, writeWav } = await import("@vall-e/codec");
     if (options.output === "-") context.output.data(encodeWav(result.audio, result.sampleRate));
     else await writeWav(options.output, result.audio, result.sampleRate);
-    const seconds = result.audio.length / result.sampleRate;
-    const seeds = result.sentences.map((s) => s.seed);
+    const duration = result.audio.length / result.sampleRate;
     if (options.json) {
-      context.output.data(
-        `${JSON.stringify({ output: options.output, seconds, sampleRate: result.sampleRate, sentences: result.sentences, artifacts: result.artifacts ?? [] }, null, 2)}\n`,
-      );
+      const summary = {
+        output: options.output,
+        seconds: duration,
+        sampleRate: result.sampleRate,
+        ...(result.seed === undefined ? {} : { seed: result.seed }),
+        sentences: result.sentences,
+        artifacts: result.artifacts ?? [],
+      };
+      context.output.data(`${JSON.stringify(summary, null, 2)}\n`);
     }
     context.output.info(
-      `${options.output === "-" ? "spoke" : `wrote ${options.output}:`} ${seconds.toFixed(2)} s, ${result.sentences.length} sentence(s); seed ${seeds[0]}${options.artifacts ? `; artifacts in ${options.artifacts}` : ""}`,
+      `${options.output === "-" ? "spoke" : `wrote ${options.output}:`} ${duration.toFixed(2)} s, ${result.sentences.length} sentence(s)${result.seed === undefined ? "" : `; seed ${result.seed}`}${options.artifacts ? `; artifacts in ${options.artifacts}` : ""}`,
     );
   });
+}
+
+/**
+ * The bundle for tts. A tokenizer.json that cannot be found or fetched, next to an explicit --model, falls back to the
+ * GGUF's own vocabulary (the loader warns that aliases are missing).
+ */
+async function resolveTtsModels(
+  context: CommandContext,
+  flags: ModelFlags,
+  need: readonly ("lm" | "codec" | "tokenizer")[],
+) {
+  try {
+    return await resolveModelFiles(context, flags, need);
+  } catch (error) {
+    const fallback =
+      need.includes("tokenizer") &&
+      flags.model !== undefined &&
+      flags.model !== "tiny" &&
+      flags.tokenizer === undefined &&
+      (error as { code?: string }).code === "ERR_MODELS_UNAVAILABLE";
+    if (!fallback) throw error;
+    const resolved = await resolveModelFiles(
+      context,
+      flags,
+      need.filter((role) => role !== "tokenizer"),
+    );
+    context.output.info(`warning: no tokenizer.json here or on the hub; using the vocabulary inside ${flags.model}`);
+    return {
+      ...resolved,
+      files: { ...resolved.files, tokenizer: resolved.files.lm },
+      sources: { ...resolved.sources, tokenizer: resolved.sources.lm },
+    };
+  }
 }

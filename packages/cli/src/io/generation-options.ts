@@ -59,6 +59,7 @@ function numberArg(flag: string, integer: boolean) {
 }
 
 export interface GenerationFlags {
+  task: "tts" | "ns" | "sr";
   modality: "nar-len" | "ar+nar";
   seed?: number;
   threads?: number;
@@ -74,6 +75,14 @@ export interface GenerationFlags {
 
 export function addGenerationOptions(command: Command): Command {
   command
+    .addOption(
+      new Option(
+        "--task <task>",
+        "tts, or ns / sr: clean up / remove the speech of the prompt (noisy audio), as long as it is",
+      )
+        .choices(["tts", "ns", "sr"])
+        .default("tts"),
+    )
     .addOption(
       new Option("--modality <m>", "NAR-len demasking or AR then NAR")
         .choices(["nar-len", "ar+nar"])
@@ -131,6 +140,7 @@ export async function samplingFrom(options: GenerationFlags): Promise<Record<str
 /** The generation settings the flags give, for LanguageModel.generate and synthesize. */
 export async function generationFrom(options: GenerationFlags) {
   return {
+    task: options.task,
     modality: options.modality,
     sampling: await samplingFrom(options),
     ...(options.seed === undefined ? {} : { seed: options.seed }),

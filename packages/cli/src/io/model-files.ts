@@ -1,27 +1,125 @@
 /**
- * Model files the per-stage commands need when no path is given: `<name>` in VALL_E_MODEL_DIR, then in the model
- * cache (the pipeline's model resolution; downloads arrive with the pipeline issue).
+ * Model files for the commands: explicit paths, then VALL_E_MODEL_DIR, then the cache, then a download from the hub
+ * (the pipeline's resolveModels), with the download's progress on stderr and a warning when `tiny` is in use.
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { VallEError } from "@vall-e/native";
+import type { ModelRole, ResolvedModels } from "@vall-e/pipeline";
+import type { Command } from "commander";
+import type { CommandContext } from "../context.js";
 
-export async function resolveModelFile(
-  explicit: string | undefined,
-  name: string,
-  option: string,
-  what: string,
-): Promise<string> {
-  if (explicit) return explicit;
-  const { modelDirectories } = await import("@vall-e/pipeline");
-  const { modelDir, cacheDir } = modelDirectories();
-  const candidates = [modelDir, cacheDir]
-    .filter((dir): dir is string => dir !== undefined)
-    .map((dir) => join(dir, name));
-  const found = candidates.find((path) => existsSync(path));
-  if (found) return found;
-  throw new VallEError(
-    "ERR_USAGE",
-    `No ${what}: pass ${option}, or put ${name} in VALL_E_MODEL_DIR (looked in: ${candidates.join(", ")})`,
-  );
+export interface ModelFlags {
+  model?: string;
+  codec?: string;
+  tokenizer?: string;
+  quant?: string;
+}
+
+export const MODEL_HELP = {
+  model:
+    'a VALL-E GGUF, or "tiny" (offline random weights; default: vall_e-<quant>.gguf from VALL_E_MODEL_DIR, the cache, or the hub)',
+  codec: 'EnCodec weights, or "tiny" (default: encodec.bin from VALL_E_MODEL_DIR, the cache, or the hub)',
+  tokenizer:
+    'tokenizer.json, a VALL-E GGUF, or "tiny" (default: tokenizer.json from VALL_E_MODEL_DIR, the cache, or the hub)',
+  quant: "which published LM to use: Q8_0, F16, BF16, Q4_K, Q3_K, Q2_K (default Q8_0)",
+} as const;
+
+export async function resolveModelFiles(
+  context: CommandContext,
+  flags: ModelFlags,
+  need: readonly ModelRole[],
+): Promise<ResolvedModels> {
+  const { resolveModels } = await import("@vall-e/pipeline");
+  const bar = await downloadBar(context);
+  try {
+    const resolved = await resolveModels({
+      ...flags,
+      need,
+      signal: context.signal,
+      onProgress: bar.update,
+      onWait: (file) => context.output.info(`waiting for another process downloading ${file}…`),
+    });
+    bar.stop();
+    for (const role of need) {
+      if (resolved.sources[role] === "downloaded") context.output.info(`downloaded ${resolved.files[role]}`);
+      else context.output.debug(`${role}: ${resolved.files[role]} (${resolved.sources[role]})`);
+    }
+    if (resolved.tiny) {
+      context.output.info(
+        "warning: using the tiny bundle — random weights for offline runs and tests: the audio is noise",
+      );
+    }
+    return resolved;
+  } finally {
+    bar.stop();
+  }
+}
+
+/** A byte progress bar for downloads on a terminal's stderr; one debug line per file otherwise. */
+export async function downloadBar(context: CommandContext) {
+  const { output } = context;
+  let file = "";
+  if (output.quiet || output.stderr.isTTY !== true) {
+    return {
+      update: (e: { file: string; received: number; total: number }) => {
+        if (e.file !== file) output.info(`downloading ${e.file} (${(e.total / 1e6).toFixed(1)} MB)…`);
+        file = e.file;
+      },
+      stop: () => {},
+    };
+  }
+  const { SingleBar } = await import("cli-progress");
+  const bar = new SingleBar({
+    stream: output.stderr as NodeJS.WriteStream,
+    format: "{file} [{bar}] {percentage}% {mb}/{totalMb} MB",
+    hideCursor: true,
+    clearOnComplete: true,
+  });
+  const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+  return {
+    update: (e: { file: string; received: number; total: number }) => {
+      if (e.file !== file) {
+        if (file) bar.stop();
+        bar.start(e.total, e.received, { file: e.file, mb: mb(e.received), totalMb: mb(e.total) });
+        file = e.file;
+      }
+      bar.update(e.received, { mb: mb(e.received) });
+    },
+    stop: () => {
+      if (file) bar.stop();
+      file = "";
+    },
+  };
+}
+
+/** One file of the bundle (the per-stage commands need only one). */
+export async function resolveModelFile(context: CommandContext, role: ModelRole, flags: ModelFlags): Promise<string> {
+  return (await resolveModelFiles(context, flags, [role])).files[role];
+}
+
+/** --model/--codec/--tokenizer/--quant for a command that needs the given files. */
+export function addModelOptions(command: Command, roles: readonly ModelRole[]): Command {
+  if (roles.includes("lm")) command.option("--model <gguf|tiny>", MODEL_HELP.model);
+  if (roles.includes("codec")) command.option("--codec <path>", MODEL_HELP.codec);
+  if (roles.includes("tokenizer")) command.option("--tokenizer <path>", MODEL_HELP.tokenizer);
+  if (roles.includes("lm")) {
+    command.option("--quant <quant>", MODEL_HELP.quant);
+  }
+  return command;
+}
+
+/**
+ * A model file from the cache that fails to load is most likely damaged: say so, and how to repair it (a pull checks
+ * every cached file against the hub's checksum and downloads a bad one again).
+ */
+export function explainCachedModelError(error: unknown, resolved: Pick<ResolvedModels, "files" | "sources">): unknown {
+  if (!(error instanceof Error)) return error;
+  const code = (error as { code?: string }).code ?? "";
+  if (!/FORMAT|WEIGHTS|GGUF/.test(code)) return error;
+  for (const [role, path] of Object.entries(resolved.files) as [ModelRole, string][]) {
+    const cached = resolved.sources[role] === "cache" || resolved.sources[role] === "downloaded";
+    if (cached && error.message.includes(path)) {
+      error.message += ` — this file is in the model cache and looks damaged: \`vall-e models pull\` checks it against the hub and downloads it again`;
+      break;
+    }
+  }
+  return error;
 }

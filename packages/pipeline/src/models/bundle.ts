@@ -70,7 +70,8 @@ export interface ResolvedModels {
   tiny: boolean;
 }
 
-const WHAT: Record<ModelRole, string> = { lm: "VALL-E model", codec: "EnCodec weights", tokenizer: "Tokenizer" };
+// As the loaders name them, so a missing file reads the same whichever notices first.
+const WHAT: Record<ModelRole, string> = { lm: "Model file", codec: "EnCodec weights", tokenizer: "Tokenizer file" };
 
 /**
  * Find (or fetch) the bundle's files. A cached file whose download record disagrees with its size is treated as

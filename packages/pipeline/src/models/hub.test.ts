@@ -180,7 +180,7 @@ describe("resolveModels", () => {
       env: env(cache, { VALL_E_MODEL_DIR: models }),
       tokenizer: "/t",
     }).catch((e) => e);
-    expect(resolved.message).toBe("Tokenizer not found: /t");
+    expect(resolved.message).toBe("Tokenizer file not found: /t");
     const ok = await resolveModels({ env: env(cache, { VALL_E_MODEL_DIR: models }), need: ["lm", "codec"] });
     expect(ok.sources).toEqual({ lm: "cache", codec: "model-dir" });
   });
