@@ -163,7 +163,7 @@ describe("generate", () => {
       'Expected one of "nar-len", "ar+nar" for modality, got "ar"',
     );
     await expect(generate(context, { ...options, task: "stt" as never })).rejects.toThrow(
-      'Expected one of "tts" for task, got "stt"',
+      'Expected one of "tts", "ns", "sr" for task, got "stt"',
     );
     await expect(generate(context, { ...options, sampling: { arTemperature: -0.5 } })).rejects.toThrow(
       "Expected a number ≥ 0 for sampling.arTemperature, got -0.5",

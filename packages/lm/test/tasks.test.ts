@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { assembleInput } from "../src/inputs/assemble.js";
 import { LanguageModel } from "../src/language-model.js";
-import { KNOWN_LAYOUT } from "../src/model/layout.js";
+import { KNOWN_LAYOUT, type RowRange } from "../src/model/layout.js";
 import { tinyModel } from "./tiny.js";
 
 const L = KNOWN_LAYOUT;
+const prom = (level: number) => (L.prom[level] as RowRange).start;
 const phonemes = [1, 40, 73, 2];
 const noisy = Array.from({ length: 8 }, (_, l) => [10 + l, 20 + l, 30 + l]);
 
@@ -34,9 +35,9 @@ describe("ns / sr sequences (spec §4: the composite prompt [task, noisy codes])
         [L.rvqLevel.start + 0],
         [L.sep.start],
         [L.task.start + id], // the task token, embedded from the task rows
-        [L.prom[0].start + 10],
-        [L.prom[0].start + 20],
-        [L.prom[0].start + 30],
+        [prom(0) + 10],
+        [prom(0) + 20],
+        [prom(0) + 30],
         [L.sep.start],
         [L.narLen.start + 1024],
         [L.narLen.start + 1024],
@@ -60,7 +61,7 @@ describe("ns / sr sequences (spec §4: the composite prompt [task, noisy codes])
     });
     const start = phonemes.length + 5; // after the phonemes: sep, lang, sep, rvq, sep
     expect(input.rows[start]).toEqual([L.task.start + 3]);
-    expect(input.rows[start + 1]).toEqual([L.prom[0].start + 10, L.prom[1].start + 11, L.prom[2].start + 12]);
+    expect(input.rows[start + 1]).toEqual([prom(0) + 10, prom(1) + 11, prom(2) + 12]);
   });
 
   it("the CFG null input has no prompt segment at all, task token included", () => {
@@ -74,7 +75,8 @@ describe("ns / sr sequences (spec §4: the composite prompt [task, noisy codes])
       response: [[1024]],
     };
     const withTask = assembleInput(spec, undefined, { cfgNull: true });
-    const plain = assembleInput({ ...spec, promptTask: undefined }, undefined, { cfgNull: true });
+    const { promptTask: _, ...tts } = spec;
+    const plain = assembleInput(tts, undefined, { cfgNull: true });
     expect(withTask).toEqual(plain);
     expect(withTask.rows.flat()).not.toContain(L.task.start + 2);
   });
