@@ -109,14 +109,18 @@ describe("vall-e on the tiny bundle", () => {
     same(["tts", "--replay", join(run, "run.json")], "replay");
   });
 
-  it("-o - carries only the WAV on stdout; --json only the summary; text from stdin and --text-file", () => {
+  it("-o - streams only the WAV on stdout; --json only the summary; text from stdin and --text-file", () => {
     const piped = vallE(
       ["tts", "-", "--prompt", voice, "-o", "-", "--model", "tiny", "--seed", "4", ...limits],
       {},
       TEXT,
     );
     expect(piped.code).toBe(0);
-    expect(Buffer.from(piped.stdout)).toEqual(readFileSync(wav));
+    // Streamed: a header of unknown length (sizes 0xFFFFFFFF), then exactly the file's samples.
+    const stdout = Buffer.from(piped.stdout);
+    expect([stdout.readUInt32LE(4), stdout.readUInt32LE(40)]).toEqual([0xffffffff, 0xffffffff]);
+    expect(stdout.subarray(8, 40)).toEqual(readFileSync(wav).subarray(8, 40));
+    expect(stdout.subarray(44)).toEqual(readFileSync(wav).subarray(44));
     const textFile = join(dir, "text.txt");
     writeFileSync(textFile, TEXT);
     const json = vallE([

@@ -19,7 +19,17 @@ export {
 export { encodeNpy, encodeNpyInt16, type NpyArray, type NpyDtype, parseNpy } from "./artifact/npy.js";
 export { type PrepareOptions, toCodecInput } from "./audio/prepare.js";
 export { resample } from "./audio/resample.js";
-export { type Audio, encodeWav, parseWav, readWav, type SampleFormat, writeWav } from "./audio/wav.js";
+export {
+  type Audio,
+  encodeWav,
+  parseWav,
+  pcm16Bytes,
+  readWav,
+  type SampleFormat,
+  streamingWavHeader,
+  toPcm16,
+  writeWav,
+} from "./audio/wav.js";
 export { Codec, type CodecCallOptions, type CodecOptions, type CodesLike, type EncodeOptions } from "./codec.js";
 export {
   BANDWIDTHS,

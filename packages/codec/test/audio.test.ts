@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import wavefile from "wavefile";
 import { toCodecInput } from "../src/audio/prepare.js";
 import { resample } from "../src/audio/resample.js";
-import { encodeWav, parseWav, readWav, writeWav } from "../src/audio/wav.js";
+import { encodeWav, parseWav, pcm16Bytes, readWav, streamingWavHeader, writeWav } from "../src/audio/wav.js";
 
 const { WaveFile } = wavefile;
 
@@ -95,6 +95,18 @@ describe("WAV writing", () => {
     });
     expect(readdirSync(dir).sort()).toEqual(["a.wav", "b.wav"]);
     expect(encodeWav(samples, 24000).length).toBe(44 + 2 * samples.length);
+  });
+
+  it("a streamed WAV: a header of unknown length, then pieces whose bytes are encodeWav's for the whole", () => {
+    const samples = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i / 7) * 1.2);
+    const whole = encodeWav(samples, 24000);
+    const header = streamingWavHeader(24000);
+    expect(header.length).toBe(44);
+    const view = new DataView(header.buffer, header.byteOffset);
+    expect([view.getUint32(4, true), view.getUint32(40, true)]).toEqual([0xffffffff, 0xffffffff]);
+    expect(header.subarray(8, 40)).toEqual(whole.subarray(8, 40)); // WAVE, fmt: 24 kHz, mono, 16-bit
+    const streamed = Buffer.concat([pcm16Bytes(samples.subarray(0, 300)), pcm16Bytes(samples.subarray(300))]);
+    expect(streamed).toEqual(Buffer.from(whole.subarray(44)));
   });
 });
 

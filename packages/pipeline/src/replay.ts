@@ -42,8 +42,8 @@ export async function readRunManifest(path: string): Promise<RunManifest> {
   return run;
 }
 
-/** What a replay may change: where artifacts go, threads (results do not depend on them), progress, cancellation. */
-export type ReplayOverrides = Pick<SynthesizeOptions, "artifactsDir" | "threads" | "signal" | "onProgress">;
+/** What a replay may change: where artifacts go, threads (results do not depend on them), progress, chunks, cancellation. */
+export type ReplayOverrides = Pick<SynthesizeOptions, "artifactsDir" | "threads" | "signal" | "onProgress" | "onChunk">;
 
 /**
  * Run a run.json again. Every model file must still have the SHA-256 recorded (else a ReplayError names the file);

@@ -37,8 +37,18 @@ describe("resuming from each stage's artifacts, and replaying run.json", () => {
   it("phonemes + prompt codes, response codes, and run.json each give the same wav, sample for sample", async () => {
     const first = join(dir, "first");
     const text = "One sentence here. And a second one.";
-    const original = await synthesize({ ...options(), text, reference: voice, artifactsDir: first });
+    const chunks: number[] = [];
+    const original = await synthesize({
+      ...options(),
+      text,
+      reference: voice,
+      artifactsDir: first,
+      onChunk: (chunk) => {
+        chunks.push(chunk.index);
+      },
+    });
     expect(original.sentences).toHaveLength(2);
+    expect(chunks).toEqual([0, 1]); // each sentence handed over as soon as it was decoded
     const run = JSON.parse(readFileSync(join(first, "run.json"), "utf8")) as RunManifest;
     for (const role of ["lm", "codec", "tokenizer"] as const) {
       expect(run.models[role]?.sha256).toBe(await checksumOf(tiny[role], "sha256"));

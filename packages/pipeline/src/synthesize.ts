@@ -99,6 +99,8 @@ export interface SynthesizeOptions {
   threads?: number;
   signal?: AbortSignal;
   onProgress?: (event: PipelineProgress) => void;
+  /** synthesize: called with each sentence's audio as soon as it is decoded (awaited), e.g. to stream it out. */
+  onChunk?: (chunk: SpeechChunk) => void | Promise<void>;
 }
 
 export interface SynthesizeResult {
@@ -146,7 +148,10 @@ export interface RunManifest {
 export async function synthesize(options: SynthesizeOptions): Promise<SynthesizeResult> {
   const state = newState();
   const pieces: Float32Array[] = [];
-  for await (const chunk of speak(options, state)) pieces.push(chunk.audio);
+  for await (const chunk of speak(options, state)) {
+    pieces.push(chunk.audio);
+    await options.onChunk?.(chunk);
+  }
   const { written, sentences, baseSeed } = state;
   const dir = options.artifactsDir;
   const audio = concat(pieces);

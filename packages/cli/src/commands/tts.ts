@@ -90,7 +90,18 @@ export function ttsCommand(context: CommandContext): Command {
     if (options.json && options.output === "-") {
       throw new VallEError("ERR_USAGE", "--json prints on stdout; write the WAV to a file (-o FILE)");
     }
-    const pipeline = await import("@vall-e/pipeline");
+    const [pipeline, codec] = await Promise.all([import("@vall-e/pipeline"), import("@vall-e/codec")]);
+    // -o -: the WAV goes out sentence by sentence as each is decoded (a header of unknown length first), so a player
+    // at the end of the pipe starts at once.
+    let streamed = false;
+    const onChunk: SynthesizeOptions["onChunk"] =
+      options.output === "-"
+        ? (chunk) => {
+            if (!streamed) context.output.data(codec.streamingWavHeader(chunk.sampleRate));
+            streamed = true;
+            context.output.data(codec.pcm16Bytes(chunk.audio));
+          }
+        : undefined;
     const progress = await createProgress(context);
     const onProgress: SynthesizeOptions["onProgress"] = (e) =>
       progress.update({ stage: `${e.sentence + 1}/${e.sentences} ${e.stage}`, step: e.step, total: e.total });
@@ -102,6 +113,7 @@ export function ttsCommand(context: CommandContext): Command {
           ...(options.threads ? { threads: options.threads } : {}),
           signal: context.signal,
           onProgress,
+          ...(onChunk ? { onChunk } : {}),
         });
       } else {
         let text: string | undefined;
@@ -134,6 +146,7 @@ export function ttsCommand(context: CommandContext): Command {
             ...(options.artifacts ? { artifactsDir: options.artifacts } : {}),
             signal: context.signal,
             onProgress,
+            ...(onChunk ? { onChunk } : {}),
           })
           .catch((error: unknown) => {
             throw explainCachedModelError(error, resolved);
@@ -142,9 +155,7 @@ export function ttsCommand(context: CommandContext): Command {
     } finally {
       progress.stop();
     }
-    const { encodeWav, writeWav } = await import("@vall-e/codec");
-    if (options.output === "-") context.output.data(encodeWav(result.audio, result.sampleRate));
-    else await writeWav(options.output, result.audio, result.sampleRate);
+    if (options.output !== "-") await codec.writeWav(options.output, result.audio, result.sampleRate);
     const duration = result.audio.length / result.sampleRate;
     if (options.json) {
       const summary = {

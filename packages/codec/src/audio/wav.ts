@@ -95,20 +95,46 @@ export async function readWav(path: string): Promise<Audio> {
   return parseWav(bytes, path);
 }
 
+/** Float samples as 16-bit PCM: clamped to [-1, 1), rounded; non-finite values become 0. */
+export function toPcm16(samples: Float32Array): Int16Array {
+  const pcm = new Int16Array(samples.length);
+  for (let i = 0; i < samples.length; i++) {
+    const value = Math.round((samples[i] as number) * 32768);
+    pcm[i] = Math.max(-32768, Math.min(32767, Number.isFinite(value) ? value : 0));
+  }
+  return pcm;
+}
+
 /** WAV bytes for mono float samples. s16 clamps to [-1, 1) and rounds; f32 stores the values as they are. */
 export function encodeWav(samples: Float32Array, sampleRate: number, format: SampleFormat = "s16"): Uint8Array {
   const wav = new WaveFile();
-  if (format === "f32") {
-    wav.fromScratch(1, sampleRate, "32f", samples);
-  } else {
-    const pcm = new Int16Array(samples.length);
-    for (let i = 0; i < samples.length; i++) {
-      const value = Math.round((samples[i] as number) * 32768);
-      pcm[i] = Math.max(-32768, Math.min(32767, Number.isFinite(value) ? value : 0));
-    }
-    wav.fromScratch(1, sampleRate, "16", pcm);
-  }
+  if (format === "f32") wav.fromScratch(1, sampleRate, "32f", samples);
+  else wav.fromScratch(1, sampleRate, "16", toPcm16(samples));
   return wav.toBuffer();
+}
+
+/**
+ * Writing a 16-bit mono WAV while the audio is still being made (to a pipe, so playback starts at once): the header
+ * first, with the RIFF and data sizes set to 0xFFFFFFFF ("until the end of the stream", as streaming tools write
+ * it), then the samples of each piece as they come. The bytes after the header equal encodeWav's for the whole.
+ */
+export function streamingWavHeader(sampleRate: number): Uint8Array {
+  const wav = new WaveFile();
+  wav.fromScratch(1, sampleRate, "16", new Int16Array(0));
+  const header = new Uint8Array(wav.toBuffer());
+  const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
+  view.setUint32(4, 0xffffffff, true); // RIFF chunk size
+  view.setUint32(header.length - 4, 0xffffffff, true); // data chunk size (the last field of the header)
+  return header;
+}
+
+/** The 16-bit little-endian PCM bytes of a piece of a streamed WAV. */
+export function pcm16Bytes(samples: Float32Array): Uint8Array {
+  const pcm = toPcm16(samples);
+  const bytes = new Uint8Array(pcm.length * 2);
+  const view = new DataView(bytes.buffer);
+  pcm.forEach((value, i) => view.setInt16(2 * i, value, true));
+  return bytes;
 }
 
 /** Write a WAV atomically (a temporary file renamed into place: never half-written). */
