@@ -133,7 +133,7 @@ export function pcm16Bytes(samples: Float32Array): Uint8Array {
   const pcm = toPcm16(samples);
   const bytes = new Uint8Array(pcm.length * 2);
   const view = new DataView(bytes.buffer);
-  pcm.forEach((value, i) => view.setInt16(2 * i, value, true));
+  for (let i = 0; i < pcm.length; i++) view.setInt16(2 * i, pcm[i] as number, true);
   return bytes;
 }
 
