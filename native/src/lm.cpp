@@ -63,6 +63,14 @@ struct lm_plan {
     std::vector<int32_t> positions;     // [n_tokens]
     std::vector<float>   mask;          // [n_tokens][n_kv]: 0 or −∞
     std::vector<int32_t> outputs;       // token indices whose logits are wanted
+    // Several sequences without the cache: each attends only to itself, so attention is computed per sequence
+    // (its own [n][n] block and mask) instead of over all tokens with a block-diagonal mask — the same result with
+    // Σ nᵢ² scores instead of (Σ nᵢ)².
+    struct block {
+        int64_t            start = 0, n = 0;
+        std::vector<float> mask;  // [n][n]: 0 or −∞
+    };
+    std::vector<block> blocks;
 };
 
 void check_sequence(const vall_e_lm_sequence & s, const lm_hparams & hp, int index) {
@@ -130,9 +138,11 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
     const int64_t      E = hp.n_embd, D = hp.head_dim(), H = hp.n_head, HKV = hp.n_head_kv, EKV = hp.n_embd_kv();
     const int64_t      N = plan.n_tokens, NKV = plan.n_kv, NOUT = (int64_t) plan.outputs.size();
 
-    ggml_context_ptr owner = make_meta_context(k_lm_graph_size, k_lm_graph_size);
-    ggml_context *   ctx   = owner.get();
-    ggml_cgraph *    graph = ggml_new_graph_custom(ctx, k_lm_graph_size, false);
+    const bool       split      = !plan.use_cache && plan.blocks.size() > 1;
+    const size_t     graph_size = k_lm_graph_size + (split ? plan.blocks.size() * (size_t) hp.n_layer * 16 : 0);
+    ggml_context_ptr owner      = make_meta_context(graph_size, graph_size);
+    ggml_context *   ctx        = owner.get();
+    ggml_cgraph *    graph      = ggml_new_graph_custom(ctx, graph_size, false);
 
     ggml_tensor * inp = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, E, N);
     ggml_set_name(inp, "inp_embd");
@@ -140,9 +150,20 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
     ggml_tensor * pos = ggml_new_tensor_1d(ctx, GGML_TYPE_I32, N);
     ggml_set_name(pos, "inp_pos");
     ggml_set_input(pos);
-    ggml_tensor * mask = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, NKV, N);
-    ggml_set_name(mask, "inp_mask");
-    ggml_set_input(mask);
+    ggml_tensor *              mask = nullptr;
+    std::vector<ggml_tensor *> block_masks;
+    if (split) {
+        for (size_t b = 0; b < plan.blocks.size(); ++b) {
+            const int64_t n = plan.blocks[b].n;
+            block_masks.push_back(ggml_new_tensor_2d(ctx, GGML_TYPE_F32, n, n));
+            ggml_format_name(block_masks.back(), "inp_mask_%zu", b);
+            ggml_set_input(block_masks.back());
+        }
+    } else {
+        mask = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, NKV, N);
+        ggml_set_name(mask, "inp_mask");
+        ggml_set_input(mask);
+    }
     ggml_tensor * out_ids = ggml_new_tensor_1d(ctx, GGML_TYPE_I32, NOUT);
     ggml_set_name(out_ids, "inp_out_ids");
     ggml_set_input(out_ids);
@@ -175,26 +196,42 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
         keep(q, 2);
         keep(k, 2);
 
-        ggml_tensor * keys;   // [D, NKV, HKV]
-        ggml_tensor * values; // [NKV, D, HKV]
-        if (plan.use_cache) {
-            ggml_tensor * kc = c.k_cache[(size_t) il];
-            ggml_tensor * vc = c.v_cache[(size_t) il];
-            const size_t  f  = ggml_type_size(kc->type);
-            ggml_build_forward_expand(graph, ggml_cpy(ctx, ggml_reshape_2d(ctx, k, EKV, N),
-                                                      ggml_view_2d(ctx, kc, EKV, N, kc->nb[1], (size_t) plan.n_past * kc->nb[1])));
-            ggml_build_forward_expand(graph, ggml_cpy(ctx, ggml_transpose(ctx, v),
-                                                      ggml_view_2d(ctx, vc, N, EKV, vc->nb[1], (size_t) plan.n_past * f)));
-            keys   = ggml_permute(ctx, ggml_view_3d(ctx, kc, D, HKV, NKV, D * f, EKV * f, 0), 0, 2, 1, 3);
-            values = ggml_view_3d(ctx, vc, NKV, D, HKV, vc->nb[1], vc->nb[1] * D, 0);
+        ggml_tensor * attn = nullptr; // [E, N]
+        if (split) {
+            // Per sequence: its queries against its own keys and values, then the outputs side by side.
+            for (size_t b = 0; b < plan.blocks.size(); ++b) {
+                const int64_t start = plan.blocks[b].start, n = plan.blocks[b].n;
+                ggml_tensor * qb = ggml_view_3d(ctx, q, D, H, n, q->nb[1], q->nb[2], (size_t) start * q->nb[2]);
+                ggml_tensor * kb = ggml_view_3d(ctx, k, D, HKV, n, k->nb[1], k->nb[2], (size_t) start * k->nb[2]);
+                ggml_tensor * vb = ggml_view_2d(ctx, v, EKV, n, v->nb[1], (size_t) start * v->nb[1]);
+                ggml_tensor * vt = ggml_cont(ctx, ggml_permute(ctx, ggml_reshape_3d(ctx, vb, D, HKV, n), 1, 2, 0, 3));
+                ggml_tensor * kq = ggml_mul_mat(ctx, ggml_permute(ctx, kb, 0, 2, 1, 3), ggml_permute(ctx, qb, 0, 2, 1, 3));
+                kq               = ggml_soft_max_ext(ctx, kq, block_masks[b], scale, 0.0f); // [n, n, H]
+                ggml_tensor * out = ggml_cont_2d(ctx, ggml_permute(ctx, ggml_mul_mat(ctx, vt, kq), 0, 2, 1, 3), E, n);
+                attn              = attn ? ggml_concat(ctx, attn, out, 1) : out;
+            }
         } else {
-            keys   = ggml_permute(ctx, k, 0, 2, 1, 3);
-            values = ggml_cont(ctx, ggml_permute(ctx, ggml_reshape_3d(ctx, v, D, HKV, N), 1, 2, 0, 3));
+            ggml_tensor * keys;   // [D, NKV, HKV]
+            ggml_tensor * values; // [NKV, D, HKV]
+            if (plan.use_cache) {
+                ggml_tensor * kc = c.k_cache[(size_t) il];
+                ggml_tensor * vc = c.v_cache[(size_t) il];
+                const size_t  f  = ggml_type_size(kc->type);
+                ggml_build_forward_expand(graph, ggml_cpy(ctx, ggml_reshape_2d(ctx, k, EKV, N),
+                                                          ggml_view_2d(ctx, kc, EKV, N, kc->nb[1], (size_t) plan.n_past * kc->nb[1])));
+                ggml_build_forward_expand(graph, ggml_cpy(ctx, ggml_transpose(ctx, v),
+                                                          ggml_view_2d(ctx, vc, N, EKV, vc->nb[1], (size_t) plan.n_past * f)));
+                keys   = ggml_permute(ctx, ggml_view_3d(ctx, kc, D, HKV, NKV, D * f, EKV * f, 0), 0, 2, 1, 3);
+                values = ggml_view_3d(ctx, vc, NKV, D, HKV, vc->nb[1], vc->nb[1] * D, 0);
+            } else {
+                keys   = ggml_permute(ctx, k, 0, 2, 1, 3);
+                values = ggml_cont(ctx, ggml_permute(ctx, ggml_reshape_3d(ctx, v, D, HKV, N), 1, 2, 0, 3));
+            }
+            ggml_tensor * kq = ggml_mul_mat(ctx, keys, ggml_permute(ctx, q, 0, 2, 1, 3)); // [NKV, N, H]
+            kq               = ggml_soft_max_ext(ctx, kq, mask, scale, 0.0f);
+            ggml_tensor * kqv = ggml_mul_mat(ctx, values, kq);                            // [D, N, H]
+            attn              = ggml_cont_2d(ctx, ggml_permute(ctx, kqv, 0, 2, 1, 3), E, N);
         }
-        ggml_tensor * kq = ggml_mul_mat(ctx, keys, ggml_permute(ctx, q, 0, 2, 1, 3)); // [NKV, N, H]
-        kq               = ggml_soft_max_ext(ctx, kq, mask, scale, 0.0f);
-        ggml_tensor * kqv = ggml_mul_mat(ctx, values, kq);                            // [D, N, H]
-        ggml_tensor * attn = ggml_cont_2d(ctx, ggml_permute(ctx, kqv, 0, 2, 1, 3), E, N);
         x = ggml_add(ctx, x, ggml_mul_mat(ctx, L.wo, attn));
         ggml_format_name(x, "l%d.attn_out", il);
         keep(x);
@@ -229,7 +266,13 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
     }
     ggml_backend_tensor_set(inp, plan.embd.data(), 0, plan.embd.size() * sizeof(float));
     ggml_backend_tensor_set(pos, plan.positions.data(), 0, plan.positions.size() * sizeof(int32_t));
-    ggml_backend_tensor_set(mask, plan.mask.data(), 0, plan.mask.size() * sizeof(float));
+    if (split) {
+        for (size_t b = 0; b < plan.blocks.size(); ++b) {
+            ggml_backend_tensor_set(block_masks[b], plan.blocks[b].mask.data(), 0, plan.blocks[b].mask.size() * sizeof(float));
+        }
+    } else {
+        ggml_backend_tensor_set(mask, plan.mask.data(), 0, plan.mask.size() * sizeof(float));
+    }
     ggml_backend_tensor_set(out_ids, plan.outputs.data(), 0, plan.outputs.size() * sizeof(int32_t));
     ggml_backend_cpu_set_abort_callback(c.cpu.backend(), abort_requested, (void *) c.cancel);
     c.cpu.compute(graph, c.n_threads);
@@ -387,15 +430,24 @@ vall_e_status vall_e_lm_forward(vall_e_lm_context * ctx, const vall_e_lm_sequenc
         lm_plan    plan;
         for (int i = 0; i < n_sequences; ++i) add_sequence(plan, model, sequences[i]);
         plan.n_kv = plan.n_tokens;
-        plan.mask.assign((size_t) (plan.n_tokens * plan.n_kv), -std::numeric_limits<float>::infinity());
-        int64_t start = 0;
+        // Each sequence attends to itself only: causal by index, or full.
+        const float minus_inf = -std::numeric_limits<float>::infinity();
+        int64_t     start     = 0;
         for (int i = 0; i < n_sequences; ++i) {
-            const int64_t n = sequences[i].n_tokens;
-            for (int64_t q = 0; q < n; ++q) {
-                const int64_t last = sequences[i].causal ? q : n - 1;
-                for (int64_t kk = 0; kk <= last; ++kk) plan.mask[(size_t) ((start + q) * plan.n_kv + start + kk)] = 0.0f;
+            lm_plan::block block;
+            block.start = start;
+            block.n     = sequences[i].n_tokens;
+            block.mask.assign((size_t) (block.n * block.n), minus_inf);
+            for (int64_t q = 0; q < block.n; ++q) {
+                const int64_t last = sequences[i].causal ? q : block.n - 1;
+                for (int64_t kk = 0; kk <= last; ++kk) block.mask[(size_t) (q * block.n + kk)] = 0.0f;
             }
-            start += n;
+            start += block.n;
+            plan.blocks.push_back(std::move(block));
+        }
+        if (plan.blocks.size() == 1) {
+            plan.mask = std::move(plan.blocks[0].mask);
+            plan.blocks.clear();
         }
         evaluate(*ctx, plan, head_start, head_end, logits);
     });
