@@ -133,7 +133,8 @@ export class LanguageModel implements AsyncDisposable {
     const promptFrames = options.prompt?.[0]?.length ?? 0;
     const maxFrames = Math.round((options.maxDuration ?? 12) * FRAME_RATE);
     const batch = Math.max(2, options.sampling?.beamWidth ?? 0);
-    const tokens = (options.phonemes?.length ?? 0) + promptFrames + Math.max(maxFrames, 16) + 16;
+    const history = (options.history?.phonemes?.length ?? 0) + (options.history?.codes?.length ?? 0);
+    const tokens = (options.phonemes?.length ?? 0) + history + promptFrames + Math.max(maxFrames, 16) + 16;
     await using context = await this.createContext({
       contextSize: Math.min(batch * tokens, 2 ** 20),
       ...(options.threads === undefined ? {} : { threads: options.threads }),

@@ -23,6 +23,8 @@ export interface ArOptions extends RunOptions {
   cfgRescale?: number;
   /** Evaluate with the KV cache (default true). */
   cache?: boolean;
+  /** Rolling context: level-0 codes of earlier utterances the response continues from (not returned). */
+  prefix?: readonly number[];
 }
 
 export interface ArResult {
@@ -42,7 +44,9 @@ export async function generateAr(
   const spec = (codes: number[]) => ({ ...conditioning, prompt, mode: "ar" as const, rvqLevel: 0, response: [codes] });
   const useCfg = (options.cfgStrength ?? 0) > 0;
   const useCache = (options.cache ?? true) && !useCfg;
-  const codes: number[] = [];
+  const prefix = options.prefix ?? [];
+  const codes: number[] = [...prefix];
+  const done = (stopped: boolean): ArResult => ({ codes: codes.slice(prefix.length), stopped });
   const mirostat = { mu: 2 * (options.sampler.mirostat?.tau ?? 0) };
   for (let step = 1; step <= options.maxFrames; step++) {
     let logits: Float32Array;
@@ -76,8 +80,8 @@ export async function generateAr(
       mirostat,
     });
     options.onProgress?.({ stage: "ar", step, total: options.maxFrames });
-    if (token === AR_STOP) return { codes, stopped: true };
+    if (token === AR_STOP) return done(true);
     codes.push(token);
   }
-  return { codes, stopped: false };
+  return done(false);
 }

@@ -40,6 +40,13 @@ export interface GenerateOptions extends Omit<Conditioning, "promptTask">, RunOp
   /** NAR-len options beyond the reference's defaults. */
   remask?: boolean;
   scoring?: "probability" | "entropy";
+  /**
+   * Rolling context (spec §6.1, tts only): earlier utterances' phonemes (with <bos> … </eos>) and level-0 codes. The
+   * text becomes theirs followed by this one's (the </eos><bos> between dropped), their codes are the start of the
+   * response — fixed in NAR-len, continued from in AR — and are left out of the result. The len pass measures this
+   * utterance's text alone.
+   */
+  history?: { phonemes: readonly number[]; codes: readonly number[] };
 }
 
 export interface GenerateResult {
@@ -86,17 +93,36 @@ export async function generate(context: LanguageModelContext, options: GenerateO
         throw invalid("codes from 0 to 1023", `prompt[${l}][${t}]`, code);
     });
   });
+  const history = options.history;
+  if (history !== undefined) {
+    if (task !== "tts") throw new InvalidArgumentError(`A rolling context (history) is for tts, not ${task}`);
+    if (modality === "ar+nar" && sampling.beamWidth > 1) {
+      throw new InvalidArgumentError("AR beam search does not take a rolling context (history)");
+    }
+    if (!Array.isArray(history.phonemes) || history.phonemes.length < 2) {
+      throw invalid("phoneme ids including <bos> and </eos>", "history.phonemes", history.phonemes);
+    }
+    if (!Array.isArray(history.codes)) throw invalid("an array of level-0 codes", "history.codes", history.codes);
+    history.codes.forEach((code, t) => {
+      if (!Number.isInteger(code) || code < 0 || code > 1023)
+        throw invalid("codes from 0 to 1023", `history.codes[${t}]`, code);
+    });
+  }
   if (task !== "tts" && frames === 0) {
     throw new InvalidArgumentError(`The ${task} task needs the noisy audio's codes as the prompt; none was given`);
   }
+  // With a history, the text is the earlier utterances' followed by this one's, without the </eos><bos> between.
+  const phonemes = history ? [...history.phonemes.slice(0, -1), ...options.phonemes.slice(1)] : options.phonemes;
+  const prefix = history?.codes ?? [];
   const conditioning: Conditioning = {
-    phonemes: options.phonemes,
+    phonemes,
     lang: options.lang,
     prompt,
     ...(task === "tts" ? {} : { promptTask: task }),
   };
   // The phonemes and language are checked once before the first evaluation.
   context.model.assemble({ ...conditioning, mode: "len", rvqLevel: 0 });
+  const own: Conditioning = { ...conditioning, phonemes: options.phonemes };
 
   const rng = createRng(seed);
   const run = { signal: options.signal, onProgress: options.onProgress };
@@ -106,7 +132,7 @@ export async function generate(context: LanguageModelContext, options: GenerateO
     // ns / sr: the output is the prompt's length; tts: the len pass predicts it.
     const length =
       task === "tts"
-        ? await predictLength(context, conditioning, { maxFrames }, run)
+        ? await predictLength(context, own, { maxFrames }, run)
         : { predicted: frames, frames: Math.min(frames, maxFrames) };
     result.predictedFrames = length.predicted;
     level0 = await generateNarLen(context, conditioning, {
@@ -119,6 +145,7 @@ export async function generate(context: LanguageModelContext, options: GenerateO
       cfgRescale: sampling.cfgRescale,
       remask: options.remask ?? false,
       scoring: options.scoring ?? "probability",
+      prefix,
     });
   } else {
     const ar =
@@ -136,12 +163,14 @@ export async function generate(context: LanguageModelContext, options: GenerateO
             maxFrames,
             cfgStrength: sampling.cfgStrength,
             cfgRescale: sampling.cfgRescale,
+            prefix,
           });
     result.stopped = ar.stopped;
     level0 = ar.codes;
     if (level0.length === 0) throw invalid("at least one frame before the stop token", "the AR output", 0);
   }
-  const codes = await generateNar(context, conditioning, [level0], {
+  // The NAR fills every level of the whole response (prefix included); the prefix frames are then dropped.
+  const full = await generateNar(context, conditioning, [[...prefix, ...level0]], {
     ...run,
     sampler: narSampler(sampling),
     rng,
@@ -149,5 +178,6 @@ export async function generate(context: LanguageModelContext, options: GenerateO
     cfgStrength: sampling.cfgStrength,
     cfgRescale: sampling.cfgRescale,
   });
+  const codes = full.map((level) => level.slice(prefix.length));
   return { codes, seed, modality, ...result };
 }

@@ -30,6 +30,8 @@ export interface NarLenOptions extends RunOptions {
   scoring?: "probability" | "entropy";
   /** Score only the masked positions (others 1.0), as the reference's `sampling_scores_masked_only`. */
   maskedOnly?: boolean;
+  /** Rolling context: level-0 codes of earlier utterances before the T new positions, fixed (never masked). */
+  prefix?: readonly number[];
 }
 
 export async function generateNarLen(
@@ -42,27 +44,32 @@ export async function generateNarLen(
   const prompt = conditioning.prompt?.slice(0, 1) ?? [];
   const strength = Math.max(options.cfgStrength ?? NAR_LEN_MIN_CFG, NAR_LEN_MIN_CFG);
   const rescale = options.cfgRescale ?? 0.75;
-  const codes = new Array<number>(T).fill(MASK_TOKEN);
+  const prefix = options.prefix ?? [];
+  const P = prefix.length;
+  // The response: the prefix (fixed), then T positions to fill; scores and masks are over the T only.
+  const codes = [...prefix, ...new Array<number>(T).fill(MASK_TOKEN)];
   let scores = new Float64Array(T).fill(1);
   const schedule = maskSchedule(T, options.maxSteps, { remask: options.remask ?? false });
   for (const [s, { t, masked }] of schedule.entries()) {
     // Mask the `masked` least confident positions (ties: the earlier position first).
     const order = Array.from(scores.keys()).sort((a, b) => (scores[a] as number) - (scores[b] as number) || a - b);
-    for (const position of order.slice(0, masked)) codes[position] = MASK_TOKEN;
-    const isMasked = codes.map((c) => c === MASK_TOKEN);
+    for (const position of order.slice(0, masked)) codes[P + position] = MASK_TOKEN;
+    const isMasked = codes.slice(P).map((c) => c === MASK_TOKEN);
 
     const spec = { ...conditioning, prompt, mode: "nar-len" as const, rvqLevel: 0, response: [codes] };
     const positive = model.assemble(spec);
     const both = await context.forward([positive, model.assemble(spec, { cfgNull: true })], options);
     const width = positive.head.end - positive.head.start;
-    const logits = cfgLogits(both.subarray(0, T * width), both.subarray(T * width), strength, rescale);
+    const rows = P + T;
+    const guided = cfgLogits(both.subarray(0, rows * width), both.subarray(rows * width), strength, rescale);
+    const logits = guided.subarray(P * width);
 
     const sampler = options.sampler(t);
     const next = new Float64Array(T);
     for (let p = 0; p < T; p++) {
       const row = rowOf(logits, p, width);
       const { token } = sampleRow(row, sampler, { rng: options.rng });
-      if (isMasked[p]) codes[p] = token;
+      if (isMasked[p]) codes[P + p] = token;
       if (options.maskedOnly && !isMasked[p]) {
         next[p] = 1;
         continue;
@@ -73,7 +80,7 @@ export async function generateNarLen(
     scores = next;
     options.onProgress?.({ stage: "nar-len", step: s + 1, total: schedule.length });
   }
-  return codes;
+  return codes.slice(P);
 }
 
 function entropy(probs: Float64Array): number {
