@@ -87,5 +87,6 @@ export async function replay(path: string, overrides: ReplayOverrides = {}): Pro
     remask: options.remask,
     scoring: options.scoring,
     sentencePause: options.sentencePause,
+    contextHistory: options.contextHistory ?? 0,
   });
 }

@@ -118,6 +118,25 @@ describe("ns / sr through the pipeline", () => {
   });
 });
 
+describe("rolling context", () => {
+  it("each sentence continues the previous one: same lengths, the first unchanged, the rest different; replayable", async () => {
+    const text = "First one here. Then a second. And a third.";
+    const plain = await synthesize({ ...options(), text, reference: voice });
+    const out = join(dir, "rolling");
+    const rolling = await synthesize({ ...options(), text, reference: voice, contextHistory: 1, artifactsDir: out });
+    expect(rolling.sentences.map((s) => s.frames)).toEqual(plain.sentences.map((s) => s.frames));
+    const first = (plain.sentences[0]?.frames ?? 0) * 320;
+    expect(rolling.audio.subarray(0, first)).toEqual(plain.audio.subarray(0, first));
+    expect(rolling.audio).not.toEqual(plain.audio);
+    const run = JSON.parse(readFileSync(join(out, "run.json"), "utf8")) as RunManifest;
+    expect(run.options.contextHistory).toBe(1);
+    expect((await replay(join(out, "run.json"))).audio).toEqual(rolling.audio);
+    await expect(synthesize({ ...options(), text, contextHistory: -1 })).rejects.toThrow(
+      "Expected a number of sentences from 0 to 16 for contextHistory, got -1",
+    );
+  });
+});
+
 describe("long text", () => {
   it("50 sentences stream with bounded memory: one model, one codec, at most one LM context alive at any time", async () => {
     const text = Array.from({ length: 50 }, (_, i) => `Sentence number ${i + 1}.`).join(" ");

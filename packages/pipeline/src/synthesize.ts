@@ -95,6 +95,11 @@ export interface SynthesizeOptions {
   scoring?: "probability" | "entropy";
   /** Silence between sentences in seconds (default 0.15). */
   sentencePause?: number;
+  /**
+   * Rolling context (spec §6.1; default 0, off): each sentence is generated as the continuation of the previous n —
+   * their phonemes before its own, their level-0 codes at the start of the response, left out of its audio.
+   */
+  contextHistory?: number;
   artifactsDir?: string;
   threads?: number;
   signal?: AbortSignal;
@@ -138,6 +143,7 @@ export interface RunManifest {
     remask: boolean;
     scoring: "probability" | "entropy";
     sentencePause: number;
+    contextHistory: number;
   };
   sentences: SynthesizeResult["sentences"];
   /** Seconds per stage. */
@@ -208,6 +214,7 @@ async function manifest(options: SynthesizeOptions, state: RunState): Promise<Ru
       remask: options.remask ?? false,
       scoring: options.scoring ?? "probability",
       sentencePause: state.pause,
+      contextHistory: options.contextHistory ?? 0,
     },
     sentences: state.sentences,
     timings: state.timings,
@@ -288,6 +295,13 @@ function checkOptions(options: SynthesizeOptions): void {
   }
   const pause = options.sentencePause ?? 0.15;
   if (!(pause >= 0 && pause <= 10)) throw invalid("seconds from 0 to 10", "sentencePause", pause);
+  const history = options.contextHistory ?? 0;
+  if (!Number.isInteger(history) || history < 0 || history > 16) {
+    throw invalid("a number of sentences from 0 to 16", "contextHistory", history);
+  }
+  if (history > 0 && (options.task ?? "tts") !== "tts") {
+    throw new InvalidArgumentError("contextHistory is for tts (ns / sr speak one utterance)");
+  }
   const models = options.models;
   if (typeof models !== "object" || models === null) throw invalid("an object of file paths", "models", models);
   const needed: (keyof ModelFiles)[] = ["codec"];
@@ -398,8 +412,20 @@ async function* speak(options: SynthesizeOptions, state: RunState): AsyncGenerat
   state.usedModels.push("lm");
   const baseSeed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
   state.baseSeed = baseSeed;
+  // Rolling context: the last `contextHistory` sentences' phoneme tokens and level-0 codes.
+  const spoken: { tokens: readonly number[]; codes: readonly number[] }[] = [];
+  const contextHistory = options.contextHistory ?? 0;
   for (const [i, artifact] of phonemes.entries()) {
     const seed = (baseSeed + i) % 2 ** 32;
+    const previous = contextHistory > 0 ? spoken.slice(-contextHistory) : [];
+    const history =
+      previous.length === 0
+        ? undefined
+        : {
+            // <bos> a … b c </eos>: each earlier text without its </eos><bos> joins, as the texts are joined.
+            phonemes: [1, ...previous.flatMap((p) => p.tokens.slice(1, -1)), 2],
+            codes: previous.flatMap((p) => p.codes),
+          };
     const result: GenerateResult = await timed("generate", () =>
       model.generate({
         phonemes: artifact.tokens,
@@ -413,11 +439,13 @@ async function* speak(options: SynthesizeOptions, state: RunState): AsyncGenerat
         ...(options.maxLevels === undefined ? {} : { maxLevels: options.maxLevels }),
         ...(options.remask === undefined ? {} : { remask: options.remask }),
         ...(options.scoring === undefined ? {} : { scoring: options.scoring }),
+        ...(history ? { history } : {}),
         ...threadsOf(options),
         ...signalOf(options),
         onProgress: (e) => progress(e.stage, i, e.step, e.total),
       }),
     );
+    if (contextHistory > 0) spoken.push({ tokens: artifact.tokens, codes: result.codes[0] as number[] });
     const codes = codesFromLevels(result.codes, {
       text: artifact.text,
       phonemes: artifact.ipa,

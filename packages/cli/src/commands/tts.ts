@@ -28,6 +28,7 @@ interface TtsOptions extends GenerationFlags, ModelFlags {
   output: string;
   lang: string;
   promptSeconds: number;
+  contextHistory: number;
   artifacts?: string;
   json?: boolean;
 }
@@ -59,6 +60,21 @@ export function ttsCommand(context: CommandContext): Command {
       "prompt length in seconds: looped or cut (0: as given)",
       seconds("--prompt-seconds"),
       3,
+    )
+    .option(
+      "--context-history <n>",
+      "rolling context: speak each sentence as the continuation of the previous n (0: off)",
+      (v: string) => {
+        const n = Number(v);
+        if (!/^\d+$/.test(v.trim()) || n > 16) {
+          throw new VallEError(
+            "ERR_USAGE",
+            `Expected a number of sentences from 0 to 16 for --context-history, got ${JSON.stringify(v)}`,
+          );
+        }
+        return n;
+      },
+      0,
     )
     .option("--artifacts <dir>", "write every stage's artifact and run.json here")
     .option("--json", "print the run summary as JSON on stdout (with -o FILE)")
@@ -143,6 +159,7 @@ export function ttsCommand(context: CommandContext): Command {
             language: options.lang as "auto",
             ...generation,
             promptSeconds: options.promptSeconds,
+            contextHistory: options.contextHistory,
             ...(options.artifacts ? { artifactsDir: options.artifacts } : {}),
             signal: context.signal,
             onProgress,
