@@ -151,7 +151,7 @@ describe("vall-e on the tiny bundle", () => {
     expect(readFileSync(join(dir, "j.wav"))).toEqual(readFileSync(wav));
   });
 
-  it("every stage command runs on tiny: phonemize → generate, encode → decode, inspect; models list/path/pull --tiny", () => {
+  it("every command runs on tiny: phonemize → generate, encode → decode, inspect, lm forward; models list/path/pull", () => {
     const phonemes = join(dir, "hi.phonemes.json");
     const p = vallE(["phonemize", "Hello.", "--lang", "en", "--tokenizer", "tiny", "-o", phonemes]);
     expect(p.code).toBe(0);
@@ -183,6 +183,15 @@ describe("vall-e on the tiny bundle", () => {
     const inspect = vallE(["inspect", codes]);
     expect(inspect.code).toBe(0);
     expect(inspect.stdout.toString()).toContain("8");
+
+    const input = join(dir, "case.json");
+    writeFileSync(input, JSON.stringify({ mode: "len", phonemes: [1, 20, 21, 2], lang: "en", rvqLevel: 0, len: [0] }));
+    const logits = vallE(["lm", "forward", "--model", "tiny", "--input", input, "-o", join(dir, "logits.npy")]);
+    expect(logits.code).toBe(0);
+    expect(readFileSync(join(dir, "logits.npy")).subarray(1, 6).toString()).toBe("NUMPY");
+    const convert = vallE(["convert-codec", join(dir, "no-checkpoint"), "-o", join(dir, "converted.bin")]);
+    expect(convert.code).toBe(EXIT_USAGE);
+    expect(existsSync(join(dir, "converted.bin"))).toBe(false);
 
     const cache = join(baseEnv.XDG_CACHE_HOME, "vall-e");
     expect(vallE(["models", "path"]).stdout.toString()).toBe(`${cache}\n`);

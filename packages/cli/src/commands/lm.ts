@@ -11,6 +11,7 @@ import { fileReadError, fileWriteError, VallEError } from "@vall-e/native";
 import { Command, Option } from "commander";
 import writeFileAtomic from "write-file-atomic";
 import type { CommandContext } from "../context.js";
+import { resolveModelFile } from "../io/model-files.js";
 import { parseThreads } from "../io/options.js";
 import { generateCommand } from "./generate.js";
 
@@ -29,7 +30,7 @@ interface ForwardOptions {
 export function lmCommand(context: CommandContext): Command {
   const forward = new Command("forward")
     .description("one forward pass: logits of the case's output rows over its head, as float32 .npy")
-    .requiredOption("--model <gguf>", "a VALL-E GGUF")
+    .requiredOption("--model <gguf|tiny>", 'a VALL-E GGUF ("tiny": the offline random-weight model)')
     .requiredOption("--input <case.json>", "{mode, phonemes, lang, rvqLevel, prompt, response, len}")
     .requiredOption("-o, --output <file>", 'logits .npy ("-": stdout)')
     .addOption(
@@ -71,7 +72,8 @@ export function lmCommand(context: CommandContext): Command {
         ...(options.narAttention ? { narAttention: options.narAttention } : {}),
         ...(options.headBiases ? { headBiases: options.headBiases } : {}),
       };
-      await using model = await LanguageModel.load(options.model, { profile });
+      const path = await resolveModelFile(context, "lm", { model: options.model });
+      await using model = await LanguageModel.load(path, { profile });
       const input = model.assemble(spec as Parameters<typeof model.assemble>[0]);
       await using lm = await model.createContext({
         contextSize: Math.max(64, input.rows.length),
