@@ -51,6 +51,7 @@ describe("vall-e", () => {
     });
     expect(report.addon.ggml.defaultThreads).toBeGreaterThanOrEqual(1);
     expect(report.models.cacheDir).toMatch(/vall-e$/);
+    expect(Object.keys(report.models.bundle)).toEqual(["vall_e-Q8_0.gguf", "encodec.bin", "tokenizer.json"]);
   });
 
   it("doctor reports a missing addon, with what to do, and exits 1", () => {

@@ -4,6 +4,7 @@
  */
 import { accessSync, constants, existsSync } from "node:fs";
 import { arch, cpus, platform, release, totalmem } from "node:os";
+import { join } from "node:path";
 import { Command } from "commander";
 import type { CommandContext } from "../context.js";
 import { EXIT_FAILURE } from "../exit-codes.js";
@@ -42,7 +43,14 @@ export interface DoctorReport {
     dataDir: string | undefined;
     problem: string | undefined;
   };
-  models: { modelDir: string | undefined; cacheDir: string; cacheExists: boolean; cacheWritable: boolean };
+  models: {
+    modelDir: string | undefined;
+    cacheDir: string;
+    cacheExists: boolean;
+    cacheWritable: boolean;
+    /** The default bundle's files (Q8_0): where each was found, or null (a run would download it). */
+    bundle: Record<string, string | null>;
+  };
 }
 
 function nodeOk(version: string): boolean {
@@ -70,7 +78,7 @@ export async function collectDoctorReport(): Promise<DoctorReport> {
   // Loaded here, not at startup: `vall-e --help` must work without a built addon.
   const native = await import("@vall-e/native");
   const { locateEspeakNg } = await import("@vall-e/phonemizer");
-  const { modelDirectories } = await import("@vall-e/pipeline");
+  const { bundleFiles, modelDirectories } = await import("@vall-e/pipeline");
 
   const addon: DoctorReport["addon"] = { ok: false, path: native.addonPath(), error: undefined, ggml: undefined };
   try {
@@ -128,6 +136,15 @@ export async function collectDoctorReport(): Promise<DoctorReport> {
       cacheDir: dirs.cacheDir,
       cacheExists: existsSync(dirs.cacheDir),
       cacheWritable: writable(dirs.cacheDir),
+      bundle: Object.fromEntries(
+        Object.values(bundleFiles()).map(({ path: name }) => {
+          const found = [dirs.modelDir, dirs.cacheDir]
+            .filter((dir): dir is string => dir !== undefined)
+            .map((dir) => join(dir, name))
+            .find((path) => existsSync(path));
+          return [name, found ?? null];
+        }),
+      ),
     },
   };
 }
@@ -159,6 +176,12 @@ export function formatDoctorReport(report: DoctorReport, color: Colors): string 
     `     models     cache ${report.models.cacheDir}${report.models.cacheExists ? "" : " (not created yet)"}${report.models.cacheWritable ? "" : color.red(" (not writable)")}`,
   );
   if (report.models.modelDir) lines.push(`     models     VALL_E_MODEL_DIR ${report.models.modelDir}`);
+  const missing = Object.entries(report.models.bundle).filter(([, path]) => path === null);
+  lines.push(
+    missing.length === 0
+      ? `     models     ${Object.values(report.models.bundle).join(", ")}`
+      : `     models     not here yet: ${missing.map(([name]) => name).join(", ")} (the first tts downloads them; \`vall-e models pull\` now, or --model tiny offline)`,
+  );
   lines.push(
     "",
     report.ok ? color.green("everything vall-e needs is here") : color.red("some checks failed (see above)"),
