@@ -124,6 +124,7 @@ class LmContext : public Napi::ObjectWrap<LmContext> {
                            {InstanceMethod<&LmContext::Forward>("forward"),
                             InstanceMethod<&LmContext::CacheAppend>("cacheAppend"),
                             InstanceMethod<&LmContext::CacheClear>("cacheClear"),
+                            InstanceMethod<&LmContext::CacheCopyFrom>("cacheCopyFrom"),
                             InstanceMethod<&LmContext::Cancel>("cancel"), InstanceMethod<&LmContext::Dispose>("dispose"),
                             InstanceMethod<&LmContext::SetDump>("setDump"),
                             InstanceMethod<&LmContext::Dumped>("dumped"),
@@ -169,6 +170,22 @@ class LmContext : public Napi::ObjectWrap<LmContext> {
         if (in_flight_ > 0) throw_error(info.Env(), VALL_E_ERR_BUSY, "Cannot clear the cache while a call is in flight");
         vall_e_lm_cache_clear(Checked(info.Env()));
         return info.Env().Undefined();
+    }
+
+    // Copy another context's cache into this one (synchronous: a memory copy).
+    Napi::Value CacheCopyFrom(const Napi::CallbackInfo & info) {
+        Napi::Env env = info.Env();
+        if (info.Length() != 1 || !info[0].IsObject() ||
+            !info[0].As<Napi::Object>().InstanceOf(env.GetInstanceData<InstanceData>()->lm_context_constructor.Value())) {
+            throw_error(env, VALL_E_ERR_INVALID_ARGUMENT, "cacheCopyFrom expects an LmContext");
+        }
+        LmContext * source = LmContext::Unwrap(info[0].As<Napi::Object>());
+        if (in_flight_ > 0 || source->in_flight_ > 0) {
+            throw_error(env, VALL_E_ERR_BUSY, "Cannot copy a cache while a call is in flight");
+        }
+        const vall_e_status status = vall_e_lm_cache_copy(Checked(env), source->Checked(env));
+        if (status != VALL_E_OK) throw_error(env, status, vall_e_last_error());
+        return env.Undefined();
     }
 
     Napi::Value CacheLength(const Napi::CallbackInfo & info) {

@@ -251,6 +251,9 @@ VALL_E_API vall_e_status vall_e_lm_forward(vall_e_lm_context * ctx, const vall_e
 VALL_E_API vall_e_status vall_e_lm_cache_append(vall_e_lm_context * ctx, const vall_e_lm_sequence * sequence,
                                                 int32_t head_start, int32_t head_end, float * logits);
 VALL_E_API void          vall_e_lm_cache_clear(vall_e_lm_context * ctx);
+/* Make dst's cache a copy of src's (its tokens' keys and values, and its length): one hypothesis of a beam search
+ * continuing another. Both contexts of the same model, with the same cache type; dst large enough; neither busy. */
+VALL_E_API vall_e_status vall_e_lm_cache_copy(vall_e_lm_context * dst, const vall_e_lm_context * src);
 VALL_E_API int32_t       vall_e_lm_cache_length(const vall_e_lm_context * ctx);
 
 /* Debugging: with dump on, every evaluation keeps f32 copies of its named intermediates, in graph order —

@@ -101,6 +101,7 @@ export interface NativeLmContext {
   forward(sequences: NativeLmSequence[], headStart: number, headEnd: number): Promise<Float32Array>;
   cacheAppend(sequence: NativeLmSequence, headStart: number, headEnd: number): Promise<Float32Array>;
   cacheClear(): void;
+  cacheCopyFrom(source: NativeLmContext): void;
   cancel(): void;
   setDump(enabled: boolean): void;
   dumped(): NativeLmDumpedTensor[];

@@ -78,14 +78,26 @@ function checkSequence(sequence: LmSequence, index: number, vocab: number): void
 /** One KV cache and compute buffers; one call at a time (calls queue). */
 export class LmContext implements AsyncDisposable {
   readonly contextSize: number;
+  /** The KV cache's precision. */
+  readonly cacheType: "f16" | "f32";
+  /** The threads it computes with (undefined: the default). */
+  readonly threads: number | undefined;
   readonly #model: LmModel;
   #native: NativeLmContext | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(native: NativeLmContext, model: LmModel, contextSize: number) {
+  constructor(
+    native: NativeLmContext,
+    model: LmModel,
+    contextSize: number,
+    cacheType: "f16" | "f32" = "f16",
+    threads?: number,
+  ) {
     this.#native = native;
     this.#model = model;
     this.contextSize = contextSize;
+    this.cacheType = cacheType;
+    this.threads = threads;
     countLive("lmContexts", 1);
   }
 
@@ -135,6 +147,27 @@ export class LmContext implements AsyncDisposable {
       );
     }
     return this.#run(options.signal, (n) => n.cacheAppend({ ...sequence, causal: true }, head.start, head.end));
+  }
+
+  /**
+   * Make this context's cache a copy of `source`'s (its tokens and length), e.g. one beam-search hypothesis
+   * continuing another. Same model and cache type; this context must be large enough. Waits for both contexts' calls
+   * in flight.
+   */
+  async copyCacheFrom(source: LmContext): Promise<void> {
+    if (!(source instanceof LmContext)) throw invalid("an LmContext", "source", source);
+    const native = this.#handle();
+    const other = source.#handle();
+    if (source.#model !== this.#model)
+      throw invalid("a context of the same model", "source", "another model's context");
+    if (source.cacheLength > this.contextSize) {
+      throw new VallEError(
+        "ERR_CONTEXT_OVERFLOW",
+        `The source cache holds ${source.cacheLength} tokens, more than the context size ${this.contextSize}`,
+      );
+    }
+    await Promise.all([this.#queue, source.#queue]);
+    native.cacheCopyFrom(other);
   }
 
   /** Forget the cached tokens (waits for the call in flight). */
@@ -259,6 +292,8 @@ export class LmModel implements AsyncDisposable {
       await callNative(() => native.createContext(size, expectThreads(options.threads), cacheType)),
       this,
       size,
+      cacheType === 0 ? "f32" : "f16",
+      options.threads,
     );
     this.#contexts.add(context);
     return context;

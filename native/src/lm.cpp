@@ -38,7 +38,7 @@ struct vall_e_lm_context {
     std::vector<ggml_tensor *>    k_cache; // per layer [n_embd_kv, n_ctx], f16 or f32
     std::vector<ggml_tensor *>    v_cache; // per layer [n_ctx, n_embd_kv] (transposed: values of a key are strided)
     int32_t                       n_past = 0;
-    std::atomic<bool>             busy{false};
+    mutable std::atomic<bool>     busy{false};
     bool                          dump = false;
     struct dumped {
         std::string        name;
@@ -479,6 +479,44 @@ vall_e_status vall_e_lm_cache_append(vall_e_lm_context * ctx, const vall_e_lm_se
         }
         evaluate(*ctx, plan, head_start, head_end, logits);
         ctx->n_past += sequence->n_tokens;
+    });
+}
+
+vall_e_status vall_e_lm_cache_copy(vall_e_lm_context * dst, const vall_e_lm_context * src) {
+    using namespace vall_e;
+    return guard([&] {
+        if (!dst || !src) fail(VALL_E_ERR_INVALID_ARGUMENT, "vall_e_lm_cache_copy: arguments must not be NULL");
+        if (dst == src) return;
+        if (dst->lm != src->lm) fail(VALL_E_ERR_INVALID_ARGUMENT, "Cannot copy a cache between contexts of different models");
+        if (dst->k_cache.empty() || dst->k_cache[0]->type != src->k_cache[0]->type) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "Cannot copy a cache between contexts of different cache types");
+        }
+        if (src->n_past > dst->n_ctx) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "The source cache holds %d tokens, more than the context size %d", src->n_past,
+                 dst->n_ctx);
+        }
+        busy_scope busy(dst->busy, "LM context");
+        busy_scope busy_src(src->busy, "LM context");
+        const size_t n = (size_t) src->n_past;
+        std::vector<uint8_t> staging;
+        for (size_t il = 0; il < dst->k_cache.size(); ++il) {
+            // Keys: one row of n_embd_kv per token, the first n rows.
+            ggml_tensor * kd = dst->k_cache[il];
+            ggml_tensor * ks = src->k_cache[il];
+            staging.resize(n * ks->nb[1]);
+            ggml_backend_tensor_get(ks, staging.data(), 0, staging.size());
+            ggml_backend_tensor_set(kd, staging.data(), 0, staging.size());
+            // Values (transposed): per channel a row of n_ctx entries, the first n of each (row strides may differ).
+            ggml_tensor * vd = dst->v_cache[il];
+            ggml_tensor * vs = src->v_cache[il];
+            const size_t  f  = ggml_type_size(vs->type);
+            staging.resize(n * f);
+            for (int64_t row = 0; row < vs->ne[1]; ++row) {
+                ggml_backend_tensor_get(vs, staging.data(), (size_t) row * vs->nb[1], staging.size());
+                ggml_backend_tensor_set(vd, staging.data(), (size_t) row * vd->nb[1], staging.size());
+            }
+        }
+        dst->n_past = src->n_past;
     });
 }
 

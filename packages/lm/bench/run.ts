@@ -8,7 +8,8 @@
  *   - peak RSS against the file size (target ≤ file + 300 MB);
  *   - generation (F16): a 3 s prompt and 4 s (300 frames) of output by NAR-len (25 steps) + NAR and by AR + NAR,
  *     wall time, real-time factor and per-stage times; one NAR-len step (conditional + null input in one batch,
- *     plus sampling) against one conditional forward (target ≤ 1.25×).
+ *     plus sampling) against one conditional forward (target ≤ 1.25×);
+ *   - AR beam search (width 4, 20 frames, 1 s prompt) with a KV cache per hypothesis against re-evaluating all.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
@@ -21,6 +22,7 @@ import {
   createRng,
   FULL_SHAPE,
   generateAr,
+  generateArBeam,
   generateNar,
   generateNarLen,
   LanguageModel,
@@ -207,6 +209,16 @@ for (const type of [only]) {
         arStepToBound: arSeconds / Math.max(1, arFrames) / bound,
         peakRssMB: process.resourceUsage().maxRSS / 1024,
       },
+    });
+    // AR beam search, width 4, 20 frames after a 1 s prompt: a KV cache per hypothesis against re-evaluating all.
+    const short = { ...conditioning, prompt: conditioning.prompt.map((level) => level.slice(0, 75)) };
+    const beam = { sampler: arSampler(sampling), width: 4, maxFrames: 20 };
+    const [cachedBeam, beamCached] = await time(() => generateArBeam(context, short, beam));
+    const [, beamRecomputed] = await time(() => generateArBeam(context, short, { ...beam, cache: false }));
+    rows.push({
+      name: "AR beam 4 F16 20 frames",
+      params: { type, width: 4, frames: cachedBeam.codes.length, promptFrames: 75, threads },
+      metrics: { cachedSeconds: beamCached, recomputedSeconds: beamRecomputed, speedup: beamRecomputed / beamCached },
     });
   }
 }

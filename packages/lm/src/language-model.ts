@@ -132,7 +132,8 @@ export class LanguageModel implements AsyncDisposable {
   async generate(options: GenerateOptions & { threads?: number }): Promise<GenerateResult> {
     const promptFrames = options.prompt?.[0]?.length ?? 0;
     const maxFrames = Math.round((options.maxDuration ?? 12) * FRAME_RATE);
-    const batch = Math.max(2, options.sampling?.beamWidth ?? 0);
+    // Room for a CFG pair in one forward; beam search keeps one context like this per hypothesis.
+    const batch = 2;
     const history = (options.history?.phonemes?.length ?? 0) + (options.history?.codes?.length ?? 0);
     const tokens = (options.phonemes?.length ?? 0) + history + promptFrames + Math.max(maxFrames, 16) + 16;
     await using context = await this.createContext({
@@ -184,6 +185,12 @@ export class LanguageModelContext implements AsyncDisposable {
     return this.#native.contextSize;
   }
 
+  /** Options to make another context like this one (same size, cache precision and threads). */
+  get options(): LmContextOptions {
+    const { contextSize, cacheType, threads } = this.#native;
+    return { contextSize, cacheType, ...(threads === undefined ? {} : { threads }) };
+  }
+
   /**
    * Evaluate assembled inputs together (e.g. a CFG pair), without the cache; they must share a head. Resolves to the
    * logits of each input's output rows over the head, input after input ([Σ outputs × head size]).
@@ -224,6 +231,16 @@ export class LanguageModelContext implements AsyncDisposable {
   /** Tokens in the KV cache. */
   get cacheLength(): number {
     return this.#native.cacheLength;
+  }
+
+  /**
+   * Continue from `source`'s cache: its cached tokens (keys and values) and head become this context's, so step()
+   * goes on from there — one beam-search hypothesis branching from another.
+   */
+  async copyCacheFrom(source: LanguageModelContext): Promise<void> {
+    if (!(source instanceof LanguageModelContext)) throw invalid("a LanguageModelContext", "source", source);
+    await this.#native.copyCacheFrom(source.#native);
+    this.#cachedHead = source.#cachedHead;
   }
 
   /**

@@ -204,6 +204,63 @@ describe("AR beam search", () => {
     await context.dispose();
     await model.dispose();
   });
+
+  it("with a KV cache per hypothesis it finds what re-evaluating every hypothesis finds; extra contexts are freed", async () => {
+    const { generateArBeam } = await import("../src/inference/beam.js");
+    const { model, context } = await tinyContext();
+    const sampler = arSampler(resolveSampling({ arTemperature: 0, repetitionPenalty: 1.2 }));
+    const { LanguageModelContext } = await import("../src/language-model.js");
+    const copy = LanguageModelContext.prototype.copyCacheFrom;
+    let copies = 0;
+    LanguageModelContext.prototype.copyCacheFrom = function (source) {
+      copies++;
+      return copy.call(this, source);
+    };
+    for (const width of [2, 4]) {
+      const options = { sampler, width, maxFrames: 14 };
+      const recomputed = await generateArBeam(context, conditioning, { ...options, cache: false });
+      const cached = await generateArBeam(context, conditioning, options);
+      expect(cached.codes, `width ${width}`).toEqual(recomputed.codes);
+      expect(cached.stopped).toBe(recomputed.stopped);
+      expect(cached.score).toBeCloseTo(recomputed.score, 3);
+      expect(model.contextCount).toBe(1); // the hypotheses' own contexts are gone
+    }
+    LanguageModelContext.prototype.copyCacheFrom = copy;
+    expect(copies).toBeGreaterThan(0); // hypotheses branched from one another
+    await context.dispose();
+    await model.dispose();
+  });
+
+  it("copyCacheFrom: a copied cache continues exactly as the original", async () => {
+    const { model, context } = await tinyContext();
+    await using other = await model.createContext(context.options);
+    const input = model.assemble({
+      ...conditioning,
+      prompt: prompt.slice(0, 1),
+      mode: "ar",
+      rvqLevel: 0,
+      response: [[]],
+    });
+    await context.prefill(input);
+    await other.copyCacheFrom(context);
+    expect(other.cacheLength).toBe(context.cacheLength);
+    const row = [model.layout.ar.start + 17];
+    const position = (input.positions.at(-1) as number) + 1;
+    expect(await other.step(row, position)).toEqual(await context.step(row, position));
+    await using small = await model.createContext({ ...context.options, contextSize: 4 });
+    await expect(small.copyCacheFrom(context)).rejects.toMatchObject({ code: "ERR_CONTEXT_OVERFLOW" });
+    await using f16 = await model.createContext({ ...context.options, cacheType: "f16" });
+    await expect(f16.copyCacheFrom(context)).rejects.toThrow(
+      "Cannot copy a cache between contexts of different cache types",
+    );
+    await using otherModel = await LanguageModel.load(await tinyModel("F32"));
+    await using foreign = await otherModel.createContext(context.options);
+    await expect(foreign.copyCacheFrom(context)).rejects.toThrow(
+      'Expected a context of the same model for source, got "another model\'s context"',
+    );
+    await context.dispose();
+    await model.dispose();
+  });
 });
 
 describe("AR stop handling", () => {
