@@ -16,7 +16,14 @@ export async function acquireLock(
   for (;;) {
     if (options.signal?.aborted) throw new CancelledError();
     try {
-      return await lockfile.lock(resource, { realpath: false, lockfilePath: lockPath, stale: 20_000 });
+      return await lockfile.lock(resource, {
+        realpath: false,
+        lockfilePath: lockPath,
+        stale: 20_000,
+        // proper-lockfile throws from a timer when it cannot refresh the lock (e.g. after the machine slept), which
+        // would end the process; the work under the lock is safe to finish (downloads are checked before use).
+        onCompromised: () => {},
+      });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw fileWriteError(lockPath, error);
       if (!told) options.onWait?.();
