@@ -16,7 +16,7 @@ export async function acquireLock(
   for (;;) {
     if (options.signal?.aborted) throw new CancelledError();
     try {
-      return await lockfile.lock(resource, {
+      const release = await lockfile.lock(resource, {
         realpath: false,
         lockfilePath: lockPath,
         stale: 20_000,
@@ -24,6 +24,8 @@ export async function acquireLock(
         // would end the process; the work under the lock is safe to finish (downloads are checked before use).
         onCompromised: () => {},
       });
+      // Releasing a lock that was compromised (or already taken over) fails; there is nothing left to undo then.
+      return () => release().catch(() => {});
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw fileWriteError(lockPath, error);
       if (!told) options.onWait?.();
