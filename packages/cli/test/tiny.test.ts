@@ -78,7 +78,8 @@ describe("vall-e on the tiny bundle", () => {
     expect(readFileSync(join(run, "output.wav"))).toEqual(readFileSync(wav));
     const same = (args: string[], name: string) => {
       const out = join(dir, `${name}.wav`);
-      const result = vallE([...args, "-o", out, ...limits]);
+      // A replay takes its settings from run.json (passing them again is refused).
+      const result = vallE([...args, "-o", out, ...(args.includes("--replay") ? ["-t", "2"] : limits)]);
       expect(result.stderr, name).not.toContain("error");
       expect(result.code, name).toBe(0);
       expect(readFileSync(out), name).toEqual(readFileSync(wav));
@@ -270,6 +271,10 @@ describe("vall-e on the tiny bundle", () => {
     expect(vallE(["tts", "hi", "--text-file", voice, "-o", x, "--model", "tiny"])).toMatchObject({
       code: EXIT_USAGE,
       stderr: "error: Give one input, not a text argument and --text-file\n",
+    });
+    expect(vallE(["tts", "--replay", join(run, "run.json"), "-o", x, "--seed", "1", "--model", "tiny"])).toMatchObject({
+      code: EXIT_USAGE,
+      stderr: "error: --replay runs the run.json as recorded; it does not take --model, --seed\n",
     });
     const offline = vallE(["tts", "hi", "-o", x]);
     expect(offline.code).toBe(EXIT_FAILURE);

@@ -84,7 +84,7 @@ export function ttsCommand(context: CommandContext): Command {
     .option("--replay <run.json>", "run a run.json again: same inputs, models (checked), options and seed");
   addModelOptions(command, ["lm", "codec", "tokenizer"]);
   addGenerationOptions(command);
-  return command.action(async (textArgument: string | undefined, options: TtsOptions) => {
+  return command.action(async (textArgument: string | undefined, options: TtsOptions, self: Command) => {
     const inputs = [
       textArgument !== undefined && "a text argument",
       options.textFile !== undefined && "--text-file",
@@ -99,6 +99,20 @@ export function ttsCommand(context: CommandContext): Command {
           ? "Give the text as an argument (or - for stdin), with --text-file, or start from --phonemes, --response-codes or --replay"
           : `Give one input, not ${inputs.join(" and ")}`,
       );
+    }
+    if (options.replay !== undefined) {
+      // A replay runs the manifest as recorded: only where the output goes, artifacts and threads may change.
+      const allowed = new Set(["replay", "output", "artifacts", "json", "threads"]);
+      const given = self.options
+        .map((option) => option.attributeName())
+        .filter((name) => !allowed.has(name) && self.getOptionValueSource(name) === "cli");
+      if (given.length > 0) {
+        const flags = given.map((name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+        throw new VallEError(
+          "ERR_USAGE",
+          `--replay runs the run.json as recorded; it does not take ${flags.join(", ")}`,
+        );
+      }
     }
     if (options.prompt !== undefined && options.promptCodes !== undefined) {
       throw new VallEError("ERR_USAGE", "Give the voice with --prompt or --prompt-codes, not both");
