@@ -7,6 +7,7 @@ import { InvalidArgumentError } from "@vall-e/native";
 import { type Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
 import { parseThreads } from "./options.js";
+import { progressBar } from "./progress.js";
 
 /** Sampler flags: flag, key of SamplingOptions, help (with unit and default), integer or not. */
 const SAMPLER_FLAGS = [
@@ -152,37 +153,14 @@ export async function generationFrom(options: GenerationFlags) {
   };
 }
 
-/** A progress bar on stderr when it is a terminal (cli-progress), else nothing; one line per stage change with -v. */
-export async function createProgress(context: CommandContext) {
-  const { output } = context;
-  let stage = "";
-  if (output.quiet || output.stderr.isTTY !== true) {
-    return {
-      update: (e: { stage: string; step: number; total: number }) => {
-        if (e.stage !== stage) output.debug(`${e.stage}…`);
-        stage = e.stage;
-      },
-      stop: () => {},
-    };
-  }
-  const { SingleBar } = await import("cli-progress");
-  const bar = new SingleBar({
-    stream: output.stderr as NodeJS.WriteStream,
+/** Generation progress: a bar per stage on a terminal's stderr; one debug line per stage change with -v otherwise. */
+export function createProgress(context: CommandContext) {
+  return progressBar<{ stage: string; step: number; total: number }>(context, {
     format: "{stage} [{bar}] {value}/{total}",
-    hideCursor: true,
-    clearOnComplete: true,
+    key: (e) => e.stage,
+    total: (e) => e.total,
+    value: (e) => e.step,
+    payload: (e) => ({ stage: e.stage.padEnd(7) }),
+    line: (e) => context.output.debug(`${e.stage}…`),
   });
-  return {
-    update: (e: { stage: string; step: number; total: number }) => {
-      if (e.stage !== stage) {
-        if (stage) bar.stop();
-        bar.start(e.total, 0, { stage: e.stage.padEnd(7) });
-        stage = e.stage;
-      }
-      bar.update(e.step);
-    },
-    stop: () => {
-      if (stage) bar.stop();
-    },
-  };
 }

@@ -5,6 +5,7 @@
 import type { ModelRole, ResolvedModels } from "@vall-e/pipeline";
 import type { Command } from "commander";
 import type { CommandContext } from "../context.js";
+import { progressBar } from "./progress.js";
 
 export interface ModelFlags {
   model?: string;
@@ -53,41 +54,17 @@ export async function resolveModelFiles(
   }
 }
 
-/** A byte progress bar for downloads on a terminal's stderr; one debug line per file otherwise. */
-export async function downloadBar(context: CommandContext) {
-  const { output } = context;
-  let file = "";
-  if (output.quiet || output.stderr.isTTY !== true) {
-    return {
-      update: (e: { file: string; received: number; total: number }) => {
-        if (e.file !== file) output.info(`downloading ${e.file} (${(e.total / 1e6).toFixed(1)} MB)…`);
-        file = e.file;
-      },
-      stop: () => {},
-    };
-  }
-  const { SingleBar } = await import("cli-progress");
-  const bar = new SingleBar({
-    stream: output.stderr as NodeJS.WriteStream,
-    format: "{file} [{bar}] {percentage}% {mb}/{totalMb} MB",
-    hideCursor: true,
-    clearOnComplete: true,
-  });
+/** Download progress: a byte bar per file on a terminal's stderr; one line per file otherwise. */
+export function downloadBar(context: CommandContext) {
   const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
-  return {
-    update: (e: { file: string; received: number; total: number }) => {
-      if (e.file !== file) {
-        if (file) bar.stop();
-        bar.start(e.total, e.received, { file: e.file, mb: mb(e.received), totalMb: mb(e.total) });
-        file = e.file;
-      }
-      bar.update(e.received, { mb: mb(e.received) });
-    },
-    stop: () => {
-      if (file) bar.stop();
-      file = "";
-    },
-  };
+  return progressBar<{ file: string; received: number; total: number }>(context, {
+    format: "{file} [{bar}] {percentage}% {mb}/{totalMb} MB",
+    key: (e) => e.file,
+    total: (e) => e.total,
+    value: (e) => e.received,
+    payload: (e) => ({ file: e.file, mb: mb(e.received), totalMb: mb(e.total) }),
+    line: (e) => context.output.info(`downloading ${e.file} (${mb(e.total)} MB)…`),
+  });
 }
 
 /** One file of the bundle (the per-stage commands need only one). */
