@@ -19,6 +19,7 @@ import {
   writeWav,
 } from "@vall-e/codec";
 import {
+  GENERATION_TASKS,
   type GenerateResult,
   type GenerationTask,
   LanguageModel,
@@ -59,8 +60,6 @@ export interface PipelineProgress {
   step: number;
   total: number;
 }
-
-export const TASKS = ["tts", "ns", "sr"] as const;
 
 export interface SynthesizeOptions {
   /** The text; split into sentences for tts. Not needed when starting from `phonemes` or `responseCodes`. */
@@ -268,7 +267,7 @@ export function synthesizeStream(options: SynthesizeOptions): AsyncGenerator<Spe
 /** Every check that needs no file: the run fails on bad options before anything is read or loaded. */
 function checkOptions(options: SynthesizeOptions): void {
   if (typeof options !== "object" || options === null) throw invalid("an options object", "options", options);
-  expectOneOf(options.task ?? "tts", "task", TASKS);
+  expectOneOf(options.task ?? "tts", "task", GENERATION_TASKS);
   const sources = [
     options.text !== undefined && "text",
     options.phonemes !== undefined && "phonemes",
@@ -323,15 +322,8 @@ async function* speak(options: SynthesizeOptions, state: RunState): AsyncGenerat
   state.references = references;
   const pause = options.sentencePause ?? 0.15;
   state.pause = pause;
-  const { timings, written } = state;
-  const timed = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
-    const start = performance.now();
-    try {
-      return await run();
-    } finally {
-      timings[name] = (timings[name] ?? 0) + (performance.now() - start) / 1e3;
-    }
-  };
+  const { written } = state;
+  const timed = <T>(name: string, run: () => Promise<T>) => timeStage(state, name, run);
   const dir = options.artifactsDir;
   if (dir !== undefined) {
     try {
@@ -348,7 +340,13 @@ async function* speak(options: SynthesizeOptions, state: RunState): AsyncGenerat
     for (const path of options.responseCodes) responses.push(await readCodes(path));
     await using codec = await loadCodec(options, state);
     for (const [i, codes] of responses.entries()) {
-      yield await decodeSentence(codec, codes, i, responses.length, codes.text ?? "", undefined, options, state, timed);
+      yield await decodeSentence(
+        codec,
+        codes,
+        { index: i, count: responses.length, text: codes.text ?? "" },
+        options,
+        state,
+      );
     }
     return;
   }
@@ -456,7 +454,7 @@ async function* speak(options: SynthesizeOptions, state: RunState): AsyncGenerat
       await writePhonemeArtifact(join(dir, `${name}.phonemes.json`), artifact);
       written.push(`${name}.phonemes.json`);
     }
-    yield await decodeSentence(codec, codes, i, count, artifact.text, seed, options, state, timed);
+    yield await decodeSentence(codec, codes, { index: i, count, text: artifact.text, seed }, options, state);
   }
 }
 
@@ -466,19 +464,26 @@ async function loadCodec(options: SynthesizeOptions, state: RunState): Promise<C
   return codec;
 }
 
+/** Run a stage, adding its seconds to the run's timings. */
+async function timeStage<T>(state: RunState, name: string, run: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  try {
+    return await run();
+  } finally {
+    state.timings[name] = (state.timings[name] ?? 0) + (performance.now() - start) / 1e3;
+  }
+}
+
 /** Decode one sentence's codes, write its codes artifact, and make its chunk (with the pause before it). */
 async function decodeSentence(
   codec: Codec,
   codes: CodesArtifact,
-  index: number,
-  count: number,
-  text: string,
-  seed: number | undefined,
+  sentence: { index: number; count: number; text: string; seed?: number },
   options: SynthesizeOptions,
   state: RunState,
-  timed: <T>(name: string, run: () => Promise<T>) => Promise<T>,
 ): Promise<SpeechChunk> {
-  const audio = await timed("decode", () => codec.decode(codes, signalOf(options)));
+  const { index, count, text, seed } = sentence;
+  const audio = await timeStage(state, "decode", () => codec.decode(codes, signalOf(options)));
   options.onProgress?.({ stage: "decode", sentence: index, sentences: count, step: 1, total: 1 });
   state.sentences.push({ text, ...(seed === undefined ? {} : { seed }), frames: codes.frames });
   const dir = options.artifactsDir;
