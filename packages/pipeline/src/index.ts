@@ -6,6 +6,7 @@ export {
   bundleFiles,
   checkQuant,
   DEFAULT_QUANT,
+  locateModelFile,
   type ModelRole,
   type ModelSource,
   QUANTS,
@@ -44,5 +45,4 @@ export {
   type SynthesizeResult,
   synthesize,
   synthesizeStream,
-  TASKS,
 } from "./synthesize.js";

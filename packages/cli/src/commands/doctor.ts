@@ -4,7 +4,6 @@
  */
 import { accessSync, constants, existsSync } from "node:fs";
 import { arch, cpus, platform, release, totalmem } from "node:os";
-import { join } from "node:path";
 import { Command } from "commander";
 import type { CommandContext } from "../context.js";
 import { EXIT_FAILURE } from "../exit-codes.js";
@@ -78,7 +77,7 @@ export async function collectDoctorReport(): Promise<DoctorReport> {
   // Loaded here, not at startup: `vall-e --help` must work without a built addon.
   const native = await import("@vall-e/native");
   const { locateEspeakNg } = await import("@vall-e/phonemizer");
-  const { bundleFiles, modelDirectories } = await import("@vall-e/pipeline");
+  const { bundleFiles, locateModelFile, modelDirectories } = await import("@vall-e/pipeline");
 
   const addon: DoctorReport["addon"] = { ok: false, path: native.addonPath(), error: undefined, ggml: undefined };
   try {
@@ -123,6 +122,8 @@ export async function collectDoctorReport(): Promise<DoctorReport> {
     }
   }
   const dirs = modelDirectories();
+  const bundle: Record<string, string | null> = {};
+  for (const { path: name } of Object.values(bundleFiles())) bundle[name] = (await locateModelFile(name))?.path ?? null;
   const node = { ok: nodeOk(process.version), version: process.version, required: ">=20.19" };
   return {
     ok: node.ok && addon.ok && espeak.ok,
@@ -136,15 +137,7 @@ export async function collectDoctorReport(): Promise<DoctorReport> {
       cacheDir: dirs.cacheDir,
       cacheExists: existsSync(dirs.cacheDir),
       cacheWritable: writable(dirs.cacheDir),
-      bundle: Object.fromEntries(
-        Object.values(bundleFiles()).map(({ path: name }) => {
-          const found = [dirs.modelDir, dirs.cacheDir]
-            .filter((dir): dir is string => dir !== undefined)
-            .map((dir) => join(dir, name))
-            .find((path) => existsSync(path));
-          return [name, found ?? null];
-        }),
-      ),
+      bundle,
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { fileReadError, InvalidArgumentError, VallEError } from "@vall-e/native";
+import { InvalidArgumentError, VallEError } from "@vall-e/native";
 import { modelDirectories } from "./directories.js";
 import {
   type DownloadProgress,
@@ -102,7 +102,7 @@ export async function resolveModels(options: ResolveModelsOptions = {}): Promise
       files[role] = tiny[role];
       sources[role] = "tiny";
     } else {
-      if (!existsSync(path)) throw fileReadError(WHAT[role], path, Object.assign(new Error(), { code: "ENOENT" }));
+      if (!existsSync(path)) throw new VallEError("ERR_FILE_NOT_FOUND", `${WHAT[role]} not found: ${path}`);
       files[role] = path;
       sources[role] = "explicit";
     }
@@ -113,13 +113,10 @@ export async function resolveModels(options: ResolveModelsOptions = {}): Promise
   const missing: ModelRole[] = [];
   for (const role of need) {
     if (files[role] !== undefined) continue;
-    const name = hubFiles[role].path;
-    if (modelDir !== undefined && existsSync(join(modelDir, name))) {
-      files[role] = join(modelDir, name);
-      sources[role] = "model-dir";
-    } else if (await cachedIntact(join(cacheDir, name))) {
-      files[role] = join(cacheDir, name);
-      sources[role] = "cache";
+    const local = await locateModelFile(hubFiles[role].path, env);
+    if (local) {
+      files[role] = local.path;
+      sources[role] = local.source;
     } else missing.push(role);
   }
   if (missing.length === 0) return { files, sources, tiny: isTiny };
@@ -152,11 +149,23 @@ export async function resolveModels(options: ResolveModelsOptions = {}): Promise
   return { files, sources, tiny: isTiny };
 }
 
-/** A cached file is used when it exists and, if it was downloaded by us, still has the size the hub gave. */
-async function cachedIntact(path: string): Promise<boolean> {
-  if (!existsSync(path)) return false;
-  const record = await readDownloadRecord(path);
-  return record === undefined || statSync(path).size === record.checksum.size;
+/**
+ * Where a bundle file already is on this machine: `VALL_E_MODEL_DIR`, then the cache — where a file we downloaded
+ * counts only while it still has the size the hub gave (else it is damaged and will be fetched again).
+ */
+export async function locateModelFile(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ path: string; source: "model-dir" | "cache" } | undefined> {
+  const { modelDir, cacheDir } = modelDirectories(env);
+  if (modelDir !== undefined && existsSync(join(modelDir, name)))
+    return { path: join(modelDir, name), source: "model-dir" };
+  const cached = join(cacheDir, name);
+  if (!existsSync(cached)) return undefined;
+  const record = await readDownloadRecord(cached);
+  return record === undefined || statSync(cached).size === record.checksum.size
+    ? { path: cached, source: "cache" }
+    : undefined;
 }
 
 function unavailable(
