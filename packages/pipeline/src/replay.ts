@@ -36,8 +36,21 @@ export async function readRunManifest(path: string): Promise<RunManifest> {
   if (run?.format !== "vall-e.run/1") {
     throw new ReplayError(`${path}: not a vall-e run manifest (format ${JSON.stringify(run?.format)})`);
   }
-  if (typeof run.inputs !== "object" || typeof run.options !== "object" || typeof run.models !== "object") {
+  const isObject = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value);
+  if (!isObject(run.inputs) || !isObject(run.options) || !isObject(run.models)) {
     throw new ReplayError(`${path}: "inputs", "options" and "models" must be objects`);
+  }
+  const paths = (value: unknown) => Array.isArray(value) && value.every((p) => typeof p === "string");
+  if (!paths(run.inputs.reference)) throw new ReplayError(`${path}: "inputs.reference" must be a list of file paths`);
+  for (const key of ["phonemes", "responseCodes"] as const) {
+    if (run.inputs[key] !== undefined && !paths(run.inputs[key])) {
+      throw new ReplayError(`${path}: "inputs.${key}" must be a list of file paths`);
+    }
+  }
+  for (const [role, entry] of Object.entries(run.models)) {
+    if (!isObject(entry) || typeof entry?.path !== "string" || !/^[0-9a-f]{64}$/.test(String(entry?.sha256))) {
+      throw new ReplayError(`${path}: "models.${role}" must hold a "path" and a hex "sha256"`);
+    }
   }
   return run;
 }

@@ -85,6 +85,22 @@ describe("resuming from each stage's artifacts, and replaying run.json", () => {
     });
   });
 
+  it("a malformed run.json is named, not run", async () => {
+    const bad = join(dir, "bad-run.json");
+    writeFileSync(bad, JSON.stringify({ format: "vall-e.run/1", inputs: { text: "hi" }, options: {}, models: {} }));
+    await expect(replay(bad)).rejects.toMatchObject({
+      code: "ERR_REPLAY",
+      message: `${bad}: "inputs.reference" must be a list of file paths`,
+    });
+    writeFileSync(
+      bad,
+      JSON.stringify({ format: "vall-e.run/1", inputs: { reference: [] }, options: {}, models: { lm: { path: 5 } } }),
+    );
+    await expect(replay(bad)).rejects.toThrow(`${bad}: "models.lm" must hold a "path" and a hex "sha256"`);
+    writeFileSync(bad, "{");
+    await expect(replay(bad)).rejects.toMatchObject({ code: "ERR_REPLAY" });
+  });
+
   it("bad combinations are refused before anything is read", async () => {
     await expect(
       synthesize({ ...options(), text: "Hi.", reference: voice, promptCodes: join(dir, "x.npy") }),

@@ -347,13 +347,17 @@ async function transfer(
     let received = offset;
     try {
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        await handle.write(chunk);
+        // A failed write (a full disk) is not the network's: it ends the download with its own error.
+        await handle.write(chunk).catch((error: unknown) => {
+          throw fileWriteError(partial, error);
+        });
         received += chunk.length;
         options.onProgress?.({ file: name, received, total: checksum.size });
       }
       await handle.sync();
     } catch (error) {
       if (options.signal?.aborted) throw new CancelledError();
+      if ((error as { code?: string }).code === "ERR_FILE_WRITE") throw error;
       lastError = error;
       continue;
     } finally {
