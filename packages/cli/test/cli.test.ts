@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fixture } from "@tooling/config/fixtures";
 import { encodeWav } from "@vall-e/codec";
-import { CancelledError, InvalidArgumentError, NativeError } from "@vall-e/native";
+import { CancelledError, InvalidArgumentError } from "@vall-e/core";
+import { NativeError } from "@vall-e/native";
 import { describe, expect, it } from "vitest";
 import { EXIT_CANCELLED, EXIT_FAILURE, EXIT_USAGE, exitCodeFor } from "../src/exit-codes.js";
 

@@ -6,7 +6,8 @@
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { type EncodecInfo, EncodecModel, type EncodecRunOptions, expectThreads } from "@vall-e/native";
+import { expectThreads } from "@vall-e/core";
+import { type EncodecInfo, EncodecModel, type EncodecRunOptions } from "@vall-e/native";
 import { type CodesArtifact, createCodesArtifact } from "./artifact/codes-artifact.js";
 import { type PrepareOptions, toCodecInput } from "./audio/prepare.js";
 import { type Audio, readWav } from "./audio/wav.js";

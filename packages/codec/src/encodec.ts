@@ -2,15 +2,9 @@
  * Facts of EnCodec 24 kHz (spec encodec-vocos.md): its sample rate, frame rate, and the bandwidths it offers with
  * the number of RVQ codebooks each uses.
  */
-import { invalid } from "@vall-e/native";
+import { HOP_LENGTH, invalid } from "@vall-e/core";
 
-export const SAMPLE_RATE = 24_000;
-/** Frames per second of codes (hop of 320 samples). */
-export const FRAME_RATE = 75;
-/** Samples per code frame. */
-export const HOP_LENGTH = SAMPLE_RATE / FRAME_RATE;
-/** Codes per codebook. */
-export const CODEBOOK_SIZE = 1024;
+export { CODEBOOK_SIZE, FRAME_RATE, HOP_LENGTH, SAMPLE_RATE } from "@vall-e/core";
 
 /** Target bandwidths in kbps and the codebooks each uses (1.5 kbps per pair of 10-bit codebooks at 75 Hz). */
 export const BANDWIDTHS = Object.freeze({ 1.5: 2, 3: 4, 6: 8, 12: 16, 24: 32 } as const);

@@ -1,4 +1,4 @@
-import { VallEError } from "@vall-e/native";
+import { VallEError } from "@vall-e/core";
 
 /** An audio file is not a WAV this package can read (or is damaged). */
 export class AudioFormatError extends VallEError {
@@ -14,7 +14,7 @@ export class CodesFormatError extends VallEError {
   }
 }
 
-export { fileReadError, fileWriteError } from "@vall-e/native";
+export { fileReadError, fileWriteError } from "@vall-e/core";
 
 /** Codec weights are not a file the loader or converter accepts. */
 export class CodecFormatError extends VallEError {

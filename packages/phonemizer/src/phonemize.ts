@@ -3,7 +3,8 @@
  * espeak-ng voice coercion, hiragana for Japanese, punctuation cut out around espeak-ng and put back, espeak-ng's
  * output cleaned as phonemizer does, Mandarin tone digits remapped, then the BPE tokenizer.
  */
-import { CancelledError, espeakInfo, espeakTextToPhonemes, expectOneOf, InvalidArgumentError } from "@vall-e/native";
+import { CancelledError, expectOneOf, InvalidArgumentError } from "@vall-e/core";
+import { espeakInfo, espeakTextToPhonemes } from "@vall-e/native";
 import { PHONEME_ARTIFACT_FORMAT, type PhonemeArtifact } from "./artifact/phoneme-artifact.js";
 import { cleanEspeakOutput } from "./text/espeak-output.js";
 import { toHiragana } from "./text/japanese.js";

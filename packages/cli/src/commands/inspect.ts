@@ -4,7 +4,7 @@
  */
 import { open, readFile } from "node:fs/promises";
 import { extname } from "node:path";
-import { fileReadError, VallEError } from "@vall-e/native";
+import { fileReadError, VallEError } from "@vall-e/core";
 import { Command } from "commander";
 import type { CommandContext } from "../context.js";
 

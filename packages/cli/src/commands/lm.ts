@@ -7,7 +7,7 @@
  */
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileReadError, fileWriteError, VallEError } from "@vall-e/native";
+import { fileReadError, fileWriteError, VallEError } from "@vall-e/core";
 import { Command, Option } from "commander";
 import writeFileAtomic from "write-file-atomic";
 import type { CommandContext } from "../context.js";

@@ -5,7 +5,7 @@
  * can start from its artifact (--phonemes, --prompt-codes, --response-codes), and --replay runs a run.json again.
  */
 import { readFile } from "node:fs/promises";
-import { fileReadError, VallEError } from "@vall-e/native";
+import { fileReadError, VallEError } from "@vall-e/core";
 import type { SynthesizeOptions, SynthesizeResult } from "@vall-e/pipeline";
 import { Command, Option } from "commander";
 import type { CommandContext } from "../context.js";

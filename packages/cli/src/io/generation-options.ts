@@ -3,7 +3,7 @@
  * every sampler with its default and unit — their parsing into SamplingOptions (a value outside its domain names the
  * flag), and the progress display on stderr.
  */
-import { InvalidArgumentError } from "@vall-e/native";
+import { InvalidArgumentError } from "@vall-e/core";
 import { type Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
 import { parseThreads } from "./options.js";

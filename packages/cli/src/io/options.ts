@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "@vall-e/native";
+import { InvalidArgumentError } from "@vall-e/core";
 
 /** --threads: an integer from 1 to 512. */
 export function parseThreads(value: string): number {

@@ -1,5 +1,5 @@
 import { text as readStream } from "node:stream/consumers";
-import { VallEError } from "@vall-e/native";
+import { VallEError } from "@vall-e/core";
 
 /** A text argument: the argument itself, or all of stdin when it is "-". */
 export async function readTextArgument(

@@ -1,7 +1,7 @@
 /**
  * Audio as the codec wants it: 24 kHz mono. The reference takes the first channel; `channel: "mix"` averages them.
  */
-import { expectOneOf } from "@vall-e/native";
+import { expectOneOf } from "@vall-e/core";
 import { SAMPLE_RATE } from "../encodec.js";
 import { resample } from "./resample.js";
 import type { Audio } from "./wav.js";

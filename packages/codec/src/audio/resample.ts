@@ -3,7 +3,7 @@
  * ceil(n · to / from) samples, as torchaudio's resample (the reference's) gives.
  */
 import libsamplerate from "@alexanderolsen/libsamplerate-js";
-import { invalid } from "@vall-e/native";
+import { invalid } from "@vall-e/core";
 
 const { create, ConverterType } = libsamplerate;
 

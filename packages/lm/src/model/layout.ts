@@ -11,16 +11,9 @@ export interface RowRange {
   end: number;
 }
 
-export const LANGUAGES = ["en", "ja", "de", "fr", "zh", "ko"] as const;
-export type Language = (typeof LANGUAGES)[number];
+import { CODEBOOK_SIZE, LANGUAGES, RVQ_LEVELS, TASKS } from "@vall-e/core";
 
-export const TASKS = ["tts", "tts-c", "ns", "sr", "tse", "soe", "mask", "eoe", "stt"] as const;
-export type Task = (typeof TASKS)[number];
-
-/** Codes per RVQ level (EnCodec codebook size). */
-export const CODEBOOK_SIZE = 1024;
-/** RVQ levels the model handles. */
-export const RVQ_LEVELS = 8;
+export { CODEBOOK_SIZE, LANGUAGES, type Language, RVQ_LEVELS, TASKS, type Task } from "@vall-e/core";
 
 const range = (start: number, rows: number): RowRange => ({ start, end: start + rows });
 

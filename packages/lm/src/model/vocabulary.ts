@@ -2,7 +2,7 @@
  * Recovering the unified layout from a GGUF's vocabulary (spec §2.3): the export's token names say which rows are
  * which segment, so a file is checked against the known layout instead of trusting hard-coded numbers.
  */
-import { VallEError } from "@vall-e/native";
+import { VallEError } from "@vall-e/core";
 import { CODEBOOK_SIZE, KNOWN_LAYOUT, LANGUAGES, type RowRange, RVQ_LEVELS, TASKS } from "./layout.js";
 
 export type Layout = typeof KNOWN_LAYOUT;

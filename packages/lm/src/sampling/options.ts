@@ -1,10 +1,8 @@
 /**
- * The user-facing sampling settings, their defaults and their validation. Defaults are the reference's effective
- * ones as its web UI passes them (spec §7.3 — the front-end whose flags really reach the model): AR temperature 1.0,
- * NAR-len temperature 1.0 annealed over 50 steps with CFG 2.5 / rescale 0.75, NAR levels greedy, top-nσ and every
- * other filter off. (The web UI's AR/NAR CFG strength 1.0 is an identity that only costs a pass, so it is 0 here.)
+ * The user-facing sampling settings and their resolution into the per-row sampler settings of each stage. Defaults,
+ * units and domains are @vall-e/core's table (SAMPLING_SETTINGS): the reference's effective defaults.
  */
-import { invalid } from "@vall-e/native";
+import { invalid, RAS_RATIO_SETTING, SAMPLING_SETTINGS, type Setting, settingValue } from "@vall-e/core";
 import type { RepetitionAware, SamplerOptions } from "./samplers.js";
 
 export interface SamplingOptions {
@@ -52,57 +50,18 @@ export interface SamplingOptions {
   repetitionAware: RepetitionAware | undefined;
 }
 
+type NumericSetting = Exclude<keyof SamplingOptions, "repetitionAware">;
+
+/** The defaults, from the one table (@vall-e/core SAMPLING_SETTINGS). */
 export const DEFAULT_SAMPLING: Readonly<SamplingOptions> = Object.freeze({
-  arTemperature: 1,
-  narTemperature: 0,
-  minArTemperature: -1,
-  minNarTemperature: -1,
-  topK: 0,
-  topP: 1,
-  minP: 0,
-  topNSigma: 0,
-  repetitionPenalty: 1,
-  repetitionPenaltyDecay: 0,
-  lengthPenalty: 0,
-  dryMultiplier: 0,
-  dryBase: 1.75,
-  dryAllowedLength: 2,
-  mirostatTau: 0,
-  mirostatEta: 0.1,
-  beamWidth: 0,
-  maxSteps: 50,
-  cfgStrength: 0,
-  cfgRescale: 0.75,
+  ...(Object.fromEntries(Object.entries(SAMPLING_SETTINGS).map(([key, setting]) => [key, setting.value])) as Record<
+    NumericSetting,
+    number
+  >),
   repetitionAware: undefined,
 });
 
-/** NAR-len's CFG strength floor (the reference always guides the demasking at least this much). */
-export const NAR_LEN_MIN_CFG = 2.5;
-
-type Check = (value: number) => boolean;
-const finite: Check = Number.isFinite;
-const rules: Record<Exclude<keyof SamplingOptions, "repetitionAware">, [string, Check]> = {
-  arTemperature: ["a number ≥ 0", (v) => finite(v) && v >= 0],
-  narTemperature: ["a number ≥ 0", (v) => finite(v) && v >= 0],
-  minArTemperature: ["a finite number", finite],
-  minNarTemperature: ["a finite number", finite],
-  topK: ["an integer ≥ 0", (v) => Number.isInteger(v) && v >= 0],
-  topP: ["a number in (0, 1]", (v) => finite(v) && v > 0 && v <= 1],
-  minP: ["a number in [0, 1)", (v) => finite(v) && v >= 0 && v < 1],
-  topNSigma: ["a number ≥ 0", (v) => finite(v) && v >= 0],
-  repetitionPenalty: ["a number > 0", (v) => finite(v) && v > 0],
-  repetitionPenaltyDecay: ["a finite number", finite],
-  lengthPenalty: ["a finite number", finite],
-  dryMultiplier: ["a number ≥ 0", (v) => finite(v) && v >= 0],
-  dryBase: ["a number > 1", (v) => finite(v) && v > 1],
-  dryAllowedLength: ["an integer ≥ 1", (v) => Number.isInteger(v) && v >= 1],
-  mirostatTau: ["a number ≥ 0", (v) => finite(v) && v >= 0],
-  mirostatEta: ["a number > 0", (v) => finite(v) && v > 0],
-  beamWidth: ["an integer from 0 to 16", (v) => Number.isInteger(v) && v >= 0 && v <= 16],
-  maxSteps: ["an integer from 1 to 1000", (v) => Number.isInteger(v) && v >= 1 && v <= 1000],
-  cfgStrength: ["a number ≥ 0", (v) => finite(v) && v >= 0],
-  cfgRescale: ["a number in [0, 1]", (v) => finite(v) && v >= 0 && v <= 1],
-};
+export { NAR_LEN_MIN_CFG } from "@vall-e/core";
 
 /** Defaults filled in and every value checked (an InvalidArgumentError names the first bad one). */
 export function resolveSampling(options: Partial<SamplingOptions> = {}): SamplingOptions {
@@ -117,17 +76,16 @@ export function resolveSampling(options: Partial<SamplingOptions> = {}): Samplin
         ras === null ||
         !Number.isInteger(ras.window) ||
         ras.window < 1 ||
-        !(ras.ratio > 0 && ras.ratio <= 1)
+        !RAS_RATIO_SETTING.valid(ras.ratio)
       ) {
         throw invalid("{ window: an integer ≥ 1, ratio: a number in (0, 1] }", "sampling.repetitionAware", value);
       }
       resolved.repetitionAware = { window: ras.window, ratio: ras.ratio };
       continue;
     }
-    const rule = rules[key as keyof typeof rules];
-    if (!rule) throw invalid(`one of ${Object.keys(DEFAULT_SAMPLING).join(", ")}`, "a sampling option", key);
-    if (typeof value !== "number" || !rule[1](value)) throw invalid(rule[0], `sampling.${key}`, value);
-    (resolved as unknown as Record<string, number>)[key] = value;
+    const setting = (SAMPLING_SETTINGS as Record<string, Setting<number>>)[key];
+    if (!setting) throw invalid(`one of ${Object.keys(DEFAULT_SAMPLING).join(", ")}`, "a sampling option", key);
+    (resolved as unknown as Record<string, number>)[key] = settingValue(setting, value, `sampling.${key}`);
   }
   return resolved;
 }

@@ -4,7 +4,7 @@
  * thread count and process; sampling draws exactly one `next()` per categorical choice, in a fixed order.
  */
 import { randomInt } from "node:crypto";
-import { expectInteger } from "@vall-e/native";
+import { expectInteger } from "@vall-e/core";
 
 export const MAX_SEED = 2 ** 32 - 1;
 

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { fileReadError, fileWriteError, VallEError } from "@vall-e/native";
+import { fileReadError, fileWriteError, VallEError } from "@vall-e/core";
 import { isLanguage, LANGUAGES, type Language } from "../text/languages.js";
 import { BOS_ID, EOS_ID } from "../tokenizer/phoneme-tokenizer.js";
 

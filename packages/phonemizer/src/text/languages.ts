@@ -2,11 +2,11 @@
  * Languages: the model's six (their order is the language token id, spec §9.3), the espeak-ng voice each is
  * phonemised with (the reference's coerce_language, spec §9.1), and automatic detection for "auto".
  */
+import { LANGUAGES, type Language } from "@vall-e/core";
 import { detect } from "tinyld";
 
 /** The model's languages; the index is the language token id. */
-export const LANGUAGES = ["en", "ja", "de", "fr", "zh", "ko"] as const;
-export type Language = (typeof LANGUAGES)[number];
+export { LANGUAGES, type Language } from "@vall-e/core";
 export type LanguageOption = Language | "auto";
 export const LANGUAGE_OPTIONS: readonly LanguageOption[] = ["auto", ...LANGUAGES];
 

@@ -4,7 +4,7 @@
  * inside a double-quoted passage is ignored, so quoted speech stays with its sentence (the reference protects
  * quotes for the same reason). Each sentence keeps its punctuation; surrounding whitespace is trimmed.
  */
-import { invalid } from "@vall-e/native";
+import { invalid } from "@vall-e/core";
 import { isLanguage, LANGUAGES, type Language } from "./languages.js";
 
 const QUOTES = /["“”]/g;

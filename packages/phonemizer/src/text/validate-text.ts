@@ -3,7 +3,7 @@
  * carriage return are fine), no lone surrogates, not absurdly long. Messages follow "Expected <what> for <name>,
  * got <value>".
  */
-import { InvalidArgumentError, invalid } from "@vall-e/native";
+import { InvalidArgumentError, invalid } from "@vall-e/core";
 
 /** Longest text accepted in one call (characters). Longer input should be streamed sentence by sentence. */
 export const MAX_TEXT_LENGTH = 5_000_000;

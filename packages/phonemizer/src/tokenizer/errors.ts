@@ -1,4 +1,4 @@
-import { VallEError } from "@vall-e/native";
+import { VallEError } from "@vall-e/core";
 
 /** A tokenizer file (tokenizer.json or a GGUF vocabulary) is unreadable or malformed. */
 export class TokenizerFormatError extends VallEError {

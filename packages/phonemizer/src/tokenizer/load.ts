@@ -5,7 +5,7 @@
 import { open, readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { gguf } from "@huggingface/gguf";
-import { fileReadError } from "@vall-e/native";
+import { fileReadError } from "@vall-e/core";
 import { TokenizerFormatError } from "./errors.js";
 import { PhonemeTokenizer, type TokenizerDefinition } from "./phoneme-tokenizer.js";
 

@@ -9,7 +9,7 @@
  *   3. <bos> before, </eos> after.
  */
 import { createHash } from "node:crypto";
-import { invalid } from "@vall-e/native";
+import { invalid } from "@vall-e/core";
 import { findLoneSurrogate, hex } from "../text/validate-text.js";
 import { TokenizerFormatError } from "./errors.js";
 import { MinHeap } from "./min-heap.js";

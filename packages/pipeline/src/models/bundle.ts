@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { InvalidArgumentError, VallEError } from "@vall-e/native";
+import { InvalidArgumentError, VallEError } from "@vall-e/core";
 import { modelDirectories } from "./directories.js";
 import {
   type DownloadProgress,

@@ -3,7 +3,7 @@
  * with the AbortSignal checked in between, so a second process downloading or generating the same files waits for the
  * first instead of racing it.
  */
-import { CancelledError, fileWriteError } from "@vall-e/native";
+import { CancelledError, fileWriteError } from "@vall-e/core";
 import lockfile from "proper-lockfile";
 
 /** Hold `lockPath` (guarding `resource`); resolves to the release function. `onWait` is called once if it waits. */

@@ -8,8 +8,8 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { randomEncodecBytes } from "@vall-e/codec";
+import { fileWriteError } from "@vall-e/core";
 import { TINY_SHAPE, writeRandomModel } from "@vall-e/lm";
-import { fileWriteError } from "@vall-e/native";
 import writeFileAtomic from "write-file-atomic";
 import { acquireLock } from "./lock.js";
 

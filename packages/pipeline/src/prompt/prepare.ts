@@ -3,17 +3,18 @@
  * seconds — repeated whole until they reach ⌊75 · seconds⌋ frames and cut to the first that many. Shorter prompts
  * loop, longer ones keep their start. No reference: no prompt.
  */
-import { invalid } from "@vall-e/native";
+import { FRAME_RATE, invalid, REQUEST_SETTINGS } from "@vall-e/core";
 
 /** Codes of one reference: levels × frames (every level the same length). */
 export type PromptCodes = readonly (readonly number[])[];
 
-export const PROMPT_FRAME_RATE = 75;
+/** Code frames per second (EnCodec's 75 Hz). */
+export const PROMPT_FRAME_RATE = FRAME_RATE;
 
 export function preparePrompt(references: readonly PromptCodes[], seconds: number): number[][] {
   if (!Array.isArray(references)) throw invalid("an array of codes (levels × frames)", "references", references);
   if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) {
-    throw invalid("seconds ≥ 0 (0: the references as they are)", "promptSeconds", seconds);
+    throw invalid(REQUEST_SETTINGS.promptSeconds.domain, "promptSeconds", seconds);
   }
   if (references.length === 0) return [];
   const levels = references[0]?.length ?? 0;
