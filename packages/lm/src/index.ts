@@ -5,6 +5,7 @@
  */
 
 export type { LmDumpedTensor } from "@vall-e/native";
+export type { EvaluateOptions, Evaluator, EvaluatorSource } from "./evaluator.js";
 export { AR_STOP, type ArOptions, type ArResult, generateAr } from "./inference/ar.js";
 export { type BeamOptions, generateArBeam } from "./inference/beam.js";
 export type { Conditioning, ProgressEvent, RunOptions, Stage } from "./inference/common.js";
@@ -29,11 +30,11 @@ export {
   MODES,
   type Mode,
   type ModelProfile,
+  nextArToken,
   REFERENCE_PROFILE,
   toSequence,
 } from "./inputs/assemble.js";
 export {
-  type EvaluateOptions,
   LanguageModel,
   LanguageModelContext,
   type LanguageModelOptions,

@@ -4,17 +4,9 @@
  * incremental (KV-cached) calls the AR and len passes use.
  */
 import { gguf } from "@huggingface/gguf";
-import {
-  expectOneOf,
-  invalid,
-  type LmContext,
-  type LmContextOptions,
-  type LmDumpedTensor,
-  type LmInfo,
-  LmModel,
-  VallEError,
-} from "@vall-e/native";
-import { FRAME_RATE, type GenerateOptions, type GenerateResult, generate } from "./inference/generate.js";
+import { expectOneOf, invalid, VallEError } from "@vall-e/core";
+import { type LmContext, type LmContextOptions, type LmDumpedTensor, type LmInfo, LmModel } from "@vall-e/native";
+import type { EvaluateOptions, Evaluator } from "./evaluator.js";
 import {
   type AssembledInput,
   assembleInput,
@@ -39,9 +31,7 @@ const PROFILE_KEYS = {
   headBiases: ["vall_e.head_biases", ["apply", "ignore"]],
 } as const;
 
-export interface EvaluateOptions {
-  signal?: AbortSignal | undefined;
-}
+export type { EvaluateOptions } from "./evaluator.js";
 
 export class LanguageModel implements AsyncDisposable {
   readonly path: string;
@@ -125,24 +115,6 @@ export class LanguageModel implements AsyncDisposable {
     return this.#native.contextCount;
   }
 
-  /**
-   * Generate speech codes (see {@link generate}) on a context of its own, sized for the request and freed when the
-   * run ends — completed, failed or aborted.
-   */
-  async generate(options: GenerateOptions & { threads?: number }): Promise<GenerateResult> {
-    const promptFrames = options.prompt?.[0]?.length ?? 0;
-    const maxFrames = Math.round((options.maxDuration ?? 12) * FRAME_RATE);
-    // Room for a CFG pair in one forward; beam search keeps one context like this per hypothesis.
-    const batch = 2;
-    const history = (options.history?.phonemes?.length ?? 0) + (options.history?.codes?.length ?? 0);
-    const tokens = (options.phonemes?.length ?? 0) + history + promptFrames + Math.max(maxFrames, 16) + 16;
-    await using context = await this.createContext({
-      contextSize: Math.min(batch * tokens, 2 ** 20),
-      ...(options.threads === undefined ? {} : { threads: options.threads }),
-    });
-    return await generate(context, options); // awaited here: the context is disposed when this scope ends
-  }
-
   /** Whether the logits include per-head output biases (the file holds them and the profile applies them). */
   get headBiases(): boolean {
     return this.#native.headBiases;
@@ -171,7 +143,7 @@ function sameHead(a: RowRange, b: RowRange): boolean {
 }
 
 /** A context: a KV cache and compute buffers; one evaluation at a time. */
-export class LanguageModelContext implements AsyncDisposable {
+export class LanguageModelContext implements Evaluator, AsyncDisposable {
   readonly model: LanguageModel;
   readonly #native: LmContext;
   #cachedHead: HeadRange | undefined;
@@ -179,6 +151,24 @@ export class LanguageModelContext implements AsyncDisposable {
   constructor(model: LanguageModel, native: LmContext) {
     this.model = model;
     this.#native = native;
+  }
+
+  get tasks(): readonly string[] {
+    return this.model.tasks;
+  }
+
+  get profile(): ModelProfile {
+    return this.model.profile;
+  }
+
+  /** Assemble an input with the model's profile. */
+  assemble(spec: InputSpec, options: { cfgNull?: boolean } = {}): AssembledInput {
+    return this.model.assemble(spec, options);
+  }
+
+  /** A new context of the same model, size, cache precision and threads. */
+  async sibling(): Promise<LanguageModelContext> {
+    return this.model.createContext(this.options);
   }
 
   get contextSize(): number {
@@ -237,7 +227,7 @@ export class LanguageModelContext implements AsyncDisposable {
    * Continue from `source`'s cache: its cached tokens (keys and values) and head become this context's, so step()
    * goes on from there — one beam-search hypothesis branching from another.
    */
-  async copyCacheFrom(source: LanguageModelContext): Promise<void> {
+  async copyCacheFrom(source: Evaluator): Promise<void> {
     if (!(source instanceof LanguageModelContext)) throw invalid("a LanguageModelContext", "source", source);
     await this.#native.copyCacheFrom(source.#native);
     this.#cachedHead = source.#cachedHead;

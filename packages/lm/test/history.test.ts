@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { generateAr } from "../src/inference/ar.js";
+import { generate } from "../src/inference/generate.js";
 import { generateNarLen } from "../src/inference/nar-len.js";
 import { LanguageModel } from "../src/language-model.js";
 import { arSampler, narLenSampler, resolveSampling } from "../src/sampling/options.js";
@@ -14,13 +15,13 @@ describe("rolling context (spec §6.1)", () => {
   it("generate: the len pass measures this utterance alone; the earlier codes are not in the result", async () => {
     await using model = await LanguageModel.load(await tinyModel("F32"));
     const options = { ...current, seed: 3, sampling: { maxSteps: 3 }, maxDuration: 1 };
-    const alone = await model.generate(options);
-    const continued = await model.generate({ ...options, history: earlier });
+    const alone = await generate(model, options);
+    const continued = await generate(model, { ...options, history: earlier });
     expect(continued.predictedFrames).toBe(alone.predictedFrames);
     expect(continued.codes.map((level) => level.length)).toEqual(alone.codes.map((level) => level.length));
     expect(continued.codes).not.toEqual(alone.codes); // the context changes what is said
-    expect((await model.generate({ ...options, history: earlier })).codes).toEqual(continued.codes);
-    const ar = await model.generate({ ...options, modality: "ar+nar", maxDuration: 0.2, history: earlier });
+    expect((await generate(model, { ...options, history: earlier })).codes).toEqual(continued.codes);
+    const ar = await generate(model, { ...options, modality: "ar+nar", maxDuration: 0.2, history: earlier });
     expect(ar.codes).toHaveLength(8);
     expect(ar.codes[0]?.length).toBeLessThanOrEqual(15);
   });
@@ -74,13 +75,13 @@ describe("rolling context (spec §6.1)", () => {
 
   it("bad input: a history for ns, a history with beam search, codes out of range", async () => {
     await using model = await LanguageModel.load(await tinyModel("F32"));
-    await expect(model.generate({ ...current, task: "ns", history: earlier })).rejects.toThrow(
+    await expect(generate(model, { ...current, task: "ns", history: earlier })).rejects.toThrow(
       "A rolling context (history) is for tts, not ns",
     );
     await expect(
-      model.generate({ ...current, modality: "ar+nar", sampling: { beamWidth: 2 }, history: earlier }),
+      generate(model, { ...current, modality: "ar+nar", sampling: { beamWidth: 2 }, history: earlier }),
     ).rejects.toThrow("AR beam search does not take a rolling context (history)");
-    await expect(model.generate({ ...current, history: { phonemes: [1, 2], codes: [1024] } })).rejects.toThrow(
+    await expect(generate(model, { ...current, history: { phonemes: [1, 2], codes: [1024] } })).rejects.toThrow(
       "Expected codes from 0 to 1023 for history.codes[0], got 1024",
     );
   });

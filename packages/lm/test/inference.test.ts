@@ -306,11 +306,11 @@ describe("LanguageModel.generate", () => {
   it("runs on a context of its own, freed when the run completes or is aborted", async () => {
     await using model = await LanguageModel.load(await tinyModel("F32"));
     const options = { ...conditioning, maxDuration: 1.2, sampling: { maxSteps: 4 }, seed: 3, threads: 2 };
-    const result = await model.generate(options);
+    const result = await generate(model, options);
     expect(result.codes).toHaveLength(8);
     expect(model.contextCount).toBe(0);
     const controller = new AbortController();
-    const run = model.generate({
+    const run = generate(model, {
       ...options,
       signal: controller.signal,
       onProgress: (e) => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { generate } from "../src/inference/generate.js";
 import { assembleInput } from "../src/inputs/assemble.js";
 import { LanguageModel } from "../src/language-model.js";
 import { KNOWN_LAYOUT, type RowRange } from "../src/model/layout.js";
@@ -101,27 +102,27 @@ describe("generate with ns / sr", () => {
       seed: 5,
       sampling: { maxSteps: 4 },
     };
-    const a = await model.generate({ ...options, onProgress: (e) => stages.push(e.stage) });
+    const a = await generate(model, { ...options, onProgress: (e) => stages.push(e.stage) });
     expect(a.codes).toHaveLength(8);
     expect(a.codes[0]).toHaveLength(20);
     expect(stages).not.toContain("len");
-    expect((await model.generate(options)).codes).toEqual(a.codes);
+    expect((await generate(model, options)).codes).toEqual(a.codes);
     // sr differs from ns (a different task token in the sequence).
-    expect((await model.generate({ ...options, task: "sr" })).codes).not.toEqual(a.codes);
+    expect((await generate(model, { ...options, task: "sr" })).codes).not.toEqual(a.codes);
   });
 
   it("bad input: no prompt for ns, a task the model does not declare, a task generate does not run", async () => {
     await using model = await LanguageModel.load(await tinyModel("F32"));
-    await expect(model.generate({ phonemes: [1, 40, 2], lang: "en", task: "ns" })).rejects.toThrow(
+    await expect(generate(model, { phonemes: [1, 40, 2], lang: "en", task: "ns" })).rejects.toThrow(
       "The ns task needs the noisy audio's codes as the prompt; none was given",
     );
-    await expect(model.generate({ phonemes: [1, 40, 2], lang: "en", task: "stt" as "tts" })).rejects.toThrow(
+    await expect(generate(model, { phonemes: [1, 40, 2], lang: "en", task: "stt" as "tts" })).rejects.toThrow(
       'Expected one of "tts", "ns", "sr" for task, got "stt"',
     );
     await using ttsOnly = await LanguageModel.load(await tinyModel("F32", { metadata: { "vall_e.tasks": ["tts"] } }));
     expect(ttsOnly.tasks).toEqual(["tts"]);
     await expect(
-      ttsOnly.generate({ phonemes: [1, 40, 2], lang: "en", task: "sr", prompt: [[1]] }),
+      generate(ttsOnly, { phonemes: [1, 40, 2], lang: "en", task: "sr", prompt: [[1]] }),
     ).rejects.toMatchObject({
       code: "ERR_UNSUPPORTED_TASK",
       message: "This model does not support the sr task (it declares: tts)",

@@ -5,7 +5,7 @@
  * in, the response codes out (8 levels × frames, ready for `vall-e decode`). Also `vall-e lm generate` / `vall-e-lm
  * generate`. A progress bar on stderr (on a terminal); the seed is reported so a run can be repeated.
  */
-import { VallEError } from "@vall-e/native";
+import { VallEError } from "@vall-e/core";
 import { Command } from "commander";
 import type { CommandContext } from "../context.js";
 import {
@@ -34,7 +34,7 @@ export function generateCommand(context: CommandContext): Command {
   addModelOptions(command, ["lm"]);
   addGenerationOptions(command);
   return command.action(async (options: GenerateCommandOptions) => {
-    const [{ LanguageModel }, { readPhonemeArtifact }, codec] = await Promise.all([
+    const [{ LanguageModel, generate }, { readPhonemeArtifact }, codec] = await Promise.all([
       import("@vall-e/lm"),
       import("@vall-e/phonemizer"),
       import("@vall-e/codec"),
@@ -57,9 +57,9 @@ export function generateCommand(context: CommandContext): Command {
       throw explainCachedModelError(error, resolved);
     });
     const progress = await createProgress(context);
-    let result: Awaited<ReturnType<typeof model.generate>>;
+    let result: Awaited<ReturnType<typeof generate>>;
     try {
-      result = await model.generate({
+      result = await generate(model, {
         ...generation,
         phonemes: phonemes.tokens,
         lang: phonemes.language,

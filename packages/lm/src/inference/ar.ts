@@ -1,10 +1,12 @@
 /**
  * AR level 0 (spec §6.3): one token per step from the last row of head AR:0:0 until the stop token (1024) or
- * `maxFrames`. With the KV cache (default) the prompt is evaluated once and each step appends one token; without it
+ * `maxFrames`. With the KV cache (default) the prompt is evaluated once and each step appends one token (O(1) host
+ * work: the new token's row and position, nothing re-assembled); without it
  * every step re-evaluates the whole sequence (the reference's way, kept to check the cache). Optional CFG evaluates
  * the null input alongside (always without the cache) and guides the last row.
  */
-import type { LanguageModelContext } from "../language-model.js";
+import type { Evaluator } from "../evaluator.js";
+import { type AssembledInput, nextArToken } from "../inputs/assemble.js";
 import { CODEBOOK_SIZE } from "../model/layout.js";
 import type { Rng } from "../sampling/rng.js";
 import { type SamplerOptions, sampleRow } from "../sampling/samplers.js";
@@ -35,11 +37,10 @@ export interface ArResult {
 }
 
 export async function generateAr(
-  context: LanguageModelContext,
+  context: Evaluator,
   conditioning: Conditioning,
   options: ArOptions,
 ): Promise<ArResult> {
-  const { model } = context;
   const prompt = conditioning.prompt?.slice(0, 1) ?? [];
   const spec = (codes: number[]) => ({ ...conditioning, prompt, mode: "ar" as const, rvqLevel: 0, response: [codes] });
   const useCfg = (options.cfgStrength ?? 0) > 0;
@@ -48,14 +49,23 @@ export async function generateAr(
   const codes: number[] = [...prefix];
   const done = (stopped: boolean): ArResult => ({ codes: codes.slice(prefix.length), stopped });
   const mirostat = { mu: 2 * (options.sampler.mirostat?.tau ?? 0) };
+  let prefilled: AssembledInput | undefined; // the cached path's prefill, validated once
   for (let step = 1; step <= options.maxFrames; step++) {
     let logits: Float32Array;
-    const input = model.assemble(spec(codes));
-    if (useCfg) {
+    if (useCache) {
+      if (prefilled === undefined) {
+        prefilled = context.assemble(spec(codes));
+        logits = await context.prefill(prefilled, options);
+      } else {
+        const next = nextArToken(prefilled, step - 2, codes.at(-1) as number, context.profile);
+        logits = await context.step(next.rows, next.position, options);
+      }
+    } else if (useCfg) {
+      const input = context.assemble(spec(codes));
       // The reference guides the response rows plus the separator before them, one rescale factor over the block.
       const n = codes.length + 1;
       const positive = { ...input, outputs: n };
-      const negative = { ...model.assemble(spec(codes), { cfgNull: true }), outputs: n };
+      const negative = { ...context.assemble(spec(codes), { cfgNull: true }), outputs: n };
       const both = await context.forward([positive, negative], options);
       const width = input.head.end - input.head.start;
       const guided = cfgLogits(
@@ -65,13 +75,8 @@ export async function generateAr(
         options.cfgRescale ?? 0.7,
       );
       logits = guided.subarray((n - 1) * width);
-    } else if (!useCache) {
-      logits = await context.forward([input], options);
-    } else if (step === 1) {
-      logits = await context.prefill(input, options);
     } else {
-      // The newest token: its embedding rows and position are the last of the assembled sequence.
-      logits = await context.step(input.rows.at(-1) as number[], input.positions.at(-1) as number, options);
+      logits = await context.forward([context.assemble(spec(codes))], options);
     }
     const { token } = sampleRow(logits, options.sampler, {
       previous: codes,

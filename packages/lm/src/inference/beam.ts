@@ -9,7 +9,8 @@
  * child takes over its parent's context, a second child of the same parent starts from a copy of it), so a step
  * costs `width` one-token evaluations. Without it every step re-evaluates every hypothesis in one batch.
  */
-import type { LanguageModelContext } from "../language-model.js";
+import type { Evaluator } from "../evaluator.js";
+import { type AssembledInput, nextArToken } from "../inputs/assemble.js";
 import { processLogits, type SamplerOptions } from "../sampling/samplers.js";
 import { AR_STOP, type ArResult } from "./ar.js";
 import { type Conditioning, type RunOptions, rowOf } from "./common.js";
@@ -32,21 +33,22 @@ interface Hypothesis {
 }
 
 export async function generateArBeam(
-  context: LanguageModelContext,
+  context: Evaluator,
   conditioning: Conditioning,
   options: BeamOptions,
 ): Promise<ArResult & { score: number }> {
-  const { model } = context;
   const prompt = conditioning.prompt?.slice(0, 1) ?? [];
   const assemble = (codes: number[]) =>
-    model.assemble({ ...conditioning, prompt, mode: "ar", rvqLevel: 0, response: [codes] });
+    context.assemble({ ...conditioning, prompt, mode: "ar", rvqLevel: 0, response: [codes] });
   const cached = options.cache ?? true;
-  const slots: LanguageModelContext[] = [context];
+  const slots: Evaluator[] = [context];
   try {
     let beams: Hypothesis[] = [{ codes: [], score: 0, finished: false }];
+    // The prefill, assembled and validated once; each cached step appends one token after it (O(1) host work).
+    const prefilled = assemble([]);
     if (cached) {
       (beams[0] as Hypothesis).slot = 0;
-      (beams[0] as Hypothesis).logits = await context.prefill(assemble([]), options);
+      (beams[0] as Hypothesis).logits = await context.prefill(prefilled, options);
     }
     for (let step = 1; step <= options.maxFrames; step++) {
       const open = beams.filter((b) => !b.finished);
@@ -77,7 +79,7 @@ export async function generateArBeam(
       });
       // Stable: equal scores keep the earlier hypothesis and the lower token first.
       const chosen = candidates.sort((a, b) => b.score - a.score).slice(0, options.width);
-      if (cached) await advance(chosen, slots, assemble, options);
+      if (cached) await advance(chosen, slots, context, prefilled, options);
       beams = chosen.map(({ parent: _, ...beam }) => beam);
       options.onProgress?.({ stage: "ar", step, total: options.maxFrames });
       if ((beams[0] as Hypothesis).finished) break;
@@ -96,8 +98,9 @@ export async function generateArBeam(
  */
 async function advance(
   chosen: (Hypothesis & { parent?: Hypothesis })[],
-  slots: LanguageModelContext[],
-  assemble: (codes: number[]) => ReturnType<LanguageModelContext["model"]["assemble"]>,
+  slots: Evaluator[],
+  context: Evaluator,
+  prefilled: AssembledInput,
   options: RunOptions,
 ): Promise<void> {
   const growing = chosen.filter((h) => !h.finished);
@@ -114,23 +117,17 @@ async function advance(
     // Every parent's context is taken by its first child, so an untaken context is no one's parent: free to reuse.
     let free = slots.findIndex((_, i) => !taken.has(i));
     if (free < 0) {
-      slots.push(
-        await (slots[0] as LanguageModelContext).model.createContext((slots[0] as LanguageModelContext).options),
-      );
+      slots.push(await context.sibling());
       free = slots.length - 1;
     }
-    await (slots[free] as LanguageModelContext).copyCacheFrom(
-      slots[hypothesis.parent?.slot as number] as LanguageModelContext,
-    );
+    await (slots[free] as Evaluator).copyCacheFrom(slots[hypothesis.parent?.slot as number] as Evaluator);
     hypothesis.slot = free;
     taken.add(free);
   }
   for (const hypothesis of growing) {
-    const input = assemble(hypothesis.codes);
-    hypothesis.logits = await (slots[hypothesis.slot as number] as LanguageModelContext).step(
-      input.rows.at(-1) as number[],
-      input.positions.at(-1) as number,
-      options,
-    );
+    // Its newest token, appended after the prefill and the hypothesis' earlier codes.
+    const codes = hypothesis.codes;
+    const next = nextArToken(prefilled, codes.length - 1, codes.at(-1) as number, context.profile);
+    hypothesis.logits = await (slots[hypothesis.slot as number] as Evaluator).step(next.rows, next.position, options);
   }
 }

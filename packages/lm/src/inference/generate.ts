@@ -1,9 +1,20 @@
 /**
- * generate(): the whole of a VALL-E generation on one context — len → NAR-len → NAR, or AR → NAR (spec §6.1) —
- * seeded, cancellable, reporting progress. Returns the codes (8 levels × frames) and the seed used.
+ * generate(): the whole of a VALL-E generation on one context — len → NAR-len → NAR, or AR → NAR
+ * (vall_e/models/base.py Base.forward via vall_e/inference.py TTS.inference) — seeded, cancellable, reporting
+ * progress. Returns the codes (8 levels × frames) and the seed used. Given a model instead of a context, it runs on a
+ * context of its own, sized for the request and freed when the run ends (completed, failed or aborted).
  */
-import { expectInteger, expectOneOf, InvalidArgumentError, invalid, VallEError } from "@vall-e/native";
-import type { LanguageModelContext } from "../language-model.js";
+import {
+  FRAME_RATE,
+  type GenerationTask,
+  InvalidArgumentError,
+  invalid,
+  type Modality,
+  REQUEST_SETTINGS,
+  settingValue,
+  VallEError,
+} from "@vall-e/core";
+import type { Evaluator, EvaluatorSource } from "../evaluator.js";
 import { RVQ_LEVELS } from "../model/layout.js";
 import { arSampler, narLenSampler, narSampler, resolveSampling, type SamplingOptions } from "../sampling/options.js";
 import { createRng, drawSeed } from "../sampling/rng.js";
@@ -14,13 +25,7 @@ import { predictLength } from "./len.js";
 import { generateNar } from "./nar.js";
 import { generateNarLen } from "./nar-len.js";
 
-export const MODALITIES = ["nar-len", "ar+nar"] as const;
-export type Modality = (typeof MODALITIES)[number];
-export const FRAME_RATE = 75;
-
-/** The tasks generate() runs: text-to-speech, and noise suppression / speech removal of the prompt (spec §4). */
-export const GENERATION_TASKS = ["tts", "ns", "sr"] as const;
-export type GenerationTask = (typeof GENERATION_TASKS)[number];
+export { FRAME_RATE, GENERATION_TASKS, type GenerationTask, MODALITIES, type Modality } from "@vall-e/core";
 
 export interface GenerateOptions extends Omit<Conditioning, "promptTask">, RunOptions {
   /**
@@ -33,7 +38,7 @@ export interface GenerateOptions extends Omit<Conditioning, "promptTask">, RunOp
   sampling?: Partial<SamplingOptions>;
   /** 0 … 2³² − 1; drawn (and reported in the result) when absent. */
   seed?: number;
-  /** Seconds of output at most (default 12). */
+  /** Seconds of output at most (default: REQUEST_SETTINGS.maxDuration). */
   maxDuration?: number;
   /** The highest RVQ level generated (1 … 7, default 7). */
   maxLevels?: number;
@@ -59,24 +64,45 @@ export interface GenerateResult {
   stopped?: boolean;
 }
 
-export async function generate(context: LanguageModelContext, options: GenerateOptions): Promise<GenerateResult> {
+/** Generate on `target`: a context (an Evaluator), or a model that makes one for this run. */
+export async function generate(
+  target: Evaluator | EvaluatorSource,
+  options: GenerateOptions & { threads?: number },
+): Promise<GenerateResult> {
   if (typeof options !== "object" || options === null) throw invalid("an options object", "options", options);
-  const modality = expectOneOf(options.modality ?? "nar-len", "modality", MODALITIES);
-  const task = expectOneOf(options.task ?? "tts", "task", GENERATION_TASKS);
-  if (!context.model.tasks.includes(task)) {
+  if (!("createContext" in target)) return generateOn(target, options);
+  const promptFrames = options.prompt?.[0]?.length ?? 0;
+  const maxDuration = settingValue(REQUEST_SETTINGS.maxDuration, options.maxDuration, "maxDuration");
+  const maxFrames = Math.round(maxDuration * FRAME_RATE);
+  // Room for a CFG pair in one forward; beam search keeps one context like this per hypothesis.
+  const batch = 2;
+  const history = (options.history?.phonemes?.length ?? 0) + (options.history?.codes?.length ?? 0);
+  const tokens = (options.phonemes?.length ?? 0) + history + promptFrames + Math.max(maxFrames, 16) + 16;
+  const context = await target.createContext({
+    contextSize: Math.min(batch * tokens, 2 ** 20),
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+  });
+  try {
+    return await generateOn(context, options);
+  } finally {
+    await context.dispose();
+  }
+}
+
+async function generateOn(context: Evaluator, options: GenerateOptions): Promise<GenerateResult> {
+  const modality: Modality = settingValue(REQUEST_SETTINGS.modality, options.modality, "modality");
+  const task: GenerationTask = settingValue(REQUEST_SETTINGS.task, options.task, "task");
+  if (!context.tasks.includes(task)) {
     throw new VallEError(
       "ERR_UNSUPPORTED_TASK",
-      `This model does not support the ${task} task (it declares: ${context.model.tasks.join(", ")})`,
+      `This model does not support the ${task} task (it declares: ${context.tasks.join(", ")})`,
     );
   }
   const sampling = resolveSampling(options.sampling);
-  const seed = options.seed === undefined ? drawSeed() : expectInteger(options.seed, "seed", 0, 2 ** 32 - 1);
-  const maxDuration = options.maxDuration ?? 12;
-  if (typeof maxDuration !== "number" || !(maxDuration > 0) || maxDuration > 600) {
-    throw invalid("seconds in (0, 600]", "maxDuration", maxDuration);
-  }
+  const seed = settingValue(REQUEST_SETTINGS.seed, options.seed, "seed") ?? drawSeed();
+  const maxDuration = settingValue(REQUEST_SETTINGS.maxDuration, options.maxDuration, "maxDuration");
   const maxFrames = Math.max(1, Math.round(maxDuration * FRAME_RATE));
-  const maxLevels = expectInteger(options.maxLevels ?? RVQ_LEVELS - 1, "maxLevels", 0, RVQ_LEVELS - 1);
+  const maxLevels = settingValue(REQUEST_SETTINGS.maxLevels, options.maxLevels, "maxLevels");
   if (!Array.isArray(options.phonemes) || options.phonemes.length < 2) {
     throw invalid("phoneme ids including <bos> and </eos>", "phonemes", options.phonemes);
   }
@@ -121,7 +147,7 @@ export async function generate(context: LanguageModelContext, options: GenerateO
     ...(task === "tts" ? {} : { promptTask: task }),
   };
   // The phonemes and language are checked once before the first evaluation.
-  context.model.assemble({ ...conditioning, mode: "len", rvqLevel: 0 });
+  context.assemble({ ...conditioning, mode: "len", rvqLevel: 0 });
   const own: Conditioning = { ...conditioning, phonemes: options.phonemes };
 
   const rng = createRng(seed);
@@ -143,8 +169,8 @@ export async function generate(context: LanguageModelContext, options: GenerateO
       maxSteps: sampling.maxSteps,
       cfgStrength: sampling.cfgStrength,
       cfgRescale: sampling.cfgRescale,
-      remask: options.remask ?? false,
-      scoring: options.scoring ?? "probability",
+      remask: settingValue(REQUEST_SETTINGS.remask, options.remask, "remask"),
+      scoring: settingValue(REQUEST_SETTINGS.scoring, options.scoring, "scoring"),
       prefix,
     });
   } else {

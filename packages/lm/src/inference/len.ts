@@ -2,7 +2,7 @@
  * Duration prediction (spec §6.2): greedy digits from the len head — at most 10, the stop digit 10 ends them — read
  * in base 10, then the reference's floor (75 frames), ×1.05 padding and clamp.
  */
-import type { LanguageModelContext } from "../language-model.js";
+import type { Evaluator } from "../evaluator.js";
 import { argmax } from "../sampling/samplers.js";
 import { decodeLength, durationFrames, LEN_MAX_DIGITS, LEN_STOP } from "../sampling/schedule.js";
 import type { Conditioning, RunOptions } from "./common.js";
@@ -17,14 +17,14 @@ export interface LengthPrediction {
 }
 
 export async function predictLength(
-  context: LanguageModelContext,
+  context: Evaluator,
   conditioning: Conditioning,
   limits: { maxFrames: number; minFrames?: number },
   options: RunOptions = {},
 ): Promise<LengthPrediction> {
   const digits = [0];
   for (let step = 1; step <= LEN_MAX_DIGITS; step++) {
-    const input = context.model.assemble({ ...conditioning, mode: "len", rvqLevel: 0, len: digits });
+    const input = context.assemble({ ...conditioning, mode: "len", rvqLevel: 0, len: digits });
     const logits = await context.forward([input], { signal: options.signal });
     const digit = Math.min(argmax(logits), LEN_STOP);
     digits.push(digit);

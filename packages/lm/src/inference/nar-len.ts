@@ -5,9 +5,10 @@
  * token (temperature annealed by 1 − t). Confidence is the probability of the argmax of the guided logits
  * (the reference's scoring, for every position), or, with `scoring: "entropy"`, 1 − the normalised entropy.
  */
-import type { LanguageModelContext } from "../language-model.js";
+
+import { NAR_LEN_MIN_CFG, SAMPLING_SETTINGS } from "@vall-e/core";
+import type { Evaluator } from "../evaluator.js";
 import { CODEBOOK_SIZE } from "../model/layout.js";
-import { NAR_LEN_MIN_CFG } from "../sampling/options.js";
 import type { Rng } from "../sampling/rng.js";
 import { processLogits, type SamplerOptions, sampleRow, softmax } from "../sampling/samplers.js";
 import { cfgLogits, maskSchedule } from "../sampling/schedule.js";
@@ -35,15 +36,14 @@ export interface NarLenOptions extends RunOptions {
 }
 
 export async function generateNarLen(
-  context: LanguageModelContext,
+  context: Evaluator,
   conditioning: Conditioning,
   options: NarLenOptions,
 ): Promise<number[]> {
-  const { model } = context;
   const T = options.frames;
   const prompt = conditioning.prompt?.slice(0, 1) ?? [];
   const strength = Math.max(options.cfgStrength ?? NAR_LEN_MIN_CFG, NAR_LEN_MIN_CFG);
-  const rescale = options.cfgRescale ?? 0.75;
+  const rescale = options.cfgRescale ?? SAMPLING_SETTINGS.cfgRescale.value;
   const prefix = options.prefix ?? [];
   const P = prefix.length;
   // The response: the prefix (fixed), then T positions to fill; scores and masks are over the T only.
@@ -57,8 +57,8 @@ export async function generateNarLen(
     const isMasked = codes.slice(P).map((c) => c === MASK_TOKEN);
 
     const spec = { ...conditioning, prompt, mode: "nar-len" as const, rvqLevel: 0, response: [codes] };
-    const positive = model.assemble(spec);
-    const both = await context.forward([positive, model.assemble(spec, { cfgNull: true })], options);
+    const positive = context.assemble(spec);
+    const both = await context.forward([positive, context.assemble(spec, { cfgNull: true })], options);
     const width = positive.head.end - positive.head.start;
     const rows = P + T;
     const guided = cfgLogits(both.subarray(0, rows * width), both.subarray(rows * width), strength, rescale);

@@ -2,7 +2,7 @@
  * NAR levels 1 … 7 (spec §6.4): one evaluation per level, every position sampled in parallel from head
  * NAR:L−1:L (1024 classes); optional CFG against the null input in the same evaluation.
  */
-import type { LanguageModelContext } from "../language-model.js";
+import type { Evaluator } from "../evaluator.js";
 import { RVQ_LEVELS } from "../model/layout.js";
 import type { Rng } from "../sampling/rng.js";
 import { type SamplerOptions, sampleRow } from "../sampling/samplers.js";
@@ -20,23 +20,22 @@ export interface NarOptions extends RunOptions {
 
 /** Adds levels to `levels` (level 0 first, each of T codes) up to maxLevels; returns all levels. */
 export async function generateNar(
-  context: LanguageModelContext,
+  context: Evaluator,
   conditioning: Conditioning,
   levels: readonly (readonly number[])[],
   options: NarOptions,
 ): Promise<number[][]> {
-  const { model } = context;
   const out = levels.map((level) => [...level]);
   const top = options.maxLevels ?? RVQ_LEVELS - 1;
   const frames = out[0]?.length ?? 0;
   const strength = options.cfgStrength ?? 0;
   for (let level = out.length; level <= top; level++) {
     const spec = { ...conditioning, mode: "nar" as const, rvqLevel: level, response: out };
-    const input = model.assemble(spec);
+    const input = context.assemble(spec);
     const width = input.head.end - input.head.start;
     let logits: Float32Array;
     if (strength > 0) {
-      const both = await context.forward([input, model.assemble(spec, { cfgNull: true })], options);
+      const both = await context.forward([input, context.assemble(spec, { cfgNull: true })], options);
       const half = frames * width;
       logits = cfgLogits(both.subarray(0, half), both.subarray(half), strength, options.cfgRescale ?? 0.7);
     } else {

@@ -5,7 +5,7 @@
  * with table NAR:l:l+1, positions restarting at 0 per segment with the separator taking the next index, the output
  * segment without a separator, a mask causal by sequence index for AR and len.
  */
-import { InvalidArgumentError, invalid } from "@vall-e/native";
+import { InvalidArgumentError, invalid } from "@vall-e/core";
 import {
   CODEBOOK_SIZE,
   KNOWN_LAYOUT,
@@ -71,6 +71,8 @@ export interface AssembledInput {
   outputs: number;
   /** The head (rows of the output matrix) the mode samples from. */
   head: HeadRange;
+  /** Index of the first token of the output segment (the response, or the len digits): rows.length when empty. */
+  outputStart?: number;
 }
 
 /** A classifier head: its name in the reference ("AR:0:0", "NAR:2:3", "NAR:0:0", "len") and its output rows. */
@@ -206,7 +208,7 @@ export function assembleInput(
       outputs = rows.length;
       break;
     }
-    default: {
+    case "nar": {
       // NAR level L: response levels 0 … L−1, level l through table NAR:l:l+1.
       const response = codes(spec, "response", level);
       const rows = codeRows(response, level, layout.nar, "response", CODEBOOK_SIZE - 1);
@@ -214,12 +216,19 @@ export function assembleInput(
       segments.push({ rows, output: true });
       head = { name: `NAR:${level - 1}:${level}`, ...(layout.nar[level - 1] as RowRange) };
       outputs = rows.length;
+      break;
+    }
+    default: {
+      const unknown: never = spec.mode;
+      throw invalid(`one of ${MODES.map((m) => `"${m}"`).join(", ")}`, "mode", unknown);
     }
   }
 
   const rows: number[][] = [];
   const positions: number[] = [];
+  let outputStart = 0;
   segments.forEach((segment, i) => {
+    if (segment.output) outputStart = rows.length;
     segment.rows.forEach((tokenRows, p) => {
       rows.push(tokenRows);
       positions.push(p);
@@ -233,7 +242,26 @@ export function assembleInput(
     for (let i = 0; i < positions.length; i++) positions[i] = i;
   }
   const causal = spec.mode === "ar" || spec.mode === "len" || profile.narAttention === "causal";
-  return { rows, positions, causal, outputs, head };
+  return { rows, positions, causal, outputs, head, outputStart };
+}
+
+/**
+ * The token that follows an AR input in the KV cache: response code `code` at the next response position, with
+ * `appended` tokens already appended after `input` (the prefill). O(1): nothing is re-assembled. Trusts its
+ * arguments — `input` is assembleInput's for mode "ar" and `code` a token sampled from its head (0 … 1023).
+ */
+export function nextArToken(
+  input: AssembledInput,
+  appended: number,
+  code: number,
+  profile: ModelProfile = REFERENCE_PROFILE,
+): { rows: number[]; position: number } {
+  const start = input.outputStart ?? input.rows.length;
+  const index = input.rows.length - start + appended; // index within the response segment
+  return {
+    rows: [KNOWN_LAYOUT.ar.start + code],
+    position: profile.positions === "unified" ? start + index : index,
+  };
 }
 
 /** The native sequence form (rows as offsets + ids). */
