@@ -2,6 +2,23 @@
  * @vall-e/pipeline — the stages composed into text-to-speech, with artifacts between them, model bundles (resolution,
  * download cache, the offline `tiny` bundle), long text, progress and cancellation.
  */
+
+export type { SentenceRecord, SpeechChunk, SpeechResult } from "./engine/chunks.js";
+export { DECODERS, type DecodeOptions, type Decoder, type DecoderName, EncodecDecoder } from "./engine/decoder.js";
+export { Engine, type EngineLoadOptions, type EngineLoadProgress, type ModelFiles } from "./engine/engine.js";
+export {
+  type GenerationSettings,
+  type InputRecord,
+  type PipelineProgress,
+  type PipelineStage,
+  type RawAudio,
+  type ReferenceInput,
+  type RequestShape,
+  type ResolvedSettings,
+  resolveRequest,
+  type SpeechRequest,
+} from "./engine/request.js";
+export { prepareVoice, Voice } from "./engine/voice.js";
 export {
   bundleFiles,
   checkQuant,
@@ -35,12 +52,8 @@ export {
 export { TINY_MODEL, TINY_VERSION, type TinyBundle, tinyBundle, tinyTokenizerJson } from "./models/tiny.js";
 export { PROMPT_FRAME_RATE, type PromptCodes, preparePrompt } from "./prompt/prepare.js";
 export { ReplayError, type ReplayOverrides, readRunManifest, replay } from "./replay.js";
+export type { RunManifest } from "./run-manifest.js";
 export {
-  type ModelFiles,
-  type PipelineProgress,
-  type PipelineStage,
-  type RunManifest,
-  type SpeechChunk,
   type SynthesizeOptions,
   type SynthesizeResult,
   synthesize,

@@ -3,15 +3,11 @@
  * SHA-256), the same seed, the same options — give the same audio, sample for sample.
  */
 import { readFile } from "node:fs/promises";
-import { fileReadError, VallEError } from "@vall-e/native";
+import { fileReadError, VallEError } from "@vall-e/core";
+import type { ModelFiles } from "./engine/engine.js";
 import { checksumOf } from "./models/hub.js";
-import {
-  type ModelFiles,
-  type RunManifest,
-  type SynthesizeOptions,
-  type SynthesizeResult,
-  synthesize,
-} from "./synthesize.js";
+import type { RunManifest } from "./run-manifest.js";
+import { type SynthesizeOptions, type SynthesizeResult, synthesize } from "./synthesize.js";
 
 /** A run.json is malformed, or its models are not the ones it names. */
 export class ReplayError extends VallEError {
