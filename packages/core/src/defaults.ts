@@ -230,7 +230,7 @@ export const REQUEST_SETTINGS: Readonly<RequestSettings> = {
     value: undefined,
     domain: `an integer from 0 to ${2 ** 32 - 1}`,
     valid: int(0, 2 ** 32 - 1),
-    doc: "random seed of the first sentence (sentence i uses seed + i; default: drawn, and reported)",
+    doc: "random seed of the first sentence; sentence i uses seed + i (drawn and reported when not given)",
   },
   threads: {
     value: 0,

@@ -5,7 +5,7 @@
  * can start from its artifact (--phonemes, --prompt-codes, --response-codes), and --replay runs a run.json again.
  */
 import { readFile } from "node:fs/promises";
-import { fileReadError, VallEError } from "@vall-e/core";
+import { fileReadError, REQUEST_SETTINGS, VallEError } from "@vall-e/core";
 import type { SynthesizeOptions, SynthesizeResult } from "@vall-e/pipeline";
 import { Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
@@ -44,6 +44,7 @@ function seconds(flag: string) {
 }
 
 export function ttsCommand(context: CommandContext): Command {
+  const { language, promptSeconds, contextHistory } = REQUEST_SETTINGS;
   const command = new Command("tts")
     .description("text + a voice (WAV or codes) → that voice speaking the text (24 kHz WAV)")
     .argument("[text]", 'the text ("-": stdin)')
@@ -51,19 +52,12 @@ export function ttsCommand(context: CommandContext): Command {
     .option("--prompt <voice...>", "voice references: WAV files, or codes (.npy, .json, .enc); none: no prompt")
     .requiredOption("-o, --output <file>", 'the WAV to write ("-": stdout)')
     .addOption(
-      new Option("--lang <language>", "text language")
-        .choices(["auto", "en", "ja", "de", "fr", "zh", "ko"])
-        .default("auto"),
+      new Option("--lang <language>", language.doc).choices(language.choices as string[]).default(language.value),
     )
-    .option(
-      "--prompt-seconds <s>",
-      "prompt length in seconds: looped or cut (0: as given)",
-      seconds("--prompt-seconds"),
-      3,
-    )
+    .option("--prompt-seconds <s>", promptSeconds.doc, seconds("--prompt-seconds"), promptSeconds.value)
     .option(
       "--context-history <n>",
-      "rolling context: speak each sentence as the continuation of the previous n (0: off)",
+      contextHistory.doc,
       (v: string) => {
         const n = Number(v);
         if (!/^\d+$/.test(v.trim()) || n > 16) {
@@ -74,7 +68,7 @@ export function ttsCommand(context: CommandContext): Command {
         }
         return n;
       },
-      0,
+      contextHistory.value,
     )
     .option("--artifacts <dir>", "write every stage's artifact and run.json here")
     .option("--json", "print the run summary as JSON on stdout (with -o FILE)")

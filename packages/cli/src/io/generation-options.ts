@@ -3,49 +3,48 @@
  * every sampler with its default and unit — their parsing into SamplingOptions (a value outside its domain names the
  * flag), and the progress display on stderr.
  */
-import { InvalidArgumentError } from "@vall-e/core";
+import {
+  describeDefault,
+  InvalidArgumentError,
+  RAS_RATIO_SETTING,
+  REQUEST_SETTINGS,
+  SAMPLING_SETTINGS,
+  type SamplingSettingName,
+  type Setting,
+} from "@vall-e/core";
 import { type Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
 import { parseThreads } from "./options.js";
 import { progressBar } from "./progress.js";
 
-/** Sampler flags: flag, key of SamplingOptions, help (with unit and default), integer or not. */
+/** Sampler flags: flag, key of SamplingOptions (its default, unit and doc are the table's), integer or not. */
 const SAMPLER_FLAGS = [
-  ["--ar-temperature <t>", "arTemperature", "AR / NAR-len temperature, ≤ 0 greedy (default 1)", false],
-  ["--nar-temperature <t>", "narTemperature", "NAR levels 1–7 temperature, ≤ 0 greedy (default 0)", false],
-  [
-    "--min-ar-temperature <t>",
-    "minArTemperature",
-    "dynamic temperature floor for AR / NAR-len, < 0 off (default -1)",
-    false,
-  ],
-  ["--min-nar-temperature <t>", "minNarTemperature", "dynamic temperature floor for NAR, < 0 off (default -1)", false],
-  ["--top-k <k>", "topK", "keep the k most likely tokens, 0 off (default 0)", true],
-  ["--top-p <p>", "topP", "nucleus probability mass in (0, 1], 1 off (default 1)", false],
-  ["--min-p <p>", "minP", "min-p in [0, 1), 0 off (default 0)", false],
-  ["--top-nsigma <n>", "topNSigma", "top-nσ: keep logits ≥ max − n·σ, 0 off (default 0)", false],
-  ["--repetition-penalty <f>", "repetitionPenalty", "repetition penalty factor, 1 off (default 1)", false],
-  [
-    "--repetition-penalty-decay <d>",
-    "repetitionPenaltyDecay",
-    "repetition penalty distance exponent (default 0)",
-    false,
-  ],
-  ["--length-penalty <e>", "lengthPenalty", "AR stop-token length penalty exponent, 0 off (default 0)", false],
-  ["--dry-multiplier <m>", "dryMultiplier", "DRY multiplier, 0 off (default 0)", false],
-  ["--dry-base <b>", "dryBase", "DRY base > 1 (default 1.75)", false],
-  ["--dry-allowed-length <n>", "dryAllowedLength", "DRY allowed repeat length in tokens (default 2)", true],
-  ["--mirostat-tau <bits>", "mirostatTau", "Mirostat target surprise in bits (AR), 0 off (default 0)", false],
-  ["--mirostat-eta <rate>", "mirostatEta", "Mirostat learning rate (default 0.1)", false],
-  ["--beam-width <n>", "beamWidth", "AR beam search width, 0 or 1 off (default 0)", true],
-  [
-    "--cfg-strength <s>",
-    "cfgStrength",
-    "CFG strength for AR / NAR, 0 off; NAR-len uses at least 2.5 (default 0)",
-    false,
-  ],
-  ["--cfg-rescale <r>", "cfgRescale", "CFG rescale in [0, 1] (default 0.75)", false],
-] as const;
+  ["--ar-temperature <t>", "arTemperature", false],
+  ["--nar-temperature <t>", "narTemperature", false],
+  ["--min-ar-temperature <t>", "minArTemperature", false],
+  ["--min-nar-temperature <t>", "minNarTemperature", false],
+  ["--top-k <k>", "topK", true],
+  ["--top-p <p>", "topP", false],
+  ["--min-p <p>", "minP", false],
+  ["--top-nsigma <n>", "topNSigma", false],
+  ["--repetition-penalty <f>", "repetitionPenalty", false],
+  ["--repetition-penalty-decay <d>", "repetitionPenaltyDecay", false],
+  ["--length-penalty <e>", "lengthPenalty", false],
+  ["--dry-multiplier <m>", "dryMultiplier", false],
+  ["--dry-base <b>", "dryBase", false],
+  ["--dry-allowed-length <n>", "dryAllowedLength", true],
+  ["--mirostat-tau <bits>", "mirostatTau", false],
+  ["--mirostat-eta <rate>", "mirostatEta", false],
+  ["--beam-width <n>", "beamWidth", true],
+  ["--cfg-strength <s>", "cfgStrength", false],
+  ["--cfg-rescale <r>", "cfgRescale", false],
+] as const satisfies readonly (readonly [string, SamplingSettingName, boolean])[];
+
+/** A flag's help: the table's line and its default. */
+export function helpFor(setting: Setting<unknown>): string {
+  const shown = describeDefault(setting);
+  return shown === "" ? setting.doc : `${setting.doc} ${shown}`;
+}
 
 function numberArg(flag: string, integer: boolean) {
   return (value: string): number => {
@@ -75,43 +74,25 @@ export interface GenerationFlags {
 }
 
 export function addGenerationOptions(command: Command): Command {
+  const { task, modality, seed, threads, maxDuration, maxLevels, remask, scoring } = REQUEST_SETTINGS;
   command
-    .addOption(
-      new Option(
-        "--task <task>",
-        "tts, or ns / sr: clean up / remove the speech of the prompt (noisy audio), as long as it is",
-      )
-        .choices(["tts", "ns", "sr"])
-        .default("tts"),
-    )
-    .addOption(
-      new Option("--modality <m>", "NAR-len demasking or AR then NAR")
-        .choices(["nar-len", "ar+nar"])
-        .default("nar-len"),
-    )
-    .option("--seed <n>", "random seed, 0 … 4294967295 (default: drawn, and reported)", numberArg("--seed", true))
-    .option("-t, --threads <n>", "threads (default: physical cores)", parseThreads)
-    .option("--max-duration <seconds>", "longest output in seconds", numberArg("--max-duration", false), 12)
-    .option("--max-steps <n>", "NAR-len demasking steps (default 50)", numberArg("--max-steps", true))
-    .option("--max-levels <n>", "highest RVQ level generated, 0 … 7", numberArg("--max-levels", true), 7)
-    .option("--remask", "NAR-len: also remask 1/(2·steps) of the positions each step")
-    .addOption(
-      new Option("--scoring <s>", "NAR-len confidence: the argmax probability or 1 − normalised entropy")
-        .choices(["probability", "entropy"])
-        .default("probability"),
-    )
+    .addOption(new Option("--task <task>", task.doc).choices(task.choices as string[]).default(task.value))
+    .addOption(new Option("--modality <m>", modality.doc).choices(modality.choices as string[]).default(modality.value))
+    .option("--seed <n>", seed.doc, numberArg("--seed", true))
+    .option("-t, --threads <n>", helpFor(threads), parseThreads)
+    .option("--max-duration <seconds>", maxDuration.doc, numberArg("--max-duration", false), maxDuration.value)
+    .option("--max-steps <n>", helpFor(SAMPLING_SETTINGS.maxSteps), numberArg("--max-steps", true))
+    .option("--max-levels <n>", maxLevels.doc, numberArg("--max-levels", true), maxLevels.value)
+    .option("--remask", remask.doc)
+    .addOption(new Option("--scoring <s>", scoring.doc).choices(scoring.choices as string[]).default(scoring.value))
     .option(
       "--ras-window <n>",
       "Repetition Aware Sampling window in tokens (AR; off by default)",
       numberArg("--ras-window", true),
     )
-    .option(
-      "--ras-ratio <r>",
-      "Repetition Aware Sampling ratio in (0, 1] (with --ras-window; default 0.1)",
-      numberArg("--ras-ratio", false),
-    );
-  for (const [flag, , help, integer] of SAMPLER_FLAGS) {
-    command.option(flag, help, numberArg(flag.split(" ")[0] as string, integer));
+    .option("--ras-ratio <r>", helpFor(RAS_RATIO_SETTING), numberArg("--ras-ratio", false));
+  for (const [flag, key, integer] of SAMPLER_FLAGS) {
+    command.option(flag, helpFor(SAMPLING_SETTINGS[key]), numberArg(flag.split(" ")[0] as string, integer));
   }
   return command;
 }
@@ -133,7 +114,7 @@ export async function samplingFrom(options: GenerationFlags): Promise<Record<str
   }
   if (options.maxSteps !== undefined) sampling.maxSteps = options.maxSteps;
   if (options.rasWindow !== undefined)
-    sampling.repetitionAware = { window: options.rasWindow, ratio: options.rasRatio ?? 0.1 };
+    sampling.repetitionAware = { window: options.rasWindow, ratio: options.rasRatio ?? RAS_RATIO_SETTING.value };
 
   return sampling;
 }
