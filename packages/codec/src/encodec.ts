@@ -1,6 +1,6 @@
 /**
- * Facts of EnCodec 24 kHz (spec encodec-vocos.md): its sample rate, frame rate, and the bandwidths it offers with
- * the number of RVQ codebooks each uses.
+ * Facts of EnCodec 24 kHz (encodec's `encodec/model.py` `EncodecModel.encodec_model_24khz`): its sample rate, frame
+ * rate, and the bandwidths it offers with the number of RVQ codebooks each uses.
  */
 import { HOP_LENGTH, invalid } from "@vall-e/core";
 

@@ -1,7 +1,8 @@
 /**
- * EnCodec 24 kHz written straight from the spec (encodec-vocos §3–§7) in plain TypeScript and float64: small,
- * slow and obvious, to check the native ggml graphs on tiny models. Activations are arrays of channels
- * (Float64Array per channel, time along the array).
+ * EnCodec 24 kHz written straight from the reference (encodec's `encodec/modules/conv.py`, `seanet.py`, `lstm.py`,
+ * `encodec/quantization/core_vq.py`, `encodec/model.py` `encode` / `decode`) in plain TypeScript and float64: small,
+ * slow and obvious, to check the native ggml graphs on tiny models. Activations are arrays of channels (Float64Array
+ * per channel, time along the array).
  */
 import type { EncodecBin } from "../src/weights/encodec-bin.js";
 import { ENCODER_STRIDES } from "../src/weights/layout.js";
@@ -20,7 +21,7 @@ function shape(bin: EncodecBin, name: string): number[] {
   return t.shape;
 }
 
-/** Reflect padding with the short-input rule (§3.3). */
+/** Reflect padding with the short-input rule (encodec's `encodec/modules/conv.py` `pad1d`). */
 function padReflect(x: Float64Array, left: number, right: number): Float64Array {
   const length = x.length;
   const widest = Math.max(left, right);

@@ -52,7 +52,10 @@ export class LanguageModel implements AsyncDisposable {
     this.profile = profile;
   }
 
-  /** Load a VALL-E GGUF: its vocabulary must carry the export's names (spec §2.3); every tensor is validated. */
+  /**
+   * Load a VALL-E GGUF: its vocabulary must carry the names `vall_e/export.py` `convert_to_hf_llama` writes; every
+   * tensor is validated.
+   */
   static async load(path: string, options: LanguageModelOptions = {}): Promise<LanguageModel> {
     if (typeof path !== "string" || path === "") throw invalid("a file path", "path", path);
     let metadata: Record<string, unknown>;

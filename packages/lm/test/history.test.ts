@@ -11,7 +11,7 @@ const prompt = Array.from({ length: 8 }, (_, l) => Array.from({ length: 10 }, (_
 const earlier = { phonemes: [1, 30, 31, 32, 2], codes: [5, 600, 7, 800, 9, 1000] };
 const current = { phonemes: [1, 40, 41, 2], lang: "en" as const, prompt };
 
-describe("rolling context (spec §6.1)", () => {
+describe("rolling context (TTS.inference context_history)", () => {
   it("generate: the len pass measures this utterance alone; the earlier codes are not in the result", async () => {
     await using model = await LanguageModel.load(await tinyModel("F32"));
     const options = { ...current, seed: 3, sampling: { maxSteps: 3 }, maxDuration: 1 };

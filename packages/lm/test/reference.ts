@@ -1,7 +1,8 @@
 /**
- * The VALL-E decoder forward pass (spec §1, §5) in plain TypeScript and float64, from an F32 GGUF: RMSNorm, RoPE
- * in ggml's normal (adjacent-pair) mode on explicit positions, attention with the assembled mask, the gated MLP with
- * exact GELU or SiLU, logits for the output rows over the head. Small and slow, to check the native graph.
+ * The VALL-E decoder forward pass (`vall_e/models/arch/llama.py` `DecoderLayer`, `Attention`, `MLP`; positions from
+ * `vall_e/models/base.py` `inputs_to_position_ids`) in plain TypeScript and float64, from an F32 GGUF: RMSNorm, RoPE in
+ * ggml's normal (adjacent-pair) mode on explicit positions, attention with the assembled mask, the gated MLP with exact
+ * GELU or SiLU, logits for the output rows over the head. Small and slow, to check the native graph.
  */
 import { readFileSync } from "node:fs";
 import { gguf } from "@huggingface/gguf";

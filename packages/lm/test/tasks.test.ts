@@ -10,7 +10,7 @@ const prom = (level: number) => (L.prom[level] as RowRange).start;
 const phonemes = [1, 40, 73, 2];
 const noisy = Array.from({ length: 8 }, (_, l) => [10 + l, 20 + l, 30 + l]);
 
-describe("ns / sr sequences (spec §4: the composite prompt [task, noisy codes])", () => {
+describe("ns / sr sequences (TTS.inference's composite prompt [task, noisy codes])", () => {
   for (const [task, id] of [
     ["ns", 2],
     ["sr", 3],

@@ -1,7 +1,8 @@
 /**
- * Text → phonemes → token ids, exactly as the reference front-end does (spec §9.1–9.2): language resolution and
- * espeak-ng voice coercion, hiragana for Japanese, punctuation cut out around espeak-ng and put back, espeak-ng's
- * output cleaned as phonemizer does, Mandarin tone digits remapped, then the BPE tokenizer.
+ * Text → phonemes → token ids, exactly as the reference front-end does (`vall_e/emb/g2p.py` `encode`, then
+ * `vall_e/data.py` `tokenize`): language resolution and espeak-ng voice coercion, hiragana for Japanese, punctuation
+ * cut out around espeak-ng and put back, espeak-ng's output cleaned as phonemizer does, Mandarin tone digits remapped,
+ * then the BPE tokenizer.
  */
 import { CancelledError, expectOneOf, InvalidArgumentError } from "@vall-e/core";
 import { espeakInfo, espeakTextToPhonemes } from "@vall-e/native";
@@ -41,7 +42,7 @@ export interface IpaResult {
   voice: string;
 }
 
-/** Mandarin tone digits in espeak-ng's pinyin output become the vocabulary's tone marks (spec §9.1). */
+/** Mandarin tone digits in espeak-ng's pinyin become the vocabulary's tone marks (`vall_e/emb/g2p.py` `encode`). */
 const TONES: Record<string, string> = { "1": "ˇ", "2": "ˉ", "3": "ˊ", "4": "ˋ", "5": "_" };
 
 /** Characters sent to espeak-ng per native call: bounded work per call, the event loop free in between. */

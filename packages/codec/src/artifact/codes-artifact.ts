@@ -1,8 +1,8 @@
 /**
- * CodesArtifact (DESIGN §4): EnCodec codes [codebooks × frames] (codebook-major, 0 … 1023) with their metadata.
- * Written as .npy (int16, C order, shape [codebooks, frames] — numpy.load reads it) plus a `<file>.json` sidecar for
- * the metadata, or as one .json for reading by eye. The Python tooling's .enc files are read too. Every reader
- * validates shape, dtype and range; every writer is atomic.
+ * CodesArtifact (format in this package's README): EnCodec codes [codebooks × frames] (codebook-major, 0 … 1023) with
+ * their metadata. Written as .npy (int16, C order, shape [codebooks, frames] — numpy.load reads it) plus a
+ * `<file>.json` sidecar for the metadata, or as one .json for reading by eye. The Python tooling's .enc files are read
+ * too. Every reader validates shape, dtype and range; every writer is atomic.
  */
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
@@ -229,7 +229,7 @@ async function readCodesJson(path: string): Promise<CodesArtifact> {
   return artifact;
 }
 
-/** Parse a .enc file (NumPy object array holding a pickled dict; spec §10.4). */
+/** Parse a .enc file (NumPy object array holding a pickled dict; `vall_e/emb/process.py` `process_job`). */
 export function parseEnc(bytes: Uint8Array, source: string): CodesArtifact {
   const header = parseNpyHeader(bytes, source);
   if (header.descr !== "|O" || header.shape.length !== 0) {

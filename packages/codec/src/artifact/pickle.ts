@@ -1,9 +1,9 @@
 /**
- * The Python tooling's `.enc` files (spec valle-inference §10.4): a .npy holding a 0-d object array whose element
- * is a pickled dict with `codes` (uint16, (1, 8, T)) and `metadata`. Only the pickle subset such files use is
- * understood — numbers, strings, bytes, tuples, lists, dicts, and numpy arrays rebuilt through
- * numpy's `_reconstruct` and `dtype` — and any other global (a pickle can name any function) is refused: the file
- * is data, never code.
+ * The Python tooling's `.enc` files (written by `vall_e/emb/process.py` `process_job`, read by `vall_e/data.py`
+ * `_load_artifact`): a .npy holding a 0-d object array whose element is a pickled dict with `codes` (uint16, (1, 8, T))
+ * and `metadata`. Only the pickle subset such files use is understood — numbers, strings, bytes, tuples, lists, dicts,
+ * and numpy arrays rebuilt through numpy's `_reconstruct` and `dtype` — and any other global (a pickle can name any
+ * function) is refused: the file is data, never code.
  */
 import { CodesFormatError } from "../errors.js";
 

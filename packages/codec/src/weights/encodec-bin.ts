@@ -1,7 +1,8 @@
 /**
- * encodec.cpp's ggml weight file (spec encodec-vocos §8.3), read and written in TypeScript: the converter writes
- * it from Hugging Face checkpoints, and tests use it to make tiny models and to check the native loader. The native
- * core reads the same files for inference (with its own, equally strict, validation).
+ * encodec.cpp's ggml weight file (as encodec.cpp's `convert.py` `parse_codec_model` writes it and
+ * `encodec_load_model_weights` reads it), read and written in TypeScript: the converter writes it from Hugging Face
+ * checkpoints, and tests use it to make tiny models and to check the native loader. The native core reads the same
+ * files for inference (with its own, equally strict, validation).
  *
  * Layout: int32 magic 0x67676d6c; 9 int32 header fields; then records until EOF, each
  * n_dims, name_len, ftype (0 f32, 1 f16), dims (innermost first), name bytes, data (row-major in PyTorch order).

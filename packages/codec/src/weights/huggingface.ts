@@ -1,9 +1,10 @@
 /**
- * Hugging Face `facebook/encodec_24khz` (config.json + model.safetensors) → encodec.cpp's weight layout (spec
- * encodec-vocos §8.2, §3.2): keys renamed to the official names, weight norm folded (W = g · v / ‖v‖ per index of
+ * Hugging Face `facebook/encodec_24khz` (config.json + model.safetensors) → encodec.cpp's weight layout (encodec.cpp
+ * `convert.py` `parse_codec_model`): keys renamed to the official names (transformers'
+ * `convert_encodec_checkpoint_to_pytorch.py` `MAPPING_*`, inverted), weight norm folded (W = g · v / ‖v‖ per index of
  * axis 0, in float64, rounded once to f32), training-only buffers dropped, optionally f16 by encodec.cpp's rule.
- * Accepts the weight-norm spellings weight_g/weight_v and parametrizations.weight.original0/original1, and
- * state dicts already using the official names.
+ * Accepts the weight-norm spellings weight_g/weight_v and parametrizations.weight.original0/original1, and state dicts
+ * already using the official names.
  */
 import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";

@@ -1,7 +1,8 @@
 /**
- * The tensors an EnCodec 24 kHz weight file holds and their PyTorch shapes, derived from the header (spec
- * encodec-vocos §4, §5, §8): what the converter writes and what tiny test models contain. The native loader checks
- * files against the same list.
+ * The tensors an EnCodec 24 kHz weight file holds and their PyTorch shapes, derived from the header (the state dict of
+ * encodec's `encodec/modules/seanet.py` `SEANetEncoder` / `SEANetDecoder` and `encodec/quantization/vq.py`
+ * `ResidualVectorQuantizer`, as encodec.cpp's `convert.py` `parse_codec_model` writes it): what the converter writes
+ * and what tiny test models contain. The native loader checks files against the same list.
  */
 import type { EncodecBinHeader } from "./encodec-bin.js";
 

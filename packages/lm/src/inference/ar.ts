@@ -1,9 +1,9 @@
 /**
- * AR level 0 (spec §6.3): one token per step from the last row of head AR:0:0 until the stop token (1024) or
- * `maxFrames`. With the KV cache (default) the prompt is evaluated once and each step appends one token (O(1) host
- * work: the new token's row and position, nothing re-assembled); without it
- * every step re-evaluates the whole sequence (the reference's way, kept to check the cache). Optional CFG evaluates
- * the null input alongside (always without the cache) and guides the last row.
+ * AR level 0 (`vall_e/models/ar_nar.py` `forward_ar`): one token per step from the last row of head AR:0:0 until the
+ * stop token (1024) or `maxFrames`. With the KV cache (default) the prompt is evaluated once and each step appends one
+ * token (O(1) host work: the new token's row and position, nothing re-assembled); without it every step re-evaluates
+ * the whole sequence (the reference's way, kept to check the cache). Optional CFG evaluates the null input alongside
+ * (always without the cache) and guides the last row.
  */
 import type { Evaluator } from "../evaluator.js";
 import { type AssembledInput, nextArToken } from "../inputs/assemble.js";

@@ -1,9 +1,9 @@
 /**
- * AR beam search (spec §8 `top_k_logits_list`): `width` hypotheses, extended together each step; every step takes
- * the `width` best (hypothesis, token) pairs over all hypotheses' processed logits, scored by the hypothesis' score
- * plus the token's processed logit (the reference accumulates logits, not log-probabilities). A hypothesis that emits
- * the stop token is finished and keeps its score; the search ends when the best hypothesis is finished or after
- * `maxFrames` steps, and returns the best one.
+ * AR beam search (`vall_e/samplers.py` `top_k_logits_list`): `width` hypotheses, extended together each step; every
+ * step takes the `width` best (hypothesis, token) pairs over all hypotheses' processed logits, scored by the
+ * hypothesis' score plus the token's processed logit (the reference accumulates logits, not log-probabilities). A
+ * hypothesis that emits the stop token is finished and keeps its score; the search ends when the best hypothesis is
+ * finished or after `maxFrames` steps, and returns the best one.
  *
  * With the KV cache (default) each open hypothesis has a context of its own: a step appends one token to each (a
  * child takes over its parent's context, a second child of the same parent starts from a copy of it), so a step

@@ -7,7 +7,7 @@ export interface Conditioning {
   lang: Language;
   /** EnCodec codes of the voice, levels × frames (8 levels for the NAR); empty or absent: no prompt. */
   prompt?: readonly (readonly number[])[];
-  /** ns / sr: the task token that opens the prompt segment (spec §4). */
+  /** ns / sr: the task token that opens the prompt segment (`vall_e/inference.py` `TTS.inference`). */
   promptTask?: Task;
 }
 

@@ -46,10 +46,10 @@ export interface GenerateOptions extends Omit<Conditioning, "promptTask">, RunOp
   remask?: boolean;
   scoring?: "probability" | "entropy";
   /**
-   * Rolling context (spec §6.1, tts only): earlier utterances' phonemes (with <bos> … </eos>) and level-0 codes. The
-   * text becomes theirs followed by this one's (the </eos><bos> between dropped), their codes are the start of the
-   * response — fixed in NAR-len, continued from in AR — and are left out of the result. The len pass measures this
-   * utterance's text alone.
+   * Rolling context (`vall_e/inference.py` `TTS.inference` `context_history`, tts only): earlier utterances' phonemes
+   * (with <bos> … </eos>) and level-0 codes. The text becomes theirs followed by this one's (the </eos><bos> between
+   * dropped), their codes are the start of the response — fixed in NAR-len, continued from in AR — and are left out of
+   * the result. The len pass measures this utterance's text alone.
    */
   history?: { phonemes: readonly number[]; codes: readonly number[] };
 }

@@ -1,6 +1,7 @@
 /**
- * Duration prediction (spec §6.2): greedy digits from the len head — at most 10, the stop digit 10 ends them — read
- * in base 10, then the reference's floor (75 frames), ×1.05 padding and clamp.
+ * Duration prediction (`vall_e/models/ar_nar.py` `forward_ar`, len branch): greedy digits from the len head — at most
+ * 10, the stop digit 10 ends them — read in base 10, then the reference's floor (75 frames), ×1.05 padding
+ * (`vall_e/inference.py` `TTS.inference`) and clamp.
  */
 import type { Evaluator } from "../evaluator.js";
 import { argmax } from "../sampling/samplers.js";

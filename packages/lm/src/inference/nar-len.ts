@@ -1,9 +1,10 @@
 /**
- * NAR-len demasking of level 0 (spec §6.5): T positions start masked (1024); at each step of the cosine schedule
- * the k least confident positions are masked again, the conditional and the null input are evaluated in one batch,
- * guided (CFG, strength at least 2.5, one rescale factor over the block), and masked positions take the sampled
- * token (temperature annealed by 1 − t). Confidence is the probability of the argmax of the guided logits
- * (the reference's scoring, for every position), or, with `scoring: "entropy"`, 1 − the normalised entropy.
+ * NAR-len demasking of level 0 (`vall_e/models/ar_nar.py` `forward_nar_masked`): T positions start masked (1024); at
+ * each step of the cosine schedule the k least confident positions are masked again, the conditional and the null input
+ * are evaluated in one batch, guided (CFG, strength at least 2.5, one rescale factor over the block), and masked
+ * positions take the sampled token (temperature annealed by 1 − t). Confidence is the probability of the argmax of the
+ * guided logits (the reference's scoring, for every position), or, with `scoring: "entropy"`, 1 − the normalised
+ * entropy.
  */
 
 import { NAR_LEN_MIN_CFG, SAMPLING_SETTINGS } from "@vall-e/core";

@@ -1,6 +1,6 @@
 /**
- * NAR levels 1 … 7 (spec §6.4): one evaluation per level, every position sampled in parallel from head
- * NAR:L−1:L (1024 classes); optional CFG against the null input in the same evaluation.
+ * NAR levels 1 … 7 (`vall_e/models/ar_nar.py` `forward_nar`): one evaluation per level, every position sampled in
+ * parallel from head NAR:L−1:L (1024 classes); optional CFG against the null input in the same evaluation.
  */
 import type { Evaluator } from "../evaluator.js";
 import { RVQ_LEVELS } from "../model/layout.js";

@@ -1,9 +1,10 @@
 /**
- * Input assembly (spec §3–§5): from phonemes, language, task, RVQ level, prompt and response codes to the rows each
- * token sums, the position ids, the mask kind, the rows whose logits are wanted and the head — the Python
- * reference's rules (not the seed port's): prompt levels 0 … L−1 summed for NAR level L, response level l embedded
- * with table NAR:l:l+1, positions restarting at 0 per segment with the separator taking the next index, the output
- * segment without a separator, a mask causal by sequence index for AR and len.
+ * Input assembly (`vall_e/models/base.py` `Base.inputs`, `inputs_to_embeddings`, `inputs_to_position_ids`): from
+ * phonemes, language, task, RVQ level, prompt and response codes to the rows each token sums, the position ids, the
+ * mask kind, the rows whose logits are wanted and the head — the Python reference's rules (not the seed port's): prompt
+ * levels 0 … L−1 summed for NAR level L, response level l embedded with table NAR:l:l+1, positions restarting at 0 per
+ * segment with the separator taking the next index, the output segment without a separator, a mask causal by sequence
+ * index for AR and len.
  */
 import { InvalidArgumentError, invalid } from "@vall-e/core";
 import {
@@ -20,7 +21,7 @@ import {
 export type Mode = "ar" | "len" | "nar" | "nar-len";
 export const MODES: readonly Mode[] = ["ar", "len", "nar", "nar-len"];
 
-/** How the model was trained, where checkpoints (or the seed port) differ (DESIGN §3). */
+/** How the model was trained, where checkpoints (or the seed port) differ: named options, reference defaults. */
 export interface ModelProfile {
   /** FFN activation: exact GELU (reference) or SiLU (llama.cpp). */
   activation: "gelu" | "silu";
@@ -52,8 +53,8 @@ export interface InputSpec {
   /** Prompt codes, levels × frames (at least the levels the mode uses); empty or absent: no prompt segment. */
   prompt?: readonly (readonly number[])[];
   /**
-   * A task token opening the prompt segment — the composite prompt `[task, codes]` of ns and sr (spec §4), embedded
-   * from the task rows; absent for tts.
+   * A task token opening the prompt segment — the composite prompt `[task, codes]` of ns and sr (`vall_e/inference.py`
+   * `TTS.inference`), embedded from the task rows; absent for tts.
    */
   promptTask?: Task;
   /** Response codes, levels × frames: ar — level 0 so far; nar — levels 0 … L−1; nar-len — level 0 with 1024 = mask. */
@@ -130,7 +131,10 @@ function codeRows(
   return out;
 }
 
-/** Assemble one sequence (spec §4 table). `cfgNull`: the classifier-free guidance null input (text [1, 2], no prompt). */
+/**
+ * Assemble one sequence (`vall_e/models/base.py` `Base.inputs`). `cfgNull`: the classifier-free guidance null input
+ * (text [1, 2], no prompt).
+ */
 export function assembleInput(
   spec: InputSpec,
   profile: ModelProfile = REFERENCE_PROFILE,

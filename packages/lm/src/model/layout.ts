@@ -1,7 +1,8 @@
 /**
- * The unified embedding / output-head layout of the published VALL-E exports (spec §2.1): which rows of
- * `token_embd` and `output` belong to which input segment or head. Issue-5 loaders recover the ranges from a
- * GGUF's vocabulary (spec §2.3) and check them against this table.
+ * The unified embedding / output-head layout of the published VALL-E exports (`vall_e/export.py` `convert_to_hf_llama`,
+ * the ranges of `vall_e/models/base.py` `_get_offsets`): which rows of `token_embd` and `output` belong to which input
+ * segment or head. Issue-5 loaders recover the ranges from a GGUF's vocabulary (the token names the export writes) and
+ * check them against this table.
  */
 
 export interface RowRange {
@@ -37,7 +38,7 @@ export const KNOWN_LAYOUT = Object.freeze({
   vocabularySize: 17702,
 });
 
-/** Notable global row ids (spec §2.1). */
+/** Notable global row ids (in the `convert_to_hf_llama` layout). */
 export const SPECIAL_ROWS = Object.freeze({
   arStop: KNOWN_LAYOUT.ar.start + CODEBOOK_SIZE, // 9508
   narLenMask: KNOWN_LAYOUT.narLen.start + CODEBOOK_SIZE, // 17701

@@ -1,6 +1,7 @@
 /**
- * The 17702 token names of the VALL-E export (spec §2.1): phoneme strings for the text range, then the special
- * names the layout is recovered from. Used to write test models in exactly the published layout.
+ * The 17702 token names of the VALL-E export (`vall_e/export.py` `convert_to_hf_llama`): phoneme strings for the text
+ * range, then the special names the layout is recovered from. Used to write test models in exactly the published
+ * layout.
  */
 import { CODEBOOK_SIZE, KNOWN_LAYOUT, LANGUAGES, RVQ_LEVELS, TASKS } from "./layout.js";
 

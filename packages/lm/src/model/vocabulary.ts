@@ -1,6 +1,7 @@
 /**
- * Recovering the unified layout from a GGUF's vocabulary (spec §2.3): the export's token names say which rows are
- * which segment, so a file is checked against the known layout instead of trusting hard-coded numbers.
+ * Recovering the unified layout from a GGUF's vocabulary (the names `vall_e/export.py` `convert_to_hf_llama` writes):
+ * the export's token names say which rows are which segment, so a file is checked against the known layout instead of
+ * trusting hard-coded numbers.
  */
 import { VallEError } from "@vall-e/core";
 import { CODEBOOK_SIZE, KNOWN_LAYOUT, LANGUAGES, type RowRange, RVQ_LEVELS, TASKS } from "./layout.js";
@@ -64,7 +65,7 @@ export function recoverLayout(tokens: readonly string[], source = "model"): Layo
     narLen: range("narLen"),
     vocabularySize: tokens.length,
   };
-  // The recovered ranges must be the export's: same sizes, same order (spec §2.1).
+  // The recovered ranges must be the export's: same sizes, same order (`vall_e/export.py` `convert_to_hf_llama`).
   const same = JSON.stringify(layout) === JSON.stringify(KNOWN_LAYOUT);
   if (!same) {
     throw new VallEError(

@@ -120,8 +120,9 @@ export function narSampler(s: SamplingOptions): SamplerOptions {
 }
 
 /**
- * The NAR-len demasking sampler at timestep t: the AR temperature annealed by (1 − t) (greedy at the last step);
- * no repetition penalty (the reference's crashes there, spec §6.5), no length penalty, no RAS.
+ * The NAR-len demasking sampler at timestep t: the AR temperature annealed by (1 − t) (greedy at the last step); no
+ * repetition penalty (the reference's crashes there, in `vall_e/models/ar_nar.py` `forward_nar_masked`), no length
+ * penalty, no RAS.
  */
 export function narLenSampler(s: SamplingOptions, t: number): SamplerOptions {
   return {

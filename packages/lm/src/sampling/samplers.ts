@@ -1,7 +1,8 @@
 /**
- * The sampler catalogue of the reference (spec §8), one pure function per sampler over one row of logits: each
- * returns a new Float64Array (filtered entries are −∞) and leaves its input alone. `sampleRow` applies them in the
- * reference's order. Deliberate differences from the reference, each a bug there (spec §8, §12):
+ * The sampler catalogue of the reference (`vall_e/samplers.py`, applied by `vall_e/models/base.py` `Base.sample`), one
+ * pure function per sampler over one row of logits: each returns a new Float64Array (filtered entries are −∞) and
+ * leaves its input alone. `sampleRow` applies them in the reference's order. Deliberate differences from the reference,
+ * each a bug there (`vall_e/samplers.py`):
  * - top-nσ takes σ over the finite logits (the reference's std over a row that earlier filters set to −∞ is NaN,
  *   which filters every token);
  * - the repetition penalty also applies when exactly one token precedes (the reference then penalises nothing);
@@ -148,10 +149,11 @@ export function lengthPenalty(logits: Logits, length: number, factor: number, st
 }
 
 /**
- * DRY, as the reference computes it (spec §8; not the textbook variant): for each previous position i, m = 1 + the
- * number of consecutive matches between the tokens before i and the tokens before the last one (capped at
- * max(allowed, 50)); per token the largest m is kept. Then, in first-seen order, multiplier · base^(m − allowed) is
- * subtracted from each token's logit, stopping at the first token whose m is below `allowed`.
+ * DRY, as the reference computes it (`vall_e/samplers.py` `dry_sampling`; not the textbook variant): for each previous
+ * position i, m = 1 + the number of consecutive matches between the tokens before i and the tokens before the last one
+ * (capped at max(allowed, 50)); per token the largest m is kept. Then, in first-seen order,
+ * multiplier · base^(m − allowed) is subtracted from each token's logit, stopping at the first token whose m is below
+ * `allowed`.
  */
 export function dry(
   logits: Logits,
@@ -242,7 +244,7 @@ export interface Sampled {
   score: number;
 }
 
-/** The processed logits of one row, in the reference's order (spec §8 steps 4–10). */
+/** The processed logits of one row, in `vall_e/models/base.py` `Base.sample`'s order (repetition penalty … DRY). */
 export function processLogits(row: Logits, options: SamplerOptions, context: Omit<SampleContext, "rng">): Float64Array {
   const previous = context.previous ?? [];
   let logits = copy(row);

@@ -1,6 +1,7 @@
 /**
- * The arithmetic of the procedures (spec §6): the duration digits and their post-processing, the NAR-len masking
- * schedule, and classifier-free guidance.
+ * The arithmetic of the procedures (`vall_e/models/ar_nar.py` `forward_ar` / `forward_nar_masked`,
+ * `vall_e/inference.py` `TTS.inference`, `vall_e/samplers.py` `cfg_logits`): the duration digits and their
+ * post-processing, the NAR-len masking schedule, and classifier-free guidance.
  */
 
 /** The len head's stop digit. */
@@ -58,9 +59,9 @@ export interface MaskStep {
 }
 
 /**
- * The NAR-len schedule (spec §6.5): steps = ⌊maxSteps · (end − start)⌋ timesteps; at step s the k positions with the
- * lowest scores are masked, k = clamp(⌊(cos(t·π/2) + remask) · T⌋, 1, T − s), remask = 1 / (2·steps) when
- * remasking. T = 300, 25 steps: 300, 299, 297, 294, …, 19, 1.
+ * The NAR-len schedule (`vall_e/models/ar_nar.py` `forward_nar_masked`): steps = ⌊maxSteps · (end − start)⌋ timesteps;
+ * at step s the k positions with the lowest scores are masked, k = clamp(⌊(cos(t·π/2) + remask) · T⌋, 1, T − s),
+ * remask = 1 / (2·steps) when remasking. T = 300, 25 steps: 300, 299, 297, 294, …, 19, 1.
  */
 export function maskSchedule(
   frames: number,
@@ -79,9 +80,9 @@ export function maskSchedule(
 }
 
 /**
- * Classifier-free guidance (spec §6.6) over one sequence's block of rows: g = null + (pos − null) · strength; with
- * rescale > 0, g · (rescale · std(pos) / std(g) + 1 − rescale), the standard deviations Bessel-corrected and taken
- * over the whole block (one factor per sequence, as the reference).
+ * Classifier-free guidance (`vall_e/samplers.py` `cfg_logits`) over one sequence's block of rows:
+ * g = null + (pos − null) · strength; with rescale > 0, g · (rescale · std(pos) / std(g) + 1 − rescale), the standard
+ * deviations Bessel-corrected and taken over the whole block (one factor per sequence, as the reference).
  */
 export function cfgLogits(
   positive: ArrayLike<number>,

@@ -1,7 +1,7 @@
 /**
- * PhonemeArtifact (DESIGN §4): what the phonemize stage writes and the generate stage reads — JSON a person can
- * read and edit. Reading validates every field; writing is atomic (a temporary file renamed into place), so a
- * failed write never leaves a half-written artifact.
+ * PhonemeArtifact (format in this package's README): what the phonemize stage writes and the generate stage reads —
+ * JSON a person can read and edit. Reading validates every field; writing is atomic (a temporary file renamed into
+ * place), so a failed write never leaves a half-written artifact.
  */
 import { randomBytes } from "node:crypto";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";

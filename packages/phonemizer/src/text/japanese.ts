@@ -1,8 +1,8 @@
 /**
  * Japanese text is read as hiragana before espeak-ng's `ja` voice sees it (the reference converts with pykakasi,
- * spec §9.1): kanji get their dictionary reading (kuroshiro with the kuromoji analyzer), and katakana is mapped to
- * hiragana code point by code point, as pykakasi's `hira` does (the prolonged sound mark ー stays).
- * The dictionary (about 40 MB on disk) loads on first use only.
+ * `vall_e/emb/g2p.py` `encode`): kanji get their dictionary reading (kuroshiro with the kuromoji analyzer), and
+ * katakana is mapped to hiragana code point by code point, as pykakasi's `hira` does (the prolonged sound mark ー
+ * stays). The dictionary (about 40 MB on disk) loads on first use only.
  */
 import Kuroshiro from "kuroshiro";
 import KuromojiAnalyzer from "kuroshiro-analyzer-kuromoji";

@@ -1,6 +1,6 @@
 /**
- * Languages: the model's six (their order is the language token id, spec §9.3), the espeak-ng voice each is
- * phonemised with (the reference's coerce_language, spec §9.1), and automatic detection for "auto".
+ * Languages: the model's six (their order is the language token id, `vall_e/data.py` `get_lang_symmap`), the espeak-ng
+ * voice each is phonemised with (`vall_e/emb/g2p.py` `coerce_language`), and automatic detection for "auto".
  */
 import { LANGUAGES, type Language } from "@vall-e/core";
 import { detect } from "tinyld";

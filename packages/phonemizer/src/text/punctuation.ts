@@ -1,6 +1,7 @@
 /**
- * Punctuation handling of the reference phonemizer (bootphon/phonemizer 3.x `Punctuation`, spec §9.1): marks are
- * cut out before espeak-ng (which would drop them) and put back afterwards where they were.
+ * Punctuation handling of the reference phonemizer (bootphon/phonemizer 3.x `Punctuation`, as `vall_e/emb/g2p.py`
+ * `encode` uses it): marks are cut out before espeak-ng (which would drop them) and put back afterwards where they
+ * were.
  *
  * preserve(): find every run matching "optional spaces, one or more marks, optional spaces" (repeated); each run is
  * a mark at the beginning (B), end (E), inside (I), or the whole line (A); the text between runs becomes the

@@ -1,8 +1,9 @@
 /**
  * Sentence splitting for long text: the pipeline speaks one utterance per sentence (the reference uses NLTK's
- * sent_tokenize, spec §6.1). Boundaries come from Intl.Segmenter (Unicode sentence rules, per locale); a boundary
- * inside a double-quoted passage is ignored, so quoted speech stays with its sentence (the reference protects
- * quotes for the same reason). Each sentence keeps its punctuation; surrounding whitespace is trimmed.
+ * sent_tokenize, `vall_e/data.py` `sentence_split`). Boundaries come from Intl.Segmenter (Unicode sentence rules, per
+ * locale); a boundary inside a double-quoted passage is ignored, so quoted speech stays with its sentence (the
+ * reference protects quotes for the same reason). Each sentence keeps its punctuation; surrounding whitespace is
+ * trimmed.
  */
 import { invalid } from "@vall-e/core";
 import { isLanguage, LANGUAGES, type Language } from "./languages.js";

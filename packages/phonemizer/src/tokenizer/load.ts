@@ -64,7 +64,7 @@ export function parseTokenizerJson(text: string, source = "tokenizer.json"): Pho
 }
 
 // Special tokens of the unified VALL-E vocabulary look like <|…|>; the phoneme vocabulary is every id before the
-// first of them (spec §2.3).
+// first of them (`vall_e/export.py` `convert_to_hf_llama` writes the text range first).
 const SPECIAL_TOKEN = /^<\|.*\|>$/;
 
 /** The phoneme vocabulary of a VALL-E GGUF (its first ids, up to the first <|…|> token). */

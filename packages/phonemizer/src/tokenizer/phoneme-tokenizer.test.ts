@@ -7,8 +7,8 @@ import type { PhonemeTokenizer } from "./phoneme-tokenizer.js";
 const tokenizerJson = fixture("vall-e", "tokenizer.json");
 const gguf = fixture("lm", "valle_tiny_random_f16.gguf");
 
-// Spec §9.2 test vectors (the first equals the ids hard-coded in the reference; the second tokenises qnt.enc's
-// phonemes).
+// Test vectors of `vall_e/data.py` `tokenize` (the first equals the ids hard-coded in `vall_e/models/base.py`'s
+// `__main__`; the second tokenises qnt.enc's phonemes).
 const VECTORS: [string, number[]][] = [
   ["həlˈoʊ wˈɜːld.", [1, 22, 111, 100, 4, 37, 115, 169, 11, 2]],
   ["wˈʌns ɐɡˈɛn, ˈɛksələnt wˈɜːk.", [1, 211, 33, 4, 48, 57, 123, 9, 4, 83, 171, 111, 139, 4, 37, 115, 25, 11, 2]],
@@ -51,7 +51,7 @@ describe.skipIf(!tokenizerJson.present)(`phoneme tokenizer (tokenizer.json) ${to
   });
 
   it("merges by rank, not left to right as the seed port does", async () => {
-    // The seed port gives [1, 22, 111, 72, 91, 4, 37, 72, 106, 169, 2] here (spec §9.4).
+    // The seed port gives [1, 22, 111, 72, 91, 4, 37, 72, 106, 169, 2] here (`vall_e.cpp/vall_e.cpp` `phonemize`).
     expect((await load()).encode("həlˈoʊ wˈɜːld")).toEqual([1, 22, 111, 100, 4, 37, 115, 169, 2]);
   });
 

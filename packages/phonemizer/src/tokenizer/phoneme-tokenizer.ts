@@ -1,6 +1,7 @@
 /**
- * The phoneme tokenizer (spec §9.2): Hugging Face `tokenizers` BPE semantics over Unicode code points, with no
- * normalizer and no pre-tokenizer (the whole phoneme string, spaces included, is one word).
+ * The phoneme tokenizer (`data/tokenizer.json` as `vall_e/data.py` `tokenize` uses it): Hugging Face `tokenizers` BPE
+ * semantics over Unicode code points, with no normalizer and no pre-tokenizer (the whole phoneme string, spaces
+ * included, is one word).
  *
  *   1. each code point becomes its id, or <unk> (one per unknown code point);
  *   2. merges are matched by id pairs (so an alias such as `y` → 35 merges exactly as `u` does), and the adjacent

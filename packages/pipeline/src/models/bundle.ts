@@ -1,7 +1,7 @@
 /**
- * Model bundles (DESIGN §5): the LM GGUF, the EnCodec weights and the phoneme tokenizer, found in this order —
- * explicit paths, VALL_E_MODEL_DIR, the user cache — and downloaded into the cache from Hugging Face when missing.
- * `tiny` stands for the offline random-weight bundle (models/tiny.ts).
+ * Model bundles (see docs/ARCHITECTURE.md): the LM GGUF, the EnCodec weights and the phoneme tokenizer, found in this
+ * order — explicit paths, VALL_E_MODEL_DIR, the user cache — and downloaded into the cache from Hugging Face when
+ * missing. `tiny` stands for the offline random-weight bundle (models/tiny.ts).
  */
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -18,7 +18,7 @@ import {
 } from "./hub.js";
 import { TINY_MODEL, tinyBundle } from "./tiny.js";
 
-/** The quantizations published on the hub's `gguf` branch (spec §2.2). */
+/** The quantizations published on the `gguf` branch of the hub's `ecker/vall-e` repository. */
 export const QUANTS = ["Q8_0", "F16", "BF16", "Q4_K", "Q3_K", "Q2_K"] as const;
 export type Quant = (typeof QUANTS)[number];
 export const DEFAULT_QUANT: Quant = "Q8_0";

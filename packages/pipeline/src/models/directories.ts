@@ -1,5 +1,5 @@
 /**
- * Where model bundles are looked for (DESIGN §5): explicit paths first, then VALL_E_MODEL_DIR, then the user cache
+ * Where model bundles are looked for: explicit paths first, then VALL_E_MODEL_DIR, then the user cache
  * ($XDG_CACHE_HOME/vall-e, or ~/.cache/vall-e), which is also where downloads go.
  */
 import { homedir } from "node:os";

@@ -1,5 +1,5 @@
 /**
- * Downloading model files from the Hugging Face hub (DESIGN §5) into a cache directory, safely:
+ * Downloading model files from the Hugging Face hub into a cache directory, safely:
  * - the hub's own metadata (`paths-info`, through @huggingface/hub) gives each file's size and checksum: the LFS
  *   SHA-256 for large files, the git blob SHA-1 for small ones;
  * - bytes go to `<file>.<hash prefix>.incomplete` and are resumed from there with an HTTP Range request, within a run

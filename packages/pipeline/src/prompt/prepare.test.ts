@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { preparePrompt } from "./prepare.js";
 
-describe("preparePrompt (spec §10.2)", () => {
+describe("preparePrompt (as TTS.encode_audio repeats and trims)", () => {
   const a = [
     [1, 2, 3],
     [11, 12, 13],

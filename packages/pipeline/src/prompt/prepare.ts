@@ -1,7 +1,8 @@
 /**
- * Prompt preparation (spec §10.2): the references' codes concatenated in time, then — for a positive length in
- * seconds — repeated whole until they reach ⌊75 · seconds⌋ frames and cut to the first that many. Shorter prompts
- * loop, longer ones keep their start. No reference: no prompt.
+ * Prompt preparation (`vall_e/inference.py` `TTS.encode_audio` with `vall_e/emb/qnt.py` `repeat_extend_audio`): the
+ * references' codes concatenated in time, then — for a positive length in seconds — repeated whole until they reach
+ * ⌊75 · seconds⌋ frames and cut to the first that many. Shorter prompts loop, longer ones keep their start. No
+ * reference: no prompt.
  */
 import { FRAME_RATE, invalid, REQUEST_SETTINGS } from "@vall-e/core";
 
