@@ -21,8 +21,13 @@ export interface RandomModelOptions {
   textTokens?: readonly string[];
   /** Extra `vall_e.*` metadata (the model profile keys). */
   metadata?: Record<string, GgufValue>;
-  /** Also write per-head output biases (`vall_e.output_bias`, F32 [17702]). */
+  /** Also write per-head output biases (`vall_e.output_bias`, F32 [17702]): random ones. */
   headBiases?: boolean;
+  /**
+   * Write `vall_e.output_bias` with these values at these output rows and 0 elsewhere (instead of random ones), to
+   * shape a random model's behaviour — e.g. a stop token that comes early.
+   */
+  outputBias?: Readonly<Record<number, number>>;
 }
 
 export const FULL_SHAPE = { width: 1024, layers: 12, heads: 16, ffn: 4096 } as const;
@@ -91,7 +96,11 @@ export async function randomModel(options: RandomModelOptions): Promise<GgufPart
   }
   tensors.push(norm("output_norm.weight"));
   tensors.push(await matrix("output.weight", vocab, width, 1 / Math.sqrt(width)));
-  if (options.headBiases) tensors.push(await matrix("vall_e.output_bias", 1, vocab, 1, "F32"));
+  if (options.outputBias) {
+    const values = new Float32Array(vocab);
+    for (const [row, value] of Object.entries(options.outputBias)) values[Number(row)] = value;
+    tensors.push({ name: "vall_e.output_bias", ne: [vocab], type: 0, data: new Uint8Array(values.buffer) });
+  } else if (options.headBiases) tensors.push(await matrix("vall_e.output_bias", 1, vocab, 1, "F32"));
 
   return {
     metadata: {
