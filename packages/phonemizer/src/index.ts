@@ -13,6 +13,7 @@ export {
   writePhonemeArtifact,
 } from "./artifact/phoneme-artifact.js";
 export { type EspeakNgInstallation, locateEspeakNg } from "./espeak/locate.js";
+export { ESPEAK_DEMO_TEXT, ESPEAK_REFERENCE_PREFIX, espeakSpeech, isEspeakReference } from "./espeak/speak.js";
 export {
   type IpaResult,
   type PhonemizeIpaOptions,

@@ -32,6 +32,7 @@ import {
 import { type GenerateResult, generate, LanguageModel } from "@vall-e/lm";
 import { systemInfo } from "@vall-e/native";
 import {
+  isEspeakReference,
   loadTokenizer,
   PHONEME_ARTIFACT_FORMAT,
   type PhonemeArtifact,
@@ -592,7 +593,7 @@ export class Engine implements AsyncDisposable {
       models[role] = { path, sha256, bytes: (await stat(path)).size };
     }
     const dir = request.artifactsDir as string;
-    const absolute = (paths: readonly string[]) => paths.map((p) => resolve(p));
+    const absolute = (paths: readonly string[]) => paths.map((p) => (isEspeakReference(p) ? p : resolve(p)));
     const written = (suffix: string) => state.written.filter((f) => f.endsWith(suffix)).map((f) => resolve(dir, f));
     const record = request.record;
     // Inputs as files: the ones the request named, else the artifacts this run wrote from what it was given (a

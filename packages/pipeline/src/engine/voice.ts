@@ -2,10 +2,12 @@
  * Voices: the prompt codes of one or several references, encoded once and reused by any number of requests
  * (vall_e/inference.py TTS.encode_audio for each reference; the per-request prompt — concatenated, then looped or cut
  * to the request's promptSeconds — is made from these codes by preparePrompt). References come as files (WAV, or
- * codes .npy / .json / .enc), samples in memory, codes artifacts, or other Voices.
+ * codes .npy / .json / .enc), `espeak:<voice>` (a demo voice espeak-ng makes on the fly), samples in memory, codes
+ * artifacts, or other Voices.
  */
-import { type Codec, type CodesArtifact, codesToLevels, readCodes } from "@vall-e/codec";
+import { type Codec, type CodesArtifact, codesToLevels, parseWav, readCodes } from "@vall-e/codec";
 import { invalid } from "@vall-e/core";
+import { ESPEAK_REFERENCE_PREFIX, espeakSpeech, isEspeakReference } from "@vall-e/phonemizer";
 import type { RawAudio, ReferenceInput } from "./request.js";
 
 /** The codes of each reference (levels × frames), ready to be made into a prompt. */
@@ -50,7 +52,13 @@ export async function prepareVoice(
   const signal = options.signal ? { signal: options.signal } : {};
   for (const [i, reference] of list.entries()) {
     const name = list.length === 1 && !Array.isArray(input) ? "reference" : `reference[${i}]`;
-    if (typeof reference === "string") {
+    if (typeof reference === "string" && isEspeakReference(reference)) {
+      // A demo voice: espeak-ng speaks a fixed sentence (recorded in run.json as "espeak:<voice>").
+      const bytes = await espeakSpeech(reference.slice(ESPEAK_REFERENCE_PREFIX.length), signal);
+      const artifact = await codec.encodeAudio(parseWav(bytes, reference), { bandwidth: 6, ...signal });
+      references.push(codesToLevels(artifact));
+      files.push(reference);
+    } else if (typeof reference === "string") {
       if (reference === "") throw invalid("a file path", name, reference);
       const artifact = /\.(npy|json|enc)$/i.test(reference)
         ? await readCodes(reference)
