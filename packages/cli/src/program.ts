@@ -16,10 +16,19 @@ import { ttsCommand } from "./commands/tts.js";
 import type { CommandContext } from "./context.js";
 import { CLI_VERSION } from "./version.js";
 
+/** What `vall-e --help` shows first: the main job, as the README's quick start says it. */
+export const QUICK_START = `Speak:
+  vall-e tts "Hello there." -o hello.wav                        downloads the model bundle once, then speaks
+  vall-e tts "Hello there." --prompt voice.wav -o hello.wav     in the voice of voice.wav (a few seconds)
+  vall-e tts "Hello there." --prompt espeak:en-us -o hello.wav  a demo voice espeak-ng makes on the fly
+  vall-e tts "Hello there." --model tiny -o hello.wav           offline: random weights, the audio is noise
+`;
+
 export function createProgram(context: CommandContext): Command {
   const program = new Command("vall-e")
     .description("VALL-E zero-shot text-to-speech: text plus a few seconds of a voice in, that voice out")
     .version(CLI_VERSION, "-V, --version", "print the version")
+    .addHelpText("beforeAll", QUICK_START)
     .option("-q, --quiet", "print nothing on stderr but errors")
     .option("-v, --verbose", "print debug details on stderr")
     .hook("preAction", (root) => {

@@ -49,7 +49,10 @@ export function ttsCommand(context: CommandContext): Command {
     .description("text + a voice (WAV or codes) → that voice speaking the text (24 kHz WAV)")
     .argument("[text]", 'the text ("-": stdin)')
     .option("--text-file <file>", "read the text from this file")
-    .option("--prompt <voice...>", "voice references: WAV files, or codes (.npy, .json, .enc); none: no prompt")
+    .option(
+      "--prompt <voice...>",
+      "voice references: WAV files, codes (.npy, .json, .enc), or espeak:<voice> (a demo voice, e.g. espeak:en-us); none: no prompt",
+    )
     .requiredOption("-o, --output <file>", 'the WAV to write ("-": stdout)')
     .addOption(
       new Option("--lang <language>", language.doc).choices(language.choices as string[]).default(language.value),
@@ -155,6 +158,9 @@ export function ttsCommand(context: CommandContext): Command {
             ? (["lm", "codec"] as const)
             : (["lm", "codec", "tokenizer"] as const);
         const resolved = await resolveTtsModels(context, options, need);
+        if (options.task === "tts" && !options.prompt && !options.promptCodes && !options.responseCodes) {
+          context.output.info("no voice prompt (--prompt): speaking in a voice of the model's own choosing");
+        }
         const models = resolved.files;
         result = await pipeline
           .synthesize({
