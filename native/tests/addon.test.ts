@@ -1,8 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { tempDir } from "@tooling/config/temp-dir";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_ADDON_PATH, loadNativeAddon, NativeLoadError, systemInfo } from "../lib/index.js";
 
@@ -40,7 +41,7 @@ describe("native addon", () => {
   });
 
   it("names the file and the reason when it cannot be loaded", () => {
-    const path = join(mkdtempSync(join(tmpdir(), "vall-e-")), "vall_e.node");
+    const path = join(tempDir("vall-e-"), "vall_e.node");
     writeFileSync(path, "not a shared object");
     expect(() => loadNativeAddon(path)).toThrowError(
       expect.objectContaining({

@@ -1,5 +1,6 @@
 // The one Vitest preset of the repo. Every package's vitest.config.ts calls packageTestConfig().
 // Each run writes test-results/vitest.json, which .ci/run adds up into its "N passed, M failed" line.
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 /**
@@ -11,6 +12,8 @@ export function packageTestConfig(options = {}) {
       include: ["src/**/*.test.ts", "lib/**/*.test.ts", "tests/**/*.test.ts", "test/**/*.test.ts"],
       // Native addons and child processes: separate processes isolate a crash to one file.
       pool: "forks",
+      // Every temporary file of the run lives in one sandbox that is removed when the run ends.
+      globalSetup: [fileURLToPath(new URL("./test-sandbox.js", import.meta.url))],
       testTimeout: options.testTimeout ?? 60_000,
       reporters: ["default", ["json", { outputFile: "test-results/vitest.json" }]],
     },

@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fixture } from "@tooling/config/fixtures";
+import { tempDir } from "@tooling/config/temp-dir";
 import { encodeWav } from "@vall-e/codec";
 import { CancelledError, InvalidArgumentError } from "@vall-e/core";
 import { NativeError } from "@vall-e/native";
@@ -128,7 +128,7 @@ describe.skipIf(!tokenizerJson.present)(`vall-e phonemize ${tokenizerJson.reason
   });
 
   it("-o writes the artifact file; vall-e-phonemize is the same command", () => {
-    const out = join(mkdtempSync(join(tmpdir(), "cli-")), "hello.phonemes.json");
+    const out = join(tempDir("cli-"), "hello.phonemes.json");
     const stage = fileURLToPath(new URL("../bin/vall-e-phonemize.js", import.meta.url));
     const result = spawnSync(
       process.execPath,
@@ -175,7 +175,7 @@ describe.skipIf(!encodecDir.present)(`vall-e encode / decode / inspect ${encodec
   const wav = `${encodecDir.path}/prompt_24k.wav`;
 
   it("encodes a WAV to .npy and decodes it back to a WAV; inspect describes both", () => {
-    const dir = mkdtempSync(join(tmpdir(), "cli-codec-"));
+    const dir = tempDir("cli-codec-");
     const codes = join(dir, "prompt.npy");
     const encoded = vallE(["encode", wav, "-o", codes, "--codec", weights, "--bandwidth", "6"]);
     expect(encoded).toEqual({ code: 0, stdout: "", stderr: `wrote ${codes} (8 codebooks × 225 frames, 3.00 s)\n` });
@@ -201,7 +201,7 @@ describe.skipIf(!encodecDir.present)(`vall-e encode / decode / inspect ${encodec
     expect(result.status).toBe(0);
     const artifact = JSON.parse(result.stdout);
     expect([artifact.codebooks, artifact.frames]).toEqual([2, 225]);
-    const dir = mkdtempSync(join(tmpdir(), "cli-codec-"));
+    const dir = tempDir("cli-codec-");
     writeFileSync(join(dir, "c.json"), result.stdout);
     const decoded = spawnSync(process.execPath, [
       stage,
@@ -242,7 +242,7 @@ const lmDir = fixture("lm");
 
 describe.skipIf(!lmDir.present)(`vall-e lm forward ${lmDir.reason}`, () => {
   it("writes the case's logits as float32 .npy (matching the reference within 5e-3)", () => {
-    const out = join(mkdtempSync(join(tmpdir(), "cli-lm-")), "ar.npy");
+    const out = join(tempDir("cli-lm-"), "ar.npy");
     const result = vallE([
       "lm",
       "forward",
@@ -272,7 +272,7 @@ describe.skipIf(!lmDir.present)(`vall-e lm forward ${lmDir.reason}`, () => {
   });
 
   it("--dump-hidden writes each layer's intermediates as .npy with an index", () => {
-    const dir = mkdtempSync(join(tmpdir(), "cli-lm-dump-"));
+    const dir = tempDir("cli-lm-dump-");
     const out = join(dir, "logits.npy");
     const dump = join(dir, "hidden");
     const result = vallE([
@@ -325,7 +325,7 @@ describe.skipIf(!lmDir.present)(`vall-e lm forward ${lmDir.reason}`, () => {
 });
 
 describe.skipIf(!lmDir.present)(`vall-e generate ${lmDir.reason}`, () => {
-  const dir = mkdtempSync(join(tmpdir(), "cli-generate-"));
+  const dir = tempDir("cli-generate-");
   const model = `${lmDir.path}/valle_tiny_random_f16.gguf`;
   const phonemes = join(dir, "p.json");
   writeFileSync(
@@ -405,7 +405,7 @@ describe.skipIf(!lmDir.present)(`vall-e generate ${lmDir.reason}`, () => {
 const encodecWeights = fixture("encodec", "encodec_random_f16.bin");
 
 describe.skipIf(!lmDir.present || !encodecWeights.present)(`vall-e tts ${lmDir.reason}${encodecWeights.reason}`, () => {
-  const dir = mkdtempSync(join(tmpdir(), "cli-tts-"));
+  const dir = tempDir("cli-tts-");
   const voice = join(dir, "voice.wav");
   const samples = Float32Array.from({ length: 12000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 180 * i) / 12000));
   writeFileSync(voice, encodeWav(samples, 12000)); // 12 kHz: the pipeline resamples

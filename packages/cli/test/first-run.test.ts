@@ -4,18 +4,17 @@
  * CLI processes are spawned asynchronously (the test runner's event loop keeps ticking) on a private cache, offline.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { tempDir } from "@tooling/config/temp-dir";
 import { parseWav } from "@vall-e/codec";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EXIT_FAILURE, EXIT_USAGE } from "../src/exit-codes.js";
 
 const bin = fileURLToPath(new URL("../bin/vall-e.js", import.meta.url));
 const root = fileURLToPath(new URL("../../..", import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), "cli-first-run-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir("cli-first-run-");
 const env: NodeJS.ProcessEnv = {
   ...process.env,
   NO_COLOR: "1",

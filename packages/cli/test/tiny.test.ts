@@ -4,17 +4,17 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { closedPort, type HubStub, type HubStubFile, sha256, startHubStub } from "@tooling/config/hub-stub";
+import { tempDir } from "@tooling/config/temp-dir";
 import { encodeWav, parseWav } from "@vall-e/codec";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT_CANCELLED, EXIT_FAILURE, EXIT_USAGE } from "../src/exit-codes.js";
 
 const bin = fileURLToPath(new URL("../bin/vall-e.js", import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), "cli-tiny-"));
+const dir = tempDir("cli-tiny-");
 /** Every run gets a private cache and no hub: nothing here reaches the network unless a test says so. */
 const baseEnv = { NO_COLOR: "1", XDG_CACHE_HOME: join(dir, "cache"), HF_HUB_OFFLINE: "1", VALL_E_MODEL_DIR: "" };
 
@@ -329,7 +329,7 @@ describe("vall-e models pull against a local hub (HF_ENDPOINT)", () => {
   }
 
   it("two processes pull at once: the bundle is downloaded once and both end with the verified files", async () => {
-    const cache = mkdtempSync(join(tmpdir(), "cli-pull-"));
+    const cache = tempDir("cli-pull-");
     hub.fault = { slow: 20 };
     hub.requests.length = 0;
     const [a, b] = await Promise.all([pull(cache), pull(cache)]);
@@ -351,7 +351,7 @@ describe("vall-e models pull against a local hub (HF_ENDPOINT)", () => {
     const result = vallE(["tts", "hi", "-o", join(dir, "u.wav")], {
       HF_HUB_OFFLINE: "",
       HF_ENDPOINT: `http://127.0.0.1:${port}`,
-      XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), "cli-empty-")),
+      XDG_CACHE_HOME: tempDir("cli-empty-"),
     });
     expect(result.code).toBe(EXIT_FAILURE);
     expect(result.stderr).toContain(`(Cannot reach http://127.0.0.1:${port} (ECONNREFUSED))`);

@@ -1,7 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fixture } from "@tooling/config/fixtures";
+import { tempDir } from "@tooling/config/temp-dir";
 import { describe, expect, it } from "vitest";
 import {
   codesFromLevels,
@@ -13,7 +13,7 @@ import {
 } from "../src/artifact/codes-artifact.js";
 import { encodeNpyInt16, parseNpy } from "../src/artifact/npy.js";
 
-const dir = () => mkdtempSync(join(tmpdir(), "codes-"));
+const dir = () => tempDir("codes-");
 const sample = createCodesArtifact(Int16Array.from([1, 2, 3, 1023, 0, 7]), 2, {
   source: { path: "voice.wav", sampleRate: 44100, samples: 1000, channels: 2 },
 });

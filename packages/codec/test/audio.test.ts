@@ -1,6 +1,6 @@
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "@tooling/config/temp-dir";
 import { describe, expect, it } from "vitest";
 import wavefile from "wavefile";
 import { toCodecInput } from "../src/audio/prepare.js";
@@ -78,7 +78,7 @@ describe("WAV reading", () => {
 
 describe("WAV writing", () => {
   it("writes 16-bit PCM (clamped, rounded) or 32-bit float, atomically", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "wav-"));
+    const dir = tempDir("wav-");
     const samples = Float32Array.from([0, 0.5, -0.5, 1.5, -2]);
     await writeWav(join(dir, "a.wav"), samples, 24000);
     expect(Array.from((await readWav(join(dir, "a.wav"))).channels[0] as Float32Array)).toEqual([
@@ -126,7 +126,7 @@ describe("resampling", () => {
 
 describe("a WAV file written by the project reads back", () => {
   it("through readWav", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "wav-"));
+    const dir = tempDir("wav-");
     writeFileSync(join(dir, "x.wav"), wavBytes(1, 24000, "16", [100, 200]));
     expect((await readWav(join(dir, "x.wav"))).channels[0]?.length).toBe(2);
   });

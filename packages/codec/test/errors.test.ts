@@ -1,12 +1,12 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "@tooling/config/temp-dir";
 import { describe, expect, it } from "vitest";
 import { Codec } from "../src/codec.js";
 import { encodeEncodecBin, parseEncodecBin } from "../src/weights/encodec-bin.js";
 import { makeTinyEncodec, writeTinyEncodec } from "./tiny-model.js";
 
-const dir = mkdtempSync(join(tmpdir(), "encodec-errors-"));
+const dir = tempDir("encodec-errors-");
 const good = writeTinyEncodec(dir, 99);
 
 function variant(name: string, edit: (bin: ReturnType<typeof makeTinyEncodec>) => void): string {

@@ -1,6 +1,6 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "@tooling/config/temp-dir";
 import { describe, expect, it } from "vitest";
 import { Codec } from "../src/codec.js";
 import { convertHuggingFaceEncodec, officialName } from "../src/weights/huggingface.js";
@@ -95,7 +95,7 @@ describe("Hugging Face EnCodec checkpoints", () => {
 
   for (const spelling of ["g/v", "parametrizations"] as const) {
     it(`folds weight norm (${spelling}) back to the original weights, and Codec.load reads the checkpoint`, async () => {
-      const dir = mkdtempSync(join(tmpdir(), "hf-encodec-"));
+      const dir = tempDir("hf-encodec-");
       writeHuggingFace(dir, spelling);
       const converted = await convertHuggingFaceEncodec(dir);
       for (const [name, tensor] of makeTinyEncodec(77).tensors) {
@@ -120,7 +120,7 @@ describe("Hugging Face EnCodec checkpoints", () => {
   }
 
   it("refuses other models and damaged files, naming the problem", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "hf-encodec-"));
+    const dir = tempDir("hf-encodec-");
     writeHuggingFace(dir, "g/v");
     writeFileSync(join(dir, "config.json"), JSON.stringify({ sampling_rate: 48000 }));
     await expect(convertHuggingFaceEncodec(dir)).rejects.toThrow(

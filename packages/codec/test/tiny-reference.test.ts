@@ -1,6 +1,5 @@
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { tempDir } from "@tooling/config/temp-dir";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Codec } from "../src/codec.js";
 import { parseEncodecBin } from "../src/weights/encodec-bin.js";
@@ -19,7 +18,7 @@ function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe("native EnCodec vs the TypeScript reference (tiny random model)", () => {
-  const dir = mkdtempSync(join(tmpdir(), "encodec-tiny-"));
+  const dir = tempDir("encodec-tiny-");
   const path = writeTinyEncodec(dir, 1234);
   const bin = parseEncodecBin(readFileSync(path));
   let codec: Codec;

@@ -1,13 +1,13 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "@tooling/config/temp-dir";
 import { describe, expect, it } from "vitest";
 import { LanguageModel } from "../src/language-model.js";
 import { writeGguf } from "../src/model/gguf-writer.js";
 import { type GgufParts, randomModel } from "../src/model/random-model.js";
 import { sampleSpec, tinyModel } from "./tiny.js";
 
-const dir = mkdtempSync(join(tmpdir(), "vall-e-lm-errors-"));
+const dir = tempDir("vall-e-lm-errors-");
 const shape = { width: 32, layers: 1, heads: 4, ffn: 64, seed: 3 };
 
 async function variant(name: string, edit: (parts: GgufParts) => void): Promise<string> {

@@ -1,3 +1,4 @@
+import { tempDir } from "@tooling/config/temp-dir";
 import { describe, expect, it } from "vitest";
 import { generateAr } from "../src/inference/ar.js";
 import type { ProgressEvent } from "../src/inference/common.js";
@@ -268,8 +269,6 @@ describe("AR stop handling", () => {
     const { randomModel } = await import("../src/model/random-model.js");
     const { writeGguf } = await import("../src/model/gguf-writer.js");
     const { KNOWN_LAYOUT } = await import("../src/model/layout.js");
-    const { mkdtempSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
     const { join } = await import("node:path");
     // A model whose AR head favours the stop row by +1000 (through the per-head output bias).
     const parts = await randomModel({ width: 32, layers: 1, heads: 4, ffn: 64, seed: 9, headBiases: true });
@@ -278,7 +277,7 @@ describe("AR stop handling", () => {
     const values = new Float32Array(17702);
     values[KNOWN_LAYOUT.ar.start + 1024] = 1000;
     bias.data = new Uint8Array(values.buffer);
-    const path = join(mkdtempSync(join(tmpdir(), "vall-e-stop-")), "stop.gguf");
+    const path = join(tempDir("vall-e-stop-"), "stop.gguf");
     writeGguf(path, parts.metadata, parts.tensors);
 
     await using model = await LanguageModel.load(path);

@@ -1,18 +1,19 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { tempDir } from "@tooling/config/temp-dir";
 import type { GgmlTypeName } from "@vall-e/native";
 import type { InputSpec } from "../src/inputs/assemble.js";
 import { type RandomModelOptions, writeRandomModel } from "../src/model/random-model.js";
 
 const cache = new Map<string, Promise<string>>();
+let root: string | undefined; // one per test process, removed with the run's sandbox
 
 /** A tiny random VALL-E GGUF (width 32, 2 layers, 4 heads, 2 KV heads, FFN 64), written once per test process. */
 export function tinyModel(type: GgmlTypeName = "F32", extra: Partial<RandomModelOptions> = {}): Promise<string> {
   const key = `${type}:${JSON.stringify(extra)}`;
   let path = cache.get(key);
   if (!path) {
-    const file = join(mkdtempSync(join(tmpdir(), "vall-e-lm-")), `tiny-${type}.gguf`);
+    root ??= tempDir("vall-e-lm-", { scope: "run" });
+    const file = join(root, `tiny-${cache.size}-${type}.gguf`);
     path = writeRandomModel(file, {
       width: 32,
       layers: 2,

@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "@tooling/config/temp-dir";
 import { encodeWav, readCodes } from "@vall-e/codec";
 import { liveNativeObjects } from "@vall-e/native";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -9,7 +9,7 @@ import { type TinyBundle, tinyBundle } from "./models/tiny.js";
 import { replay } from "./replay.js";
 import { type RunManifest, synthesize, synthesizeStream } from "./synthesize.js";
 
-const dir = mkdtempSync(join(tmpdir(), "vall-e-resume-"));
+const dir = tempDir("vall-e-resume-");
 let tiny: TinyBundle;
 const voice = join(dir, "voice.wav");
 writeFileSync(

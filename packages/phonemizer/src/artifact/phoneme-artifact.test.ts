@@ -1,6 +1,6 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "@tooling/config/temp-dir";
 import { describe, expect, it } from "vitest";
 import {
   type PhonemeArtifact,
@@ -21,7 +21,7 @@ const artifact: PhonemeArtifact = {
 
 describe("PhonemeArtifact", () => {
   it("round-trips through a file", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "phonemes-"));
+    const dir = tempDir("phonemes-");
     const path = join(dir, "hello.phonemes.json");
     await writePhonemeArtifact(path, artifact);
     expect(await readPhonemeArtifact(path)).toEqual(artifact);
@@ -47,7 +47,7 @@ describe("PhonemeArtifact", () => {
   });
 
   it("reports unreadable files clearly", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "phonemes-"));
+    const dir = tempDir("phonemes-");
     const path = join(dir, "broken.json");
     writeFileSync(path, "{ not json");
     await expect(readPhonemeArtifact(path)).rejects.toMatchObject({ code: "ERR_ARTIFACT_FORMAT" });
@@ -57,7 +57,7 @@ describe("PhonemeArtifact", () => {
   });
 
   it("never leaves a half-written file", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "phonemes-"));
+    const dir = tempDir("phonemes-");
     await expect(writePhonemeArtifact(join(dir, "no-such-dir", "a.json"), artifact)).rejects.toMatchObject({
       code: "ERR_FILE_WRITE",
     });

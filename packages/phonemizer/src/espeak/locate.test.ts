@@ -1,6 +1,6 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "@tooling/config/temp-dir";
 import { describe, expect, it } from "vitest";
 import { locateEspeakNg } from "./locate.js";
 
@@ -14,7 +14,7 @@ describe("locateEspeakNg", () => {
   });
 
   it("honours ESPEAK_DATA_PATH", () => {
-    const root = mkdtempSync(join(tmpdir(), "espeak-"));
+    const root = tempDir("espeak-");
     mkdirSync(join(root, "espeak-ng-data"));
     writeFileSync(join(root, "espeak-ng-data", "phontab"), "");
     expect(locateEspeakNg({ ESPEAK_DATA_PATH: root }).dataDir).toBe(join(root, "espeak-ng-data"));

@@ -1,15 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "@tooling/config/temp-dir";
 import { encodeWav, readCodes, readWav } from "@vall-e/codec";
 import { liveNativeObjects } from "@vall-e/native";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { type TinyBundle, tinyBundle } from "../models/tiny.js";
 import { type SynthesizeOptions, synthesize } from "../synthesize.js";
 import { Engine } from "./engine.js";
 import type { SpeechRequest } from "./request.js";
 
-const dir = mkdtempSync(join(tmpdir(), "vall-e-engine-"));
+const dir = tempDir("vall-e-engine-");
 let tiny: TinyBundle;
 const voice = join(dir, "voice.wav");
 const noisy = join(dir, "noisy.wav");
@@ -29,7 +29,6 @@ const settings = {
 beforeAll(async () => {
   tiny = await tinyBundle(join(dir, "tiny"));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const files = () => ({ lm: tiny.lm, codec: tiny.codec, tokenizer: tiny.tokenizer });
 

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { closedPort, type HubStub, type HubStubFile, sha256, startHubStub } from "@tooling/config/hub-stub";
+import { tempDir } from "@tooling/config/temp-dir";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { resolveModels } from "./bundle.js";
 import { type HubFile, hubOptionsFromEnv, pullFile } from "./hub.js";
@@ -34,7 +34,7 @@ const transfers = (name: string) =>
   requests.filter((r) => r.method === "GET" && r.url.endsWith(name) && r.range !== "bytes=0-0");
 
 function cacheDir(): string {
-  return mkdtempSync(join(tmpdir(), "vall-e-hub-"));
+  return tempDir("vall-e-hub-");
 }
 
 describe("hub downloads (a local server stands in for the hub via HF_ENDPOINT)", () => {

@@ -1,6 +1,6 @@
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "@tooling/config/temp-dir";
 import { Codec } from "@vall-e/codec";
 import { LanguageModel } from "@vall-e/lm";
 import { loadTokenizer } from "@vall-e/phonemizer";
@@ -11,8 +11,8 @@ import { tinyBundle } from "./tiny.js";
 
 describe("the tiny bundle", () => {
   it("is generated once, the same bytes everywhere, and loads with the real loaders", async () => {
-    const a = join(mkdtempSync(join(tmpdir(), "vall-e-tiny-")), "tiny");
-    const b = join(mkdtempSync(join(tmpdir(), "vall-e-tiny-")), "tiny");
+    const a = join(tempDir("vall-e-tiny-"), "tiny");
+    const b = join(tempDir("vall-e-tiny-"), "tiny");
     // Two at once in the same folder: one generates, the other waits and finds it.
     const [first, second] = await Promise.all([tinyBundle(a), tinyBundle(a)]);
     expect(second).toEqual(first);
@@ -36,7 +36,7 @@ describe("the tiny bundle", () => {
   });
 
   it('resolveModels("tiny") gives all three files, or one of them for --codec tiny / --tokenizer tiny', async () => {
-    const env = { HOME: "/nonexistent", XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), "vall-e-tiny-")) };
+    const env = { HOME: "/nonexistent", XDG_CACHE_HOME: tempDir("vall-e-tiny-") };
     const all = await resolveModels({ model: "tiny", env });
     expect(all.tiny).toBe(true);
     expect(all.sources).toEqual({ lm: "tiny", codec: "tiny", tokenizer: "tiny" });
