@@ -143,7 +143,7 @@ describe.skipIf(!tokenizerJson.present)(`vall-e phonemize ${tokenizerJson.reason
     expect(JSON.parse(readFileSync(out, "utf8")).tokens).toEqual([1, 22, 111, 100, 4, 37, 115, 169, 11, 2]);
   });
 
-  it("bad input exits 2 with the message; a missing tokenizer names the file and --model tiny (exit 1)", () => {
+  it("bad input exits 2 with the message; a missing tokenizer names the file and --tokenizer tiny (exit 1)", () => {
     const empty = vallE(["phonemize", "  ", "--tokenizer", tokenizerJson.path]);
     expect(empty.code).toBe(EXIT_USAGE);
     expect(empty.stderr).toBe('error: Expected non-empty text for text, got "  "\n');
@@ -160,6 +160,15 @@ describe.skipIf(!tokenizerJson.present)(`vall-e phonemize ${tokenizerJson.reason
     expect(noTokenizer.stderr).toContain(
       "error: The model files are not on this machine and cannot be downloaded (HF_HUB_OFFLINE is set). Needed from ecker/vall-e: tokenizer.json (branch hf).",
     );
+    // The advice fits the command: phonemize takes --tokenizer, not --model.
+    expect(noTokenizer.stderr).toContain("or use --tokenizer tiny (an offline random-weight model");
+    const wav = join(tempDir("cli-advice-"), "in.wav");
+    writeFileSync(wav, encodeWav(new Float32Array(2400), 24000));
+    const noCodec = vallE(["encode", wav, "-o", `${wav}.npy`], {
+      VALL_E_MODEL_DIR: "/nonexistent",
+      XDG_CACHE_HOME: "/nonexistent",
+    });
+    expect(noCodec.stderr).toContain("or use --codec tiny (an offline random-weight model");
     const badFile = vallE(["phonemize", "hi", "--tokenizer", "/nonexistent/tokenizer.json"]);
     expect(badFile).toMatchObject({
       code: EXIT_USAGE,
