@@ -10,11 +10,13 @@ import { Command } from "commander";
 import type { CommandContext } from "../context.js";
 import {
   addGenerationOptions,
+  checkGeneration,
   createProgress,
   type GenerationFlags,
   generationFrom,
 } from "../io/generation-options.js";
 import { addModelOptions, explainCachedModelError, type ModelFlags, resolveModelFiles } from "../io/model-files.js";
+import { checkOutputPath } from "../io/options.js";
 
 interface GenerateCommandOptions extends GenerationFlags, ModelFlags {
   phonemes: string;
@@ -40,6 +42,8 @@ export function generateCommand(context: CommandContext): Command {
       import("@vall-e/codec"),
     ]);
     const generation = await generationFrom(options);
+    checkOutputPath(options.output);
+    await checkGeneration(generation);
     const phonemes = await readPhonemeArtifact(options.phonemes);
     let prompt: number[][] = [];
     if (options.prompt) {

@@ -11,11 +11,13 @@ import { Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
 import {
   addGenerationOptions,
+  checkGeneration,
   createProgress,
   type GenerationFlags,
   generationFrom,
 } from "../io/generation-options.js";
 import { addModelOptions, explainCachedModelError, type ModelFlags, resolveModelFiles } from "../io/model-files.js";
+import { checkOutputPath } from "../io/options.js";
 import { readTextArgument } from "../io/read-input.js";
 
 interface TtsOptions extends GenerationFlags, ModelFlags {
@@ -152,6 +154,15 @@ export function ttsCommand(context: CommandContext): Command {
           }
         } else if (textArgument !== undefined) text = await readTextArgument(textArgument);
         const generation = await generationFrom(options);
+        // Every value and the output path are checked before a model is resolved (or downloaded).
+        checkOutputPath(options.output);
+        await checkGeneration({
+          ...generation,
+          language: options.lang,
+          promptSeconds: options.promptSeconds,
+          contextHistory: options.contextHistory,
+          ...(options.task !== "tts" ? { reference: options.prompt ?? options.promptCodes } : {}),
+        });
         const need = options.responseCodes
           ? (["codec"] as const)
           : text === undefined

@@ -145,3 +145,29 @@ export function createProgress(context: CommandContext) {
     line: (e) => context.output.debug(`${e.stage}…`),
   });
 }
+
+/** The flag a library option name stands for: maxDuration → --max-duration, sampling.topP → --top-p, language → --lang. */
+export function flagFor(name: string): string {
+  const bare = name.replace(/^sampling\./, "");
+  if (bare === "language") return "--lang";
+  if (bare === "repetitionAware") return "--ras-window";
+  return `--${bare.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/**
+ * Check every generation setting before any model is resolved (or downloaded): the library's own rules
+ * (@vall-e/pipeline resolveRequest), the message naming the flag the user typed.
+ */
+export async function checkGeneration(settings: Record<string, unknown>): Promise<void> {
+  const { resolveRequest } = await import("@vall-e/pipeline");
+  try {
+    resolveRequest({ text: "", ...settings });
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    const message = error.message.replace(
+      / for ((?:sampling\.)?[a-zA-Z]+)(, got|$)/,
+      (_, name: string, end: string) => ` for ${flagFor(name)}${end}`,
+    );
+    throw new InvalidArgumentError(message, { cause: error });
+  }
+}

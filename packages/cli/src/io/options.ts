@@ -1,4 +1,6 @@
-import { InvalidArgumentError } from "@vall-e/core";
+import { existsSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { InvalidArgumentError, VallEError } from "@vall-e/core";
 
 /** --threads: an integer from 1 to 512. */
 export function parseThreads(value: string): number {
@@ -7,4 +9,19 @@ export function parseThreads(value: string): number {
     throw new InvalidArgumentError(`Expected an integer from 1 to 512 for --threads, got ${JSON.stringify(value)}`);
   }
   return threads;
+}
+
+/** An output file the command can write, checked before any work: its folder exists and is a folder ("-": stdout). */
+export function checkOutputPath(path: string, flag = "-o"): void {
+  if (path === "-") return;
+  const folder = dirname(resolve(path));
+  if (!existsSync(folder)) {
+    throw new VallEError("ERR_USAGE", `Cannot write ${path} (${flag}): the folder ${folder} does not exist`);
+  }
+  if (!statSync(folder).isDirectory()) {
+    throw new VallEError("ERR_USAGE", `Cannot write ${path} (${flag}): ${folder} is not a folder`);
+  }
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    throw new VallEError("ERR_USAGE", `Cannot write ${path} (${flag}): it is a folder`);
+  }
 }

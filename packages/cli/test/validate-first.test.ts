@@ -1,0 +1,58 @@
+/**
+ * Bad values and unwritable outputs are refused before any model is resolved, downloaded or loaded — here with no
+ * model anywhere and no network, so a check that came after resolution would answer "model files are not on this
+ * machine" instead — and the message names the flag the user typed.
+ */
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { tempDir } from "@tooling/config/temp-dir";
+import { describe, expect, it } from "vitest";
+import { EXIT_USAGE } from "../src/exit-codes.js";
+
+const bin = fileURLToPath(new URL("../bin/vall-e.js", import.meta.url));
+const env = {
+  ...process.env,
+  NO_COLOR: "1",
+  HF_HUB_OFFLINE: "1",
+  XDG_CACHE_HOME: "/nonexistent",
+  VALL_E_MODEL_DIR: "",
+};
+
+function vallE(args: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { env, timeout: 60_000 }, (error, _stdout, stderr) => {
+      resolve({ code: error ? Number(error.code) : 0, stderr });
+    });
+  });
+}
+
+describe("validate before work", () => {
+  const out = join(tempDir("cli-validate-"), "x.wav");
+  const cases: [string[], string][] = [
+    [["tts", "Hi.", "--seed", "-1"], "error: Expected an integer from 0 to 4294967295 for --seed, got -1"],
+    [["tts", "Hi.", "--max-duration", "0"], "error: Expected seconds in (0, 600] for --max-duration, got 0"],
+    [["tts", "Hi.", "--max-steps", "0"], "error: Expected an integer from 1 to 1000 for --max-steps, got 0"],
+    [["tts", "Hi.", "--max-levels", "9"], "error: Expected an integer from 0 to 7 for --max-levels, got 9"],
+    [["tts", "Hi.", "--top-p", "2"], "error: Expected a number in (0, 1] for --top-p, got 2"],
+    [
+      ["generate", "--phonemes", "p.json", "--seed", "-1"],
+      "error: Expected an integer from 0 to 4294967295 for --seed, got -1",
+    ],
+  ];
+  for (const [args, message] of cases) {
+    it(`${args.join(" ")}`, async () => {
+      const result = await vallE([...args, "-o", out]);
+      expect(result.stderr).toBe(`${message}\n`);
+      expect(result.code).toBe(EXIT_USAGE);
+    });
+  }
+
+  it("an output whose folder does not exist is refused before synthesis", async () => {
+    const result = await vallE(["tts", "Hi.", "-o", "/nonexistent/dir/x.wav"]);
+    expect(result.stderr).toBe(
+      "error: Cannot write /nonexistent/dir/x.wav (-o): the folder /nonexistent/dir does not exist\n",
+    );
+    expect(result.code).toBe(EXIT_USAGE);
+  });
+});
