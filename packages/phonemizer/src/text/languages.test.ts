@@ -48,6 +48,37 @@ describe("splitSentences", () => {
     expect(splitSentences("今日は晴れ。明日は雨です。", "ja")).toEqual(["今日は晴れ。", "明日は雨です。"]);
   });
 
+  it("keeps titles, initials, abbreviations and decimals inside the sentence (as punkt does)", () => {
+    const corpus: [string, "en" | "de" | "fr", string[]][] = [
+      [
+        "Dr. Smith lives on St. James St. at 5 p.m. It was 3.5 degrees.",
+        "en",
+        ["Dr. Smith lives on St. James St. at 5 p.m.", "It was 3.5 degrees."],
+      ],
+      [
+        "Mr. and Mrs. Jones met J. R. R. Tolkien, e.g. in the U.S. today. Then they left.",
+        "en",
+        ["Mr. and Mrs. Jones met J. R. R. Tolkien, e.g. in the U.S. today.", "Then they left."],
+      ],
+      [
+        "I saw it, i.e. the thing. It costs $3.50. That is cheap.",
+        "en",
+        ["I saw it, i.e. the thing.", "It costs $3.50.", "That is cheap."],
+      ],
+      [
+        "Herr Dr. Müller kommt z. B. morgen. Das ist gut.",
+        "de",
+        ["Herr Dr. Müller kommt z. B. morgen.", "Das ist gut."],
+      ],
+      [
+        "M. Dupont est arrivé à 3 h. Mme. Durand aussi. Il fait beau.",
+        "fr",
+        ["M. Dupont est arrivé à 3 h.", "Mme. Durand aussi.", "Il fait beau."],
+      ],
+    ];
+    for (const [text, language, sentences] of corpus) expect(splitSentences(text, language)).toEqual(sentences);
+  });
+
   it("does not split inside quoted speech", () => {
     expect(splitSentences('He said "Stop. Now." Then he left.')).toEqual(['He said "Stop. Now."', "Then he left."]);
     expect(splitSentences("She wrote “Yes. No.” and smiled. Done.")).toEqual([
