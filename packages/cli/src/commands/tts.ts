@@ -4,6 +4,7 @@
  * the whole pipeline — text and a few seconds of a voice in, that voice speaking the text out (24 kHz WAV). Any stage
  * can start from its artifact (--phonemes, --prompt-codes, --response-codes), and --replay runs a run.json again.
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileReadError, REQUEST_SETTINGS, VallEError } from "@vall-e/core";
 import type { SynthesizeOptions, SynthesizeResult } from "@vall-e/pipeline";
@@ -84,6 +85,36 @@ export function ttsCommand(context: CommandContext): Command {
   addModelOptions(command, ["lm", "codec", "tokenizer"]);
   addGenerationOptions(command);
   return command.action(async (textArgument: string | undefined, options: TtsOptions, self: Command) => {
+    // `--prompt voice.wav "Hello there."`: the variadic --prompt took the text too. Its last value is the text when it
+    // is not a file (nor espeak:<voice>) and no other input was given.
+    const lastPrompt = options.prompt?.at(-1);
+    if (
+      textArgument === undefined &&
+      options.textFile === undefined &&
+      !options.phonemes &&
+      !options.responseCodes &&
+      !options.replay &&
+      options.prompt !== undefined &&
+      options.prompt.length >= 2 &&
+      lastPrompt !== undefined &&
+      !lastPrompt.startsWith("espeak:") &&
+      !existsSync(lastPrompt)
+    ) {
+      textArgument = lastPrompt;
+      options.prompt = options.prompt.slice(0, -1);
+      context.output.debug(`read ${JSON.stringify(lastPrompt)} as the text (it is not a voice file)`);
+    }
+    // ns / sr clean up or remove the speech of the prompt: the transcript is optional (empty text).
+    if (
+      options.task !== "tts" &&
+      textArgument === undefined &&
+      options.textFile === undefined &&
+      !options.phonemes &&
+      !options.responseCodes &&
+      !options.replay
+    ) {
+      textArgument = "";
+    }
     const inputs = [
       textArgument !== undefined && "a text argument",
       options.textFile !== undefined && "--text-file",
@@ -115,6 +146,12 @@ export function ttsCommand(context: CommandContext): Command {
     }
     if (options.prompt !== undefined && options.promptCodes !== undefined) {
       throw new VallEError("ERR_USAGE", "Give the voice with --prompt or --prompt-codes, not both");
+    }
+    if (options.output === "-" && context.output.stdout.isTTY === true) {
+      throw new VallEError(
+        "ERR_USAGE",
+        "-o - writes binary WAV to stdout, which is a terminal here: pipe it (… -o - | aplay) or write a file (-o out.wav)",
+      );
     }
     if (options.json && options.output === "-") {
       throw new VallEError("ERR_USAGE", "--json prints on stdout; write the WAV to a file (-o FILE)");

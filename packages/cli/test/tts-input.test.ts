@@ -1,0 +1,82 @@
+/**
+ * How `tts` reads what a person types: the text after a variadic --prompt, ns / sr without a transcript, abbreviations
+ * in a sentence, and `-o -` refused when stdout is a terminal (run under `script`, which gives it a pseudo-terminal).
+ */
+import { execFile } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { tempDir } from "@tooling/config/temp-dir";
+import { encodeWav, parseWav } from "@vall-e/codec";
+import { describe, expect, it } from "vitest";
+import { EXIT_USAGE } from "../src/exit-codes.js";
+
+const bin = fileURLToPath(new URL("../bin/vall-e.js", import.meta.url));
+const dir = tempDir("cli-tts-input-");
+const env = {
+  ...process.env,
+  NO_COLOR: "1",
+  HF_HUB_OFFLINE: "1",
+  XDG_CACHE_HOME: join(dir, "cache"),
+  VALL_E_MODEL_DIR: "",
+};
+const voice = join(dir, "voice.wav");
+writeFileSync(
+  voice,
+  encodeWav(
+    Float32Array.from({ length: 12000 }, (_, i) => 0.3 * Math.sin(i / 9)),
+    12000,
+  ),
+);
+const quick = ["--model", "tiny", "--max-steps", "3", "--seed", "1"];
+
+function run(file: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { env, timeout: 120_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
+    });
+  });
+}
+const vallE = (args: string[]) => run(process.execPath, [bin, ...args]);
+const seconds = (path: string) => {
+  const audio = parseWav(readFileSync(path));
+  return (audio.channels[0]?.length ?? 0) / audio.sampleRate;
+};
+
+describe("tts input", () => {
+  it('`--prompt voice.wav "Hello there."` speaks the text in that voice (the same as the text first)', async () => {
+    const a = join(dir, "a.wav");
+    const b = join(dir, "b.wav");
+    expect((await vallE(["tts", "--prompt", voice, "Hello there.", "-o", a, ...quick])).code).toBe(0);
+    expect((await vallE(["tts", "Hello there.", "--prompt", voice, "-o", b, ...quick])).code).toBe(0);
+    expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
+  }, 60_000);
+
+  it("--task ns without a transcript cleans up the whole prompt", async () => {
+    const out = join(dir, "ns.wav");
+    const result = await vallE(["tts", "--task", "ns", "--prompt", voice, "-o", out, ...quick]);
+    expect(result.stderr).toContain("1 sentence(s)");
+    expect(result.code).toBe(0);
+    expect(seconds(out)).toBeCloseTo(1, 1); // as long as the 1 s prompt
+  }, 60_000);
+
+  it("abbreviations stay inside their sentence: two utterances", async () => {
+    const artifacts = join(dir, "abbr");
+    const text = "Dr. Smith lives on St. James St. at 5 p.m. It was 3.5 degrees.";
+    const result = await vallE(["tts", text, "-o", join(dir, "abbr.wav"), "--artifacts", artifacts, ...quick]);
+    expect(result.code).toBe(0);
+    expect(readdirSync(artifacts).filter((f) => f.endsWith(".phonemes.json"))).toEqual([
+      "001.phonemes.json",
+      "002.phonemes.json",
+    ]);
+    const first = JSON.parse(readFileSync(join(artifacts, "001.phonemes.json"), "utf8")) as { text: string };
+    expect(first.text).toBe("Dr. Smith lives on St. James St. at 5 p.m.");
+  }, 60_000);
+
+  it("-o - on a terminal is refused (binary audio would be dumped on the screen)", async () => {
+    const command = [process.execPath, bin, "tts", "Hi.", "-o", "-", ...quick].map((a) => `'${a}'`).join(" ");
+    const result = await run("script", ["-qec", command, "/dev/null"]);
+    expect(result.stdout).toContain("-o - writes binary WAV to stdout, which is a terminal here");
+    expect(result.code).toBe(EXIT_USAGE);
+  }, 60_000);
+});
