@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { tempDir } from "@tooling/config/temp-dir";
 import { encodeWav, parseWav } from "@vall-e/codec";
 import { describe, expect, it } from "vitest";
-import { EXIT_USAGE } from "../src/exit-codes.js";
+import { EXIT_FAILURE, EXIT_USAGE } from "../src/exit-codes.js";
 
 const bin = fileURLToPath(new URL("../bin/vall-e.js", import.meta.url));
 const dir = tempDir("cli-tts-input-");
@@ -72,6 +72,29 @@ describe("tts input", () => {
     const first = JSON.parse(readFileSync(join(artifacts, "001.phonemes.json"), "utf8")) as { text: string };
     expect(first.text).toBe("Dr. Smith lives on St. James St. at 5 p.m.");
   }, 60_000);
+
+  it("--prompt takes MP3, FLAC, Ogg Opus and Vorbis as well as WAV; anything else names the formats", async () => {
+    const fixture = (name: string) => fileURLToPath(new URL(`../../codec/test/fixtures/${name}`, import.meta.url));
+    for (const name of ["tone.mp3", "tone.flac", "tone.opus", "tone.ogg"]) {
+      const result = await vallE([
+        "tts",
+        "--prompt",
+        fixture(name),
+        "Hello.",
+        "-o",
+        join(dir, `${name}.wav`),
+        ...quick,
+      ]);
+      expect([name, result.code]).toEqual([name, 0]);
+    }
+    const text = join(dir, "notes.txt");
+    writeFileSync(text, "not audio");
+    const bad = await vallE(["tts", "Hello.", "--prompt", text, "-o", join(dir, "bad.wav"), ...quick]);
+    expect(bad.stderr).toContain(
+      "not an audio file this build reads (expected WAV, FLAC, MP3, Ogg Opus or Ogg Vorbis)",
+    );
+    expect(bad.code).toBe(EXIT_FAILURE); // as every malformed input file
+  }, 120_000);
 
   it("-o - on a terminal is refused (binary audio would be dumped on the screen)", async () => {
     const command = [process.execPath, bin, "tts", "Hi.", "-o", "-", ...quick].map((a) => `'${a}'`).join(" ");

@@ -9,8 +9,9 @@ import { basename, dirname, join } from "node:path";
 import { expectThreads } from "@vall-e/core";
 import { type EncodecInfo, EncodecModel, type EncodecRunOptions } from "@vall-e/native";
 import { type CodesArtifact, createCodesArtifact } from "./artifact/codes-artifact.js";
+import { readAudio } from "./audio/decode.js";
 import { type PrepareOptions, toCodecInput } from "./audio/prepare.js";
-import { type Audio, readWav } from "./audio/wav.js";
+import type { Audio } from "./audio/wav.js";
 import { codebooksForBandwidth } from "./encodec.js";
 import { encodeEncodecBin } from "./weights/encodec-bin.js";
 import { convertHuggingFaceEncodec } from "./weights/huggingface.js";
@@ -90,9 +91,9 @@ export class Codec implements AsyncDisposable {
     return createCodesArtifact(codes, codebooks, { source });
   }
 
-  /** Read a WAV file and encode it. */
+  /** Read an audio file (WAV, FLAC, MP3, Ogg Opus or Ogg Vorbis) and encode it. */
   async encodeFile(path: string, options: EncodeOptions & PrepareOptions = {}): Promise<CodesArtifact> {
-    return this.encodeAudio(await readWav(path), { ...options, path });
+    return this.encodeAudio(await readAudio(path), { ...options, path });
   }
 
   /** 24 kHz audio (frames × 320 samples) for codes. */

@@ -3,6 +3,31 @@
  * download cache, the offline `tiny` bundle), long text, progress and cancellation.
  */
 
+// What a client of the engine (a server, a batch worker) needs from the layers below, so it depends on this package only.
+export {
+  codesFromLevels,
+  codesToLevels,
+  decodeAudio,
+  encodeWav,
+  parseWav,
+  pcm16Bytes,
+  SAMPLE_RATE,
+  streamingWavHeader,
+} from "@vall-e/codec";
+export {
+  CancelledError,
+  DisposedError,
+  describeDefault,
+  FRAME_RATE,
+  InvalidArgumentError,
+  invalid,
+  REQUEST_SETTINGS,
+  SAMPLING_SETTINGS,
+  type Setting,
+  settingValue,
+  VallEError,
+} from "@vall-e/core";
+export { type LiveNativeObjects, liveNativeObjects } from "@vall-e/native";
 export type { SentenceRecord, SpeechChunk, SpeechResult } from "./engine/chunks.js";
 export { DECODERS, type DecodeOptions, type Decoder, type DecoderName, EncodecDecoder } from "./engine/decoder.js";
 export { Engine, type EngineLoadOptions, type EngineLoadProgress, type ModelFiles } from "./engine/engine.js";
