@@ -25,7 +25,8 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(
 
 # ---- system packages ----------------------------------------------------------------------------------------------
 # Debian/Ubuntu package names, and how we check that each is present.
-packages=(cmake g++ make git pkg-config tar ca-certificates libespeak-ng-dev espeak-ng-data espeak-ng ninja-build ccache)
+packages=(cmake g++ make git pkg-config tar ca-certificates libespeak-ng-dev espeak-ng-data espeak-ng ninja-build ccache
+  chromium)
 missing=()
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 have_cmd cmake || missing+=(cmake)
@@ -37,6 +38,7 @@ have_cmd tar || missing+=(tar)
 have_cmd ninja || missing+=(ninja-build)
 have_cmd ccache || missing+=(ccache)
 have_cmd espeak-ng || missing+=(espeak-ng)
+have_cmd chromium || missing+=(chromium) # the web page's browser test (driven by playwright-core, no browser download)
 [ -e /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
 if ! (have_cmd pkg-config && pkg-config --exists espeak-ng); then missing+=(libespeak-ng-dev); fi
 if ! ls -d /usr/lib/*/espeak-ng-data /usr/share/espeak-ng-data >/dev/null 2>&1; then missing+=(espeak-ng-data); fi

@@ -12,6 +12,7 @@ import { inspectCommand } from "./commands/inspect.js";
 import { lmCommand } from "./commands/lm.js";
 import { modelsCommand } from "./commands/models.js";
 import { phonemizeCommand } from "./commands/phonemize.js";
+import { serveCommand } from "./commands/serve.js";
 import { ttsCommand } from "./commands/tts.js";
 import type { CommandContext } from "./context.js";
 import { CLI_VERSION } from "./version.js";
@@ -44,6 +45,7 @@ export function createProgram(context: CommandContext): Command {
   program.addCommand(ttsCommand(context));
   program.addCommand(generateCommand(context));
   program.addCommand(lmCommand(context));
+  program.addCommand(serveCommand(context));
   program.addCommand(modelsCommand(context));
   program.addCommand(doctorCommand(context));
   return program;

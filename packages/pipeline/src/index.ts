@@ -13,11 +13,15 @@ export {
   pcm16Bytes,
   SAMPLE_RATE,
   streamingWavHeader,
+  toPcm16,
 } from "@vall-e/codec";
 export {
   CancelledError,
   DisposedError,
   describeDefault,
+  expectFloat32Array,
+  expectInteger,
+  expectOneOf,
   FRAME_RATE,
   InvalidArgumentError,
   invalid,

@@ -1,0 +1,100 @@
+/**
+ * `vall-e serve [--model PATH|tiny] [--host 127.0.0.1] [--port 8080] [--voices DIR] [--slots N] [--queue N]
+ * [--api-key KEY] [--cors ORIGIN]`: the speech server — an OpenAI-compatible `POST /v1/audio/speech`, the voice
+ * library, /health, /v1/models, /metrics and the web page at /, on one engine whose models load once. Stops
+ * gracefully on Ctrl-C or SIGTERM: no new requests, the running ones stopped, the engine freed.
+ */
+import { InvalidArgumentError } from "@vall-e/core";
+import { Command } from "commander";
+import type { CommandContext } from "../context.js";
+import { addModelOptions, type ModelFlags, resolveModelFiles } from "../io/model-files.js";
+import { parseThreads } from "../io/options.js";
+
+interface ServeFlags extends ModelFlags {
+  host: string;
+  port: number;
+  voices?: string;
+  slots: number;
+  queue: number;
+  apiKey?: string;
+  cors?: string;
+  maxInput: number;
+  requestTimeout: number;
+  threads?: number;
+}
+
+function integer(flag: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < min || n > max) {
+      throw new InvalidArgumentError(
+        `Expected an integer from ${min} to ${max} for ${flag}, got ${JSON.stringify(value)}`,
+      );
+    }
+    return n;
+  };
+}
+
+export function serveCommand(context: CommandContext): Command {
+  const command = new Command("serve")
+    .description("the speech server: OpenAI's /v1/audio/speech with cloned voices, streaming, metrics and a web page")
+    .option("--host <host>", "address to listen on (loopback by default; 0.0.0.0 for every interface)", "127.0.0.1")
+    .option("--port <port>", "port (0: any free one)", integer("--port", 0, 65535), 8080)
+    .option("--voices <dir>", "the voice library (default: VALL_E_VOICES_DIR or ~/.local/share/vall-e/voices)")
+    .option("--slots <n>", "requests generating at once", integer("--slots", 1, 64), 1)
+    .option("--queue <n>", "requests waiting for a slot; one more gets 503", integer("--queue", 0, 10_000), 8)
+    .option("--api-key <key>", "require Authorization: Bearer <key> (default: VALL_E_API_KEY; none: open)")
+    .option("--cors <origin>", "allow browser calls from this origin (off by default)")
+    .option("--max-input <chars>", "longest input text", integer("--max-input", 1, 1_000_000), 4096)
+    .option("--request-timeout <s>", "seconds a request may take", integer("--request-timeout", 1, 86_400), 300)
+    .option("-t, --threads <n>", "threads (default: physical cores)", parseThreads)
+    .addHelpText(
+      "after",
+      `
+Example:
+  vall-e serve --model tiny --port 8080
+  curl -s http://127.0.0.1:8080/v1/audio/speech -H 'content-type: application/json' \\
+    -d '{"model": "vall-e", "input": "Hello there."}' -o hello.wav`,
+    );
+  addModelOptions(command, ["lm", "codec", "tokenizer"]);
+  return command.action(async (flags: ServeFlags) => {
+    const server = await import("@vall-e/server");
+    const resolved = await resolveModelFiles(context, flags, ["lm", "codec", "tokenizer"]);
+    const apiKey = flags.apiKey ?? process.env.VALL_E_API_KEY;
+    const running = await server.startServer({
+      models: resolved.files,
+      host: flags.host,
+      port: flags.port,
+      voicesDir: flags.voices ?? server.defaultVoicesDir(),
+      limits: {
+        slots: flags.slots,
+        queue: flags.queue,
+        maxInput: flags.maxInput,
+        requestTimeout: flags.requestTimeout,
+      },
+      ...(apiKey ? { apiKey } : {}),
+      ...(flags.cors ? { cors: flags.cors } : {}),
+      ...(flags.threads ? { threads: flags.threads } : {}),
+    });
+    context.output.info(`listening on ${running.url} (loading the models…)`);
+    const stop = new Promise<string>((resolve) => {
+      context.signal.addEventListener("abort", () => resolve("SIGINT"), { once: true });
+      process.once("SIGTERM", () => resolve("SIGTERM"));
+    });
+    const loaded = await Promise.race([running.ready.then(() => "ready" as const), stop]).catch(
+      async (error: unknown) => {
+        await running.close();
+        throw error;
+      },
+    );
+    if (loaded === "ready") {
+      context.output.info(
+        `ready: POST ${running.url}/v1/audio/speech · the web page at ${running.url}/${apiKey ? " (API key required)" : ""}`,
+      );
+      context.output.data(`${running.url}\n`);
+      await stop;
+    }
+    context.output.info("stopping: no new requests; the running ones are stopped and the models freed");
+    await running.close();
+  });
+}
