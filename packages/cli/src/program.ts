@@ -14,6 +14,7 @@ import { modelsCommand } from "./commands/models.js";
 import { phonemizeCommand } from "./commands/phonemize.js";
 import { serveCommand } from "./commands/serve.js";
 import { ttsCommand } from "./commands/tts.js";
+import { voicesCommand } from "./commands/voices.js";
 import type { CommandContext } from "./context.js";
 import { CLI_VERSION } from "./version.js";
 
@@ -46,6 +47,7 @@ export function createProgram(context: CommandContext): Command {
   program.addCommand(generateCommand(context));
   program.addCommand(lmCommand(context));
   program.addCommand(serveCommand(context));
+  program.addCommand(voicesCommand(context));
   program.addCommand(modelsCommand(context));
   program.addCommand(doctorCommand(context));
   return program;

@@ -19,6 +19,7 @@ const env = {
   HF_HUB_OFFLINE: "1",
   XDG_CACHE_HOME: join(dir, "cache"),
   VALL_E_MODEL_DIR: "",
+  VALL_E_VOICES_DIR: join(dir, "voices"),
 };
 const voice = join(dir, "voice.wav");
 writeFileSync(
@@ -94,6 +95,26 @@ describe("tts input", () => {
       "not an audio file this build reads (expected WAV, FLAC, MP3, Ogg Opus or Ogg Vorbis)",
     );
     expect(bad.code).toBe(EXIT_FAILURE); // as every malformed input file
+  }, 120_000);
+
+  it("voices add / list / remove; tts --voice-ref NAME equals tts --prompt with its file", async () => {
+    const added = await vallE(["voices", "add", "anna", voice, "--codec", "tiny"]);
+    expect(added.code).toBe(0);
+    const id = added.stdout.trim();
+    expect(id).toMatch(/^voice_[0-9a-f]{24}$/);
+    const list = JSON.parse((await vallE(["voices", "list", "--json"])).stdout) as { id: string; name: string }[];
+    expect(list.map((v) => [v.id, v.name])).toEqual([[id, "anna"]]);
+    const byName = join(dir, "by-name.wav");
+    const byFile = join(dir, "by-file.wav");
+    expect((await vallE(["tts", "Hello.", "--voice-ref", "anna", "-o", byName, ...quick])).code).toBe(0);
+    expect((await vallE(["tts", "Hello.", "--prompt", voice, "-o", byFile, ...quick])).code).toBe(0);
+    expect(readFileSync(byName).equals(readFileSync(byFile))).toBe(true);
+    const unknown = await vallE(["tts", "Hello.", "--voice-ref", "bob", "-o", byName, ...quick]);
+    expect(unknown.stderr).toContain('No voice "bob" in the library');
+    expect(unknown.code).toBe(EXIT_USAGE);
+    expect((await vallE(["voices", "remove", "anna"])).code).toBe(0);
+    expect(JSON.parse((await vallE(["voices", "list", "--json"])).stdout)).toEqual([]);
+    expect((await vallE(["voices", "remove", "anna"])).code).toBe(EXIT_USAGE);
   }, 120_000);
 
   it("-o - on a terminal is refused (binary audio would be dumped on the screen)", async () => {

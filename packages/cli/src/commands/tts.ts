@@ -20,6 +20,7 @@ import {
 import { addModelOptions, explainCachedModelError, type ModelFlags, resolveModelFiles } from "../io/model-files.js";
 import { checkOutputPath } from "../io/options.js";
 import { readTextArgument } from "../io/read-input.js";
+import { openVoices } from "./voices.js";
 
 interface TtsOptions extends GenerationFlags, ModelFlags {
   textFile?: string;
@@ -28,6 +29,8 @@ interface TtsOptions extends GenerationFlags, ModelFlags {
   phonemes?: string[];
   responseCodes?: string[];
   replay?: string;
+  voiceRef?: string;
+  voices?: string;
   output: string;
   lang: string;
   promptSeconds: number;
@@ -76,6 +79,11 @@ export function ttsCommand(context: CommandContext): Command {
       },
       contextHistory.value,
     )
+    .option(
+      "--voice-ref <name>",
+      "a voice of the library (vall-e voices add; shared with vall-e serve) instead of --prompt",
+    )
+    .option("--voices <dir>", "the voice library (default: VALL_E_VOICES_DIR or ~/.local/share/vall-e/voices)")
     .option("--artifacts <dir>", "write every stage's artifact and run.json here")
     .option("--json", "print the run summary as JSON on stdout (with -o FILE)")
     .option("--phonemes <files...>", "start from phoneme artifacts (one per sentence) instead of the text")
@@ -144,8 +152,18 @@ export function ttsCommand(context: CommandContext): Command {
         );
       }
     }
-    if (options.prompt !== undefined && options.promptCodes !== undefined) {
-      throw new VallEError("ERR_USAGE", "Give the voice with --prompt or --prompt-codes, not both");
+    const voiceFlags = [
+      options.prompt !== undefined && "--prompt",
+      options.promptCodes !== undefined && "--prompt-codes",
+      options.voiceRef !== undefined && "--voice-ref",
+    ].filter(Boolean);
+    if (voiceFlags.length > 1) {
+      throw new VallEError(
+        "ERR_USAGE",
+        voiceFlags.length === 2 && !options.voiceRef
+          ? "Give the voice with --prompt or --prompt-codes, not both"
+          : `Give the voice one way, not with ${voiceFlags.join(" and ")}`,
+      );
     }
     if (options.output === "-" && context.output.stdout.isTTY === true) {
       throw new VallEError(
@@ -198,15 +216,23 @@ export function ttsCommand(context: CommandContext): Command {
           language: options.lang,
           promptSeconds: options.promptSeconds,
           contextHistory: options.contextHistory,
-          ...(options.task !== "tts" ? { reference: options.prompt ?? options.promptCodes } : {}),
+          ...(options.task !== "tts" ? { reference: options.prompt ?? options.promptCodes ?? options.voiceRef } : {}),
         });
         const need = options.responseCodes
           ? (["codec"] as const)
           : text === undefined
             ? (["lm", "codec"] as const)
             : (["lm", "codec", "tokenizer"] as const);
+        // A voice of the library: its codes, prepared when it was added.
+        const voice = options.voiceRef ? (await openVoices(options.voices)).find(options.voiceRef)?.voice : undefined;
+        if (options.voiceRef && !voice) {
+          throw new VallEError(
+            "ERR_USAGE",
+            `No voice ${JSON.stringify(options.voiceRef)} in the library (vall-e voices list shows them; vall-e voices add NAME FILE… adds one)`,
+          );
+        }
         const resolved = await resolveTtsModels(context, options, need);
-        if (options.task === "tts" && !options.prompt && !options.promptCodes && !options.responseCodes) {
+        if (options.task === "tts" && !options.prompt && !options.promptCodes && !voice && !options.responseCodes) {
           context.output.info("no voice prompt (--prompt): speaking in a voice of the model's own choosing");
         }
         const models = resolved.files;
@@ -217,6 +243,7 @@ export function ttsCommand(context: CommandContext): Command {
             ...(options.responseCodes ? { responseCodes: options.responseCodes } : {}),
             models,
             ...(options.prompt ? { reference: options.prompt } : {}),
+            ...(voice ? { reference: voice } : {}),
             ...(options.promptCodes ? { promptCodes: options.promptCodes } : {}),
             language: options.lang as "auto",
             ...generation,
