@@ -41,7 +41,10 @@ have_cmd espeak-ng || missing+=(espeak-ng)
 have_cmd chromium || missing+=(chromium) # the web page's browser test (driven by playwright-core, no browser download)
 [ -e /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
 if ! (have_cmd pkg-config && pkg-config --exists espeak-ng); then missing+=(libespeak-ng-dev); fi
-if ! ls -d /usr/lib/*/espeak-ng-data /usr/share/espeak-ng-data >/dev/null 2>&1; then missing+=(espeak-ng-data); fi
+# espeak-ng's data lives in /usr/lib/<triplet>/espeak-ng-data or /usr/share/espeak-ng-data: either one will do.
+have_espeak_data=false
+for data_dir in /usr/lib/*/espeak-ng-data /usr/share/espeak-ng-data; do [ -d "$data_dir" ] && have_espeak_data=true; done
+$have_espeak_data || missing+=(espeak-ng-data)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if ! have_cmd apt-get; then

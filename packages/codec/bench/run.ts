@@ -1,6 +1,6 @@
 /**
  * Codec benchmark: EnCodec encode and decode real-time factor (seconds of compute per second of audio) at the
- * default thread count, for 10 s and 60 s of audio, with f32 and f16 weights, and the process's peak RSS after each
+ * default thread count, for 10 s, 60 s and 120 s of audio, with f32 and f16 weights, and the process's peak RSS after each
  * — memory must not grow with the audio length (chunked processing). Target: decode ≥ 20× faster than real time.
  * Uses the random-weight EnCodec files from ../shared/fixtures/encodec (same shapes as the real model).
  */
@@ -18,7 +18,7 @@ if (!weights.present) {
 
 for (const type of ["f32", "f16"] as const) {
   await using codec = await Codec.load(`${weights.path}/encodec_random_${type}.bin`);
-  for (const seconds of [10, 60]) {
+  for (const seconds of [10, 60, 120]) {
     const samples = Float32Array.from(
       { length: seconds * 24000 },
       (_, i) => 0.3 * Math.sin(i / 13) * Math.sin(i / 4000),
