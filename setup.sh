@@ -26,7 +26,7 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(
 # ---- system packages ----------------------------------------------------------------------------------------------
 # Debian/Ubuntu package names, and how we check that each is present.
 packages=(cmake g++ make git pkg-config tar ca-certificates libespeak-ng-dev espeak-ng-data espeak-ng ninja-build ccache
-  chromium)
+  chromium redis-server)
 missing=()
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 have_cmd cmake || missing+=(cmake)
@@ -39,6 +39,7 @@ have_cmd ninja || missing+=(ninja-build)
 have_cmd ccache || missing+=(ccache)
 have_cmd espeak-ng || missing+=(espeak-ng)
 have_cmd chromium || missing+=(chromium) # the web page's browser test (driven by playwright-core, no browser download)
+have_cmd redis-server || missing+=(redis-server) # batch queue tests (started by the tests on 127.0.0.1)
 [ -e /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
 if ! (have_cmd pkg-config && pkg-config --exists espeak-ng); then missing+=(libespeak-ng-dev); fi
 # espeak-ng's data lives in /usr/lib/<triplet>/espeak-ng-data or /usr/share/espeak-ng-data: either one will do.
