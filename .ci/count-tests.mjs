@@ -21,6 +21,7 @@ const FIXTURE_SUITES = [
   "packages/phonemizer/src/phonemize.test.ts",
   "packages/phonemizer/src/tokenizer/phoneme-tokenizer.test.ts",
   "packages/lm/test/fixtures.test.ts",
+  "packages/lm/test/stt.test.ts",
   "packages/cli/test/cli.test.ts",
 ];
 const sharedPresent = existsSync(join(process.env.VALL_E_SHARED_DIR ?? join("..", "shared"), "fixtures"));

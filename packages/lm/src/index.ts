@@ -23,6 +23,13 @@ export { type LengthPrediction, predictLength } from "./inference/len.js";
 export { generateNar, type NarOptions } from "./inference/nar.js";
 export { generateNarLen, MASK_TOKEN, type NarLenOptions } from "./inference/nar-len.js";
 export {
+  STT_TOKENS_PER_SECOND,
+  sttTokenLimit,
+  type TranscribeOptions,
+  type TranscribeResult,
+  transcribe,
+} from "./inference/stt.js";
+export {
   type AssembledInput,
   assembleInput,
   type HeadRange,
@@ -31,7 +38,9 @@ export {
   type Mode,
   type ModelProfile,
   nextArToken,
+  nextOutputToken,
   REFERENCE_PROFILE,
+  STT_LEVELS,
   toSequence,
 } from "./inputs/assemble.js";
 export {

@@ -11,7 +11,7 @@ export interface Conditioning {
   promptTask?: Task;
 }
 
-export type Stage = "len" | "ar" | "nar-len" | "nar";
+export type Stage = "len" | "ar" | "nar-len" | "nar" | "stt";
 
 export interface ProgressEvent {
   stage: Stage;

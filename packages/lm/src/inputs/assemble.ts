@@ -18,8 +18,11 @@ import {
   type Task,
 } from "../model/layout.js";
 
-export type Mode = "ar" | "len" | "nar" | "nar-len";
-export const MODES: readonly Mode[] = ["ar", "len", "nar", "nar-len"];
+export type Mode = "ar" | "len" | "nar" | "nar-len" | "stt";
+export const MODES: readonly Mode[] = ["ar", "len", "nar", "nar-len", "stt"];
+
+/** Levels of the speech an stt input embeds: level 0 from AR:0:0, 1 … 6 from NAR:l:l+1; level 7 is not used. */
+export const STT_LEVELS = 7;
 
 /** How the model was trained, where checkpoints (or the seed port) differ: named options, reference defaults. */
 export interface ModelProfile {
@@ -57,7 +60,10 @@ export interface InputSpec {
    * `TTS.inference`), embedded from the task rows; absent for tts.
    */
   promptTask?: Task;
-  /** Response codes, levels × frames: ar — level 0 so far; nar — levels 0 … L−1; nar-len — level 0 with 1024 = mask. */
+  /**
+   * Response codes, levels × frames: ar — level 0 so far; nar — levels 0 … L−1; nar-len — level 0 with 1024 = mask;
+   * stt — the speech to transcribe (at least 7 levels).
+   */
   response?: readonly (readonly number[])[];
   /** len: the digits so far, starting with 0. */
   len?: readonly number[];
@@ -150,6 +156,7 @@ export function assembleInput(
   if (!Number.isInteger(level) || level < minLevel || level > maxLevel) {
     throw invalid(`an RVQ level from ${minLevel} to ${maxLevel} for ${spec.mode}`, "rvqLevel", level);
   }
+  if (spec.mode === "stt") return assembleStt(spec, profile, options, language);
   const phonemes = options.cfgNull ? [1, 2] : spec.phonemes;
   if (!Array.isArray(phonemes) || phonemes.length < 2)
     throw invalid("phoneme ids including <bos> and </eos>", "phonemes", phonemes);
@@ -250,6 +257,60 @@ export function assembleInput(
 }
 
 /**
+ * Speech to phonemes (`vall_e/models/base.py` `Base.inputs` for the stt task): `resp` · `lang` · `rvq(0)` · `phn`, the
+ * speech embedded as level 0 from AR:0:0 plus levels 1 … 6 from NAR:l:l+1 (level 7 unused,
+ * `summed_embeddings_task`), the phonemes generated so far (starting with <bos>) as the output segment, causal, over
+ * the text head (classifier proj.9: rows 0 … 255). At HEAD the reference labels this head "phn", which skips the
+ * projection (`Classifiers.forward`); this is the head it intends.
+ */
+function assembleStt(
+  spec: InputSpec,
+  profile: ModelProfile,
+  options: { cfgNull?: boolean },
+  language: number,
+): AssembledInput {
+  const layout = KNOWN_LAYOUT;
+  if (options.cfgNull) throw new InvalidArgumentError("The stt mode has no classifier-free guidance input");
+  if (spec.rvqLevel !== 0) throw invalid("an RVQ level of 0 for stt", "rvqLevel", spec.rvqLevel);
+  const speech = codes(spec, "response", STT_LEVELS);
+  const frames = speech[0]?.length ?? 0;
+  if (frames === 0) throw invalid("at least one frame of speech", "response", frames);
+  const phonemes = spec.phonemes;
+  if (!Array.isArray(phonemes) || phonemes.length < 1 || phonemes[0] !== 1) {
+    throw invalid("the phoneme ids generated so far, starting with <bos> (1)", "phonemes", phonemes);
+  }
+  phonemes.forEach((id, i) => {
+    if (!Number.isInteger(id) || id < layout.text.start || id >= layout.text.end) {
+      throw invalid(`phoneme ids from 0 to ${layout.text.end - 1}`, `phonemes[${i}]`, id);
+    }
+  });
+  const tables = [layout.ar, ...layout.nar.slice(1, STT_LEVELS)] as RowRange[];
+  const resp = codeRows(speech, STT_LEVELS, tables, "response", CODEBOOK_SIZE - 1);
+  const segments: Segment[] = [
+    { rows: resp },
+    { rows: [[layout.lang.start + language]] },
+    { rows: [[layout.rvqLevel.start]] },
+    { rows: phonemes.map((id) => [id]), output: true },
+  ];
+  const rows: number[][] = [];
+  const positions: number[] = [];
+  let outputStart = 0;
+  segments.forEach((segment, i) => {
+    if (segment.output) outputStart = rows.length;
+    segment.rows.forEach((tokenRows, p) => {
+      rows.push(tokenRows);
+      positions.push(p);
+    });
+    if (i < segments.length - 1) {
+      rows.push([layout.sep.start]);
+      positions.push(segment.rows.length);
+    }
+  });
+  if (profile.positions === "unified") for (let i = 0; i < positions.length; i++) positions[i] = i;
+  return { rows, positions, causal: true, outputs: 1, head: { name: "stt", ...layout.text }, outputStart };
+}
+
+/**
  * The token that follows an AR input in the KV cache: response code `code` at the next response position, with
  * `appended` tokens already appended after `input` (the prefill). O(1): nothing is re-assembled. Trusts its
  * arguments — `input` is assembleInput's for mode "ar" and `code` a token sampled from its head (0 … 1023).
@@ -260,12 +321,19 @@ export function nextArToken(
   code: number,
   profile: ModelProfile = REFERENCE_PROFILE,
 ): { rows: number[]; position: number } {
+  return nextOutputToken(input, appended, [KNOWN_LAYOUT.ar.start + code], profile);
+}
+
+/** The next token of a causal input's output segment (AR codes, stt phonemes): its rows as given, its position. */
+export function nextOutputToken(
+  input: AssembledInput,
+  appended: number,
+  rows: number[],
+  profile: ModelProfile = REFERENCE_PROFILE,
+): { rows: number[]; position: number } {
   const start = input.outputStart ?? input.rows.length;
-  const index = input.rows.length - start + appended; // index within the response segment
-  return {
-    rows: [KNOWN_LAYOUT.ar.start + code],
-    position: profile.positions === "unified" ? start + index : index,
-  };
+  const index = input.rows.length - start + appended; // index within the output segment
+  return { rows, position: profile.positions === "unified" ? start + index : index };
 }
 
 /** The native sequence form (rows as offsets + ids). */
