@@ -13,6 +13,7 @@ import { lmCommand } from "./commands/lm.js";
 import { modelsCommand } from "./commands/models.js";
 import { phonemizeCommand } from "./commands/phonemize.js";
 import { serveCommand } from "./commands/serve.js";
+import { sttCommand } from "./commands/stt.js";
 import { ttsCommand } from "./commands/tts.js";
 import { voicesCommand } from "./commands/voices.js";
 import type { CommandContext } from "./context.js";
@@ -45,6 +46,7 @@ export function createProgram(context: CommandContext): Command {
   program.addCommand(convertCodecCommand(context));
   program.addCommand(ttsCommand(context));
   program.addCommand(generateCommand(context));
+  program.addCommand(sttCommand(context));
   program.addCommand(lmCommand(context));
   program.addCommand(serveCommand(context));
   program.addCommand(voicesCommand(context));

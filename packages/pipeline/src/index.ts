@@ -34,7 +34,14 @@ export {
 export { type LiveNativeObjects, liveNativeObjects } from "@vall-e/native";
 export type { SentenceRecord, SpeechChunk, SpeechResult } from "./engine/chunks.js";
 export { DECODERS, type DecodeOptions, type Decoder, type DecoderName, EncodecDecoder } from "./engine/decoder.js";
-export { Engine, type EngineLoadOptions, type EngineLoadProgress, type ModelFiles } from "./engine/engine.js";
+export {
+  Engine,
+  type EngineLoadOptions,
+  type EngineLoadProgress,
+  type ModelFiles,
+  type TranscribeOutcome,
+  type TranscribeRequest,
+} from "./engine/engine.js";
 export {
   type GenerationSettings,
   type InputRecord,

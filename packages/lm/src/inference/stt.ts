@@ -27,6 +27,8 @@ export interface TranscribeOptions extends RunOptions {
   seed?: number;
   /** Evaluate with the KV cache (default true); false re-evaluates the whole input each step. */
   cache?: boolean;
+  /** Only ids below this can be generated (the tokenizer's vocabulary; default the whole 256-row head). */
+  vocabularySize?: number;
 }
 
 export interface TranscribeResult {
@@ -55,6 +57,10 @@ export async function transcribe(
   const frames = codes[0]?.length ?? 0;
   if (frames === 0) throw invalid("at least one frame of speech", "codes", 0);
   const maxTokens = options.maxTokens ?? sttTokenLimit(frames);
+  const vocabulary = options.vocabularySize;
+  if (vocabulary !== undefined && (!Number.isInteger(vocabulary) || vocabulary < 3 || vocabulary > 256)) {
+    throw invalid("an integer from 3 to 256", "vocabularySize", vocabulary);
+  }
   if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > 4096) {
     throw invalid("an integer from 1 to 4096", "maxTokens", maxTokens);
   }
@@ -93,6 +99,7 @@ async function transcribeOn(
       const next = nextOutputToken(prefilled, step - 2, [tokens.at(-1) as number], context.profile);
       logits = await context.step(next.rows, next.position, options);
     }
+    if (options.vocabularySize !== undefined) logits.fill(Number.NEGATIVE_INFINITY, options.vocabularySize);
     const { token } = sampleRow(logits, sampler, { previous: tokens.slice(1), stop: PHONEME_IDS.eos, rng });
     tokens.push(token);
     options.onProgress?.({ stage: "stt", step, total: maxTokens - 1 });

@@ -26,10 +26,13 @@ import {
   expectThreads,
   fileWriteError,
   invalid,
+  type Language,
   PHONEME_IDS,
+  REQUEST_SETTINGS,
+  settingValue,
   VallEError,
 } from "@vall-e/core";
-import { type GenerateResult, generate, LanguageModel } from "@vall-e/lm";
+import { type GenerateResult, generate, LanguageModel, type SamplingOptions, transcribe } from "@vall-e/lm";
 import { systemInfo } from "@vall-e/native";
 import {
   isEspeakReference,
@@ -65,6 +68,29 @@ export interface ModelFiles {
   codec: string;
   /** tokenizer.json (or the GGUF itself). */
   tokenizer: string;
+}
+
+export interface TranscribeRequest {
+  /** The speech: a file (audio, or codes with at least 7 levels), samples in memory, or a codes artifact. */
+  audio: ReferenceInput;
+  /** Its language (default "en"). */
+  language?: Language;
+  seed?: number;
+  /** Sampler settings (greedy by default). */
+  sampling?: Partial<SamplingOptions>;
+  /** Tokens at most (default from the audio's length). */
+  maxTokens?: number;
+  signal?: AbortSignal;
+  onProgress?: (event: { stage: string; step: number; total: number }) => void;
+}
+
+export interface TranscribeOutcome {
+  artifact: PhonemeArtifact;
+  /** Whether </eos> ended the output. */
+  stopped: boolean;
+  seed: number;
+  /** Frames of speech transcribed. */
+  frames: number;
 }
 
 export type EngineLoadProgress =
@@ -329,6 +355,54 @@ export class Engine implements AsyncDisposable {
       return await this.#track(
         run,
         prepareVoice(this.#need("codec", "prepare a voice"), reference, { signal: run.controller.signal }),
+      );
+    } finally {
+      this.#end(run);
+    }
+  }
+
+  /**
+   * Speech to phonemes with the same model (the stt task): the audio (a file, samples, or its codes) is encoded, the
+   * LM writes its phoneme tokens, the tokenizer spells them — a PhonemeArtifact (its `text` empty: unknown).
+   */
+  async transcribe(request: TranscribeRequest): Promise<TranscribeOutcome> {
+    if (typeof request !== "object" || request === null) throw invalid("an options object", "options", request);
+    const language = settingValue(REQUEST_SETTINGS.language, request.language ?? "en", "language");
+    if (language === "auto") throw invalid("a language (not auto) for stt", "language", language);
+    const run = this.#begin(request);
+    try {
+      return await this.#track(
+        run,
+        (async () => {
+          const codec = this.#need("codec", "encode the audio");
+          const model = this.#need("lm", "transcribe");
+          const tokenizer = this.#need("tokenizer", "spell the phonemes");
+          if (request.audio === undefined) throw invalid("the audio to transcribe", "audio", request.audio);
+          const voice = await prepareVoice(codec, request.audio, { signal: run.controller.signal });
+          const codes = preparePrompt(voice.references, 0);
+          const result = await transcribe(model, {
+            codes,
+            lang: language,
+            ...(request.seed === undefined ? {} : { seed: request.seed }),
+            ...(request.sampling ? { sampling: request.sampling } : {}),
+            ...(request.maxTokens === undefined ? {} : { maxTokens: request.maxTokens }),
+            vocabularySize: tokenizer.vocabularySize, // only what the tokenizer can spell
+            ...(this.#threads === 0 ? {} : { threads: this.#threads }),
+            signal: run.controller.signal,
+            ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+          });
+          const artifact: PhonemeArtifact = {
+            format: PHONEME_ARTIFACT_FORMAT,
+            text: "",
+            language,
+            voice: "",
+            ipa: tokenizer.decode(result.tokens),
+            // An artifact always ends with </eos>; `stopped` says whether the model wrote it.
+            tokens: result.stopped ? result.tokens : [...result.tokens, PHONEME_IDS.eos],
+            tokenizer: tokenizer.fingerprint,
+          };
+          return { artifact, stopped: result.stopped, seed: result.seed, frames: codes[0]?.length ?? 0 };
+        })(),
       );
     } finally {
       this.#end(run);

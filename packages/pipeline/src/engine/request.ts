@@ -30,7 +30,7 @@ export interface RawAudio {
  */
 export type ReferenceInput = string | RawAudio | CodesArtifact | Voice;
 
-export type PipelineStage = "phonemize" | "prompt" | "len" | "ar" | "nar-len" | "nar" | "decode";
+export type PipelineStage = "phonemize" | "prompt" | "len" | "ar" | "nar-len" | "nar" | "stt" | "decode";
 
 export interface PipelineProgress {
   stage: PipelineStage;

@@ -180,9 +180,7 @@ function unavailable(
   const where = [modelDir ? `VALL_E_MODEL_DIR (${modelDir})` : "VALL_E_MODEL_DIR", cacheDir].join(" or ");
   // The flag that selects the tiny bundle for what is missing: --model stands for all three files; a command that
   // needs only the codec or the tokenizer takes --codec tiny / --tokenizer tiny.
-  const tiny = missing.includes("lm")
-    ? "--model tiny"
-    : missing.map((role) => `--${role} tiny`).join(" and ");
+  const tiny = missing.includes("lm") ? "--model tiny" : missing.map((role) => `--${role} tiny`).join(" and ");
   return new VallEError(
     "ERR_MODELS_UNAVAILABLE",
     `The model files are not on this machine and cannot be downloaded (${reason}). Needed from ${HUB_REPO}: ${names}. Put them in ${where}, run \`vall-e models pull\` when online, or use ${tiny} (an offline random-weight model: its audio is noise).`,
