@@ -7,6 +7,7 @@ import { convertCodecCommand } from "./commands/convert-codec.js";
 import { decodeCommand } from "./commands/decode.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { encodeCommand } from "./commands/encode.js";
+import { evalCommand } from "./commands/eval.js";
 import { generateCommand } from "./commands/generate.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { lmCommand } from "./commands/lm.js";
@@ -47,6 +48,7 @@ export function createProgram(context: CommandContext): Command {
   program.addCommand(ttsCommand(context));
   program.addCommand(generateCommand(context));
   program.addCommand(sttCommand(context));
+  program.addCommand(evalCommand(context));
   program.addCommand(lmCommand(context));
   program.addCommand(serveCommand(context));
   program.addCommand(voicesCommand(context));

@@ -56,6 +56,13 @@ export {
 } from "./engine/request.js";
 export { prepareVoice, Voice } from "./engine/voice.js";
 export {
+  type EvaluateOptions,
+  type EvaluationItem,
+  type EvaluationSummary,
+  evaluate,
+} from "./eval/evaluate.js";
+export { editDistance, phonemeErrorRate } from "./eval/phoneme-error-rate.js";
+export {
   bundleFiles,
   checkQuant,
   DEFAULT_QUANT,

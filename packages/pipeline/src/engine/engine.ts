@@ -253,6 +253,11 @@ export class Engine implements AsyncDisposable {
     return this.#decoder;
   }
 
+  /** The loaded phoneme tokenizer (e.g. to phonemize a reference text), when loaded. */
+  get tokenizer(): PhonemeTokenizer {
+    return this.#need("tokenizer", "phonemize text");
+  }
+
   /** The loaded language model (e.g. for its tasks), when loaded. */
   get languageModel(): LanguageModel | undefined {
     return this.#lm;
