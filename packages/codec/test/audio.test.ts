@@ -107,6 +107,13 @@ describe("WAV writing", () => {
     expect(header.subarray(8, 40)).toEqual(whole.subarray(8, 40)); // WAVE, fmt: 24 kHz, mono, 16-bit
     const streamed = Buffer.concat([pcm16Bytes(samples.subarray(0, 300)), pcm16Bytes(samples.subarray(300))]);
     expect(streamed).toEqual(Buffer.from(whole.subarray(44)));
+    // …and it reads back: the data runs to the end of the file (sizes 0xFFFFFFFF, or 0, mean "unknown").
+    const file = Buffer.concat([header, streamed]);
+    expect(parseWav(file).channels[0]).toEqual(parseWav(whole).channels[0]);
+    const zeroSizes = Buffer.from(file);
+    zeroSizes.writeUInt32LE(0, 4);
+    zeroSizes.writeUInt32LE(0, 40);
+    expect(parseWav(zeroSizes).channels[0]).toEqual(parseWav(whole).channels[0]);
   });
 });
 

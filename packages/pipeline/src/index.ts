@@ -62,6 +62,7 @@ export {
   evaluate,
 } from "./eval/evaluate.js";
 export { editDistance, phonemeErrorRate } from "./eval/phoneme-error-rate.js";
+export { makeDirectory } from "./files/make-directory.js";
 export {
   bundleFiles,
   checkQuant,

@@ -4,9 +4,9 @@
  * generated here; a client's words never become a path — lookups go through the in-memory index only.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type Engine, FRAME_RATE, type ReferenceInput, Voice } from "@vall-e/pipeline";
+import { type Engine, FRAME_RATE, makeDirectory, type ReferenceInput, Voice } from "@vall-e/pipeline";
 import { invalidRequest, notFound } from "./errors.js";
 
 export const VOICE_FORMAT = "vall-e.voice/1";
@@ -40,7 +40,7 @@ export class VoiceStore {
 
   /** Open (creating) the directory and load the voices in it; a file that is not a voice is skipped. */
   static async open(dir: string): Promise<VoiceStore> {
-    await mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
     const store = new VoiceStore(dir);
     for (const entry of await readdir(dir)) {
       const id = entry.replace(/\.json$/, "");

@@ -5,7 +5,7 @@
  * on stderr, `--json` on stdout, `--report DIR` an HTML page with each utterance's player, spectrogram and code map.
  * Word error rate and speaker similarity are not measured (they need models this project does not ship).
  */
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileReadError, VallEError } from "@vall-e/core";
 import { Command } from "commander";
@@ -66,7 +66,7 @@ export function evalCommand(context: CommandContext): Command {
       ...(flags.threads ? { threads: flags.threads } : {}),
     });
     const report = flags.report;
-    if (report !== undefined) await mkdir(report, { recursive: true });
+    if (report !== undefined) await (await import("@vall-e/pipeline")).makeDirectory(report);
     const { task: _task, threads: _threads, ...settings } = generation;
     const reportItems: ReportItem[] = [];
     const { items, summary } = await evaluate(engine, {

@@ -5,7 +5,7 @@
  * [outputRows, headSize] logits. --dump-hidden also writes every named intermediate as DIR/<name>.npy
  * (float32 [rows, columns]) with DIR/index.json listing them in graph order, to find the first diverging layer.
  */
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileReadError, fileWriteError, VallEError } from "@vall-e/core";
 import { Command, Option } from "commander";
@@ -86,7 +86,7 @@ export function lmCommand(context: CommandContext): Command {
         const tensors = await lm.dumped();
         const index = tensors.map((t) => ({ name: t.name, file: `${t.name}.npy`, shape: [t.rows, t.columns] }));
         try {
-          await mkdir(dir, { recursive: true });
+          await (await import("@vall-e/pipeline")).makeDirectory(dir);
           for (const t of tensors) {
             await writeFileAtomic(join(dir, `${t.name}.npy`), Buffer.from(encodeNpy(t.data, [t.rows, t.columns])));
           }

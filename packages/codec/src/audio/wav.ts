@@ -24,8 +24,36 @@ export type SampleFormat = "s16" | "f32";
 const INTEGER_SCALE: Record<string, number> = { "8": 128, "16": 32768, "24": 8388608, "32": 2147483648 };
 const FLOAT_ENCODINGS = new Set(["32f", "64"]);
 
-/** Parse WAV bytes; `source` names the file in messages. */
-export function parseWav(bytes: Uint8Array, source = "audio"): Audio {
+/**
+ * A streamed WAV (as `tts -o -` and other streaming writers produce) declares its RIFF and data sizes as 0xFFFFFFFF
+ * or 0 because they were not known when the header went out: the data runs to the end of the file. Such a header is
+ * given the real sizes (in a copy); any other file is returned as it is.
+ */
+function withStreamedSizes(bytes: Uint8Array): Uint8Array {
+  if (bytes.length < 44) return bytes;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const tag = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
+  if (tag(0) !== "RIFF" || tag(8) !== "WAVE") return bytes;
+  let at = 12;
+  while (at + 8 <= bytes.length) {
+    const size = view.getUint32(at + 4, true);
+    if (tag(at) === "data") {
+      const available = bytes.length - (at + 8);
+      if ((size !== 0xffffffff && size !== 0) || available <= 0) return bytes;
+      const fixed = new Uint8Array(bytes); // a copy (a Buffer's slice() would share the caller's memory)
+      const fixedView = new DataView(fixed.buffer, fixed.byteOffset, fixed.byteLength);
+      fixedView.setUint32(at + 4, available, true);
+      fixedView.setUint32(4, fixed.length - 8, true);
+      return fixed;
+    }
+    at += 8 + size + (size % 2);
+  }
+  return bytes;
+}
+
+/** Parse WAV bytes (also a streamed WAV of unknown length); `source` names the file in messages. */
+export function parseWav(input: Uint8Array, source = "audio"): Audio {
+  const bytes = withStreamedSizes(input);
   let wav: InstanceType<typeof WaveFile>;
   try {
     wav = new WaveFile(bytes);

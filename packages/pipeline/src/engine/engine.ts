@@ -9,7 +9,7 @@
  *   for await (const chunk of engine.stream({ text })) play(chunk.audio);
  *   await engine.dispose();
  */
-import { mkdir, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import {
   Codec,
@@ -45,6 +45,7 @@ import {
   writePhonemeArtifact,
 } from "@vall-e/phonemizer";
 import writeFileAtomic from "write-file-atomic";
+import { makeDirectory } from "../files/make-directory.js";
 import { type ModelRole, resolveModels } from "../models/bundle.js";
 import { checksumOf, type DownloadProgress } from "../models/hub.js";
 import { preparePrompt } from "../prompt/prepare.js";
@@ -493,11 +494,7 @@ export class Engine implements AsyncDisposable {
     const dir = request.artifactsDir;
     const timed = <T>(name: string, run: () => Promise<T>) => timeStage(state, name, run);
     if (dir !== undefined) {
-      try {
-        await mkdir(dir, { recursive: true });
-      } catch (error) {
-        throw fileWriteError(dir, error);
-      }
+      await makeDirectory(dir);
     }
 
     // Response codes given: decode only.

@@ -16,6 +16,7 @@ import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { CancelledError, fileWriteError, VallEError } from "@vall-e/core";
 import writeFileAtomic from "write-file-atomic";
+import { makeDirectory } from "../files/make-directory.js";
 import { acquireLock } from "./lock.js";
 
 /** The repository the models are published in. */
@@ -137,11 +138,7 @@ export async function pullFile(file: HubFile, dir: string, options: PullOptions 
   if (options.offline) {
     throw new NetworkError(`Cannot download ${name}: HF_HUB_OFFLINE is set`);
   }
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (error) {
-    throw fileWriteError(dir, error);
-  }
+  await makeDirectory(dir);
   const release = await acquireLock(target, `${target}.lock`, {
     ...(options.signal ? { signal: options.signal } : {}),
     onWait: () => options.onWait?.(name),

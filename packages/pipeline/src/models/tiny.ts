@@ -15,6 +15,7 @@ import { randomEncodecBytes } from "@vall-e/codec";
 import { fileWriteError, PHONEME_IDS } from "@vall-e/core";
 import { SPECIAL_ROWS, TINY_SHAPE, writeRandomModel } from "@vall-e/lm";
 import writeFileAtomic from "write-file-atomic";
+import { makeDirectory } from "../files/make-directory.js";
 import { acquireLock } from "./lock.js";
 
 /** The name that selects the tiny bundle (`--model tiny`). */
@@ -134,11 +135,7 @@ export async function tinyBundle(dir: string, signal?: AbortSignal): Promise<Tin
     tokenizer: join(dir, FILES.tokenizer),
   };
   if (await complete(dir)) return bundle;
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (error) {
-    throw fileWriteError(dir, error);
-  }
+  await makeDirectory(dir);
   const release = await acquireLock(dir, join(dir, ".lock"), signal ? { signal } : {});
   try {
     if (await complete(dir)) return bundle;
