@@ -1,6 +1,7 @@
 /**
  * The entry point: parses argv, runs the command, and turns every outcome into an exit code in one place.
  * Ctrl-C aborts the running command's signal and exits 130 once it has cleaned up; a second Ctrl-C exits at once.
+ * SIGTERM and SIGHUP do the same, exiting 143 and 129 (128 + the signal's number), as shells expect.
  */
 import { type Command, CommanderError } from "commander";
 import type { CommandContext } from "./context.js";
@@ -14,6 +15,9 @@ export interface RunOptions {
   /** Listen for SIGINT (default true; tests running in-process turn it off). */
   handleSignals?: boolean;
 }
+
+const HANDLED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+const SIGNAL_EXIT_CODES = { SIGINT: EXIT_CANCELLED, SIGTERM: 143, SIGHUP: 129 } as const;
 
 /** Run the CLI with `argv` (as process.argv: node, script, ...args); resolves to the exit code. */
 export async function run(argv: readonly string[], options: RunOptions = {}): Promise<number> {
@@ -29,14 +33,20 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   };
 
   let interrupts = 0;
-  const onSigint = () => {
+  let cancelledCode = EXIT_CANCELLED;
+  const onSignal = (signal: NodeJS.Signals) => {
     interrupts++;
-    if (interrupts > 1) process.exit(EXIT_CANCELLED);
-    output.info("interrupted: cleaning up (Ctrl-C again to quit now)");
+    const code = SIGNAL_EXIT_CODES[signal as keyof typeof SIGNAL_EXIT_CODES] ?? EXIT_CANCELLED;
+    if (interrupts > 1) process.exit(code);
+    cancelledCode = code;
+    // On a terminal the progress bar owns the line: start a fresh one.
+    output.info(
+      `${output.stderr.isTTY ? "\n" : ""}interrupted (${signal}): cleaning up${signal === "SIGINT" ? " (Ctrl-C again to quit now)" : ""}`,
+    );
     controller.abort();
   };
   const handleSignals = options.handleSignals ?? true;
-  if (handleSignals) process.on("SIGINT", onSigint);
+  if (handleSignals) for (const signal of HANDLED_SIGNALS) process.on(signal, onSignal);
   // A reader that stops early (`vall-e decode x -o - | head`) is not an error: stop quietly.
   const onStdoutError = (error: NodeJS.ErrnoException) => {
     if (error.code === "EPIPE") process.exit(EXIT_OK);
@@ -60,18 +70,18 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   configure(program);
   try {
     await program.parseAsync(argv);
-    return controller.signal.aborted ? EXIT_CANCELLED : exitCode;
+    return controller.signal.aborted ? cancelledCode : exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version are "errors" to commander; commander has already printed its message.
       return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    if (controller.signal.aborted) return EXIT_CANCELLED;
+    if (controller.signal.aborted) return cancelledCode;
     output.error(error instanceof Error ? error.message : String(error));
     if (output.verbose && error instanceof Error && error.stack) output.debug(error.stack);
     return exitCodeFor(error);
   } finally {
-    if (handleSignals) process.off("SIGINT", onSigint);
+    if (handleSignals) for (const signal of HANDLED_SIGNALS) process.off(signal, onSignal);
   }
 }
 

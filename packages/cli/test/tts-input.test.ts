@@ -2,8 +2,8 @@
  * How `tts` reads what a person types: the text after a variadic --prompt, ns / sr without a transcript, abbreviations
  * in a sentence, and `-o -` refused when stdout is a terminal (run under `script`, which gives it a pseudo-terminal).
  */
-import { execFile } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tempDir } from "@tooling/config/temp-dir";
@@ -39,6 +39,13 @@ function run(file: string, args: string[]): Promise<{ code: number; stdout: stri
   });
 }
 const vallE = (args: string[]) => run(process.execPath, [bin, ...args]);
+async function until(condition: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 const seconds = (path: string) => {
   const audio = parseWav(readFileSync(path));
   return (audio.channels[0]?.length ?? 0) / audio.sampleRate;
@@ -116,6 +123,33 @@ describe("tts input", () => {
     expect(JSON.parse((await vallE(["voices", "list", "--json"])).stdout)).toEqual([]);
     expect((await vallE(["voices", "remove", "anna"])).code).toBe(EXIT_USAGE);
   }, 120_000);
+
+  for (const [signal, code] of [
+    ["SIGTERM", 143],
+    ["SIGHUP", 129],
+  ] as const) {
+    it(`${signal} stops tts like Ctrl-C: exit ${code}, no output file`, async () => {
+      const out = join(dir, `${signal}.wav`);
+      const child = spawn(
+        process.execPath,
+        [bin, "tts", "One. Two. Three. Four.", "-o", out, "--model", "tiny", "--max-steps", "200"],
+        {
+          env,
+        },
+      );
+      let stderr = "";
+      child.stderr.on("data", (chunk) => {
+        stderr += chunk;
+      });
+      await until(() => stderr.includes("no voice prompt"), "tts to start");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      child.kill(signal);
+      const exit = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+      expect(exit).toBe(code);
+      expect(stderr).toContain(`interrupted (${signal}): cleaning up`);
+      expect(existsSync(out)).toBe(false);
+    }, 60_000);
+  }
 
   it("-o - on a terminal is refused (binary audio would be dumped on the screen)", async () => {
     const command = [process.execPath, bin, "tts", "Hi.", "-o", "-", ...quick].map((a) => `'${a}'`).join(" ");

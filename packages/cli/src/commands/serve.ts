@@ -78,8 +78,7 @@ Example:
     });
     context.output.info(`listening on ${running.url} (loading the models…)`);
     const stop = new Promise<string>((resolve) => {
-      context.signal.addEventListener("abort", () => resolve("SIGINT"), { once: true });
-      process.once("SIGTERM", () => resolve("SIGTERM"));
+      context.signal.addEventListener("abort", () => resolve("signal"), { once: true }); // Ctrl-C, SIGTERM, SIGHUP
     });
     const loaded = await Promise.race([running.ready.then(() => "ready" as const), stop]).catch(
       async (error: unknown) => {
