@@ -40,8 +40,11 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     if (interrupts > 1) process.exit(code);
     cancelledCode = code;
     // On a terminal the progress bar owns the line: start a fresh one.
+    const fresh = output.stderr.isTTY ? "\n" : "";
     output.info(
-      `${output.stderr.isTTY ? "\n" : ""}interrupted (${signal}): cleaning up${signal === "SIGINT" ? " (Ctrl-C again to quit now)" : ""}`,
+      signal === "SIGINT"
+        ? `${fresh}interrupted: cleaning up (Ctrl-C again to quit now)`
+        : `${fresh}interrupted by ${signal}: cleaning up`,
     );
     controller.abort();
   };

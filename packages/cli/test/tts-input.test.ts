@@ -146,7 +146,7 @@ describe("tts input", () => {
       child.kill(signal);
       const exit = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
       expect(exit).toBe(code);
-      expect(stderr).toContain(`interrupted (${signal}): cleaning up`);
+      expect(stderr).toContain(`interrupted by ${signal}: cleaning up`);
       expect(existsSync(out)).toBe(false);
     }, 60_000);
   }
