@@ -123,7 +123,7 @@ describe("evaluation: bad input is a clear error", () => {
       "Expected an RVQ level from 1 to 7 for nar for rvqLevel, got 8",
     );
     expect(() => model.assemble({ ...spec, mode: "tts" as "ar" })).toThrow(
-      'Expected one of "ar", "len", "nar", "nar-len" for mode, got "tts"',
+      'Expected one of "ar", "len", "nar", "nar-len", "stt" for mode, got "tts"',
     );
     expect(() => model.assemble({ ...spec, lang: "es" as "en" })).toThrow(
       'Expected one of "en", "ja", "de", "fr", "zh", "ko" for lang, got "es"',

@@ -45,11 +45,19 @@ export function sampleSpec(mode: InputSpec["mode"], seed = 1, frames = 6, prompt
   const level = mode === "nar" ? 3 : 0;
   return {
     mode,
-    phonemes: [1, ...Array.from({ length: 7 }, () => 4 + Math.floor(random() * 200)), 2],
+    // stt: the phonemes generated so far (no </eos> yet)
+    phonemes: [1, ...Array.from({ length: 7 }, () => 4 + Math.floor(random() * 200)), ...(mode === "stt" ? [] : [2])],
     lang: "de",
     rvqLevel: level,
     prompt: codes(8, promptFrames),
-    response: mode === "nar-len" ? codes(1, frames, 1025) : mode === "nar" ? codes(level, frames) : codes(1, frames),
+    response:
+      mode === "nar-len"
+        ? codes(1, frames, 1025)
+        : mode === "nar"
+          ? codes(level, frames)
+          : mode === "stt"
+            ? codes(8, frames) // the speech: all its levels (stt embeds 0 … 6)
+            : codes(1, frames),
     ...(mode === "len" ? { len: [0, 4, 2] } : {}),
   };
 }
