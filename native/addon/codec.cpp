@@ -1,4 +1,6 @@
-// The JS-visible Codec class: owns one vall_e_codec (EnCodec weights); encode() and decode() run on worker threads.
+// The JS-visible Codec class: owns one vall_e_codec (EnCodec weights); encode() and decode() run on worker threads,
+// several at once if called so. Each call takes its own cancel flag (an Int32Array of one element the caller writes
+// non-zero into to stop that call only).
 #include "addon.h"
 
 #include <atomic>
@@ -15,7 +17,6 @@ class Codec : public Napi::ObjectWrap<Codec> {
                                InstanceMethod<&Codec::Encode>("encode"),
                                InstanceMethod<&Codec::Decode>("decode"),
                                InstanceMethod<&Codec::EncodeLatent>("encodeLatent"),
-                               InstanceMethod<&Codec::Cancel>("cancel"),
                                InstanceMethod<&Codec::Dispose>("dispose"),
                                InstanceAccessor<&Codec::Info>("info"),
                            });
@@ -32,20 +33,10 @@ class Codec : public Napi::ObjectWrap<Codec> {
 
     void Release() { in_flight_--; }
 
-    volatile int32_t cancel_flag = 0;
-
   private:
     Napi::Value Encode(const Napi::CallbackInfo & info);
     Napi::Value Decode(const Napi::CallbackInfo & info);
     Napi::Value EncodeLatent(const Napi::CallbackInfo & info);
-
-    // cancel(): the call in flight stops at its next check and rejects with VALL_E_ERR_CANCELLED.
-    Napi::Value Cancel(const Napi::CallbackInfo & info) {
-        if (in_flight_ > 0) {
-            cancel_flag = 1;
-        }
-        return info.Env().Undefined();
-    }
 
     Napi::Value Dispose(const Napi::CallbackInfo & info) {
         if (in_flight_ > 0) {
@@ -84,23 +75,32 @@ class Codec : public Napi::ObjectWrap<Codec> {
     friend class CodecWorker;
 };
 
+// A call's cancel flag: an Int32Array whose first element the worker polls (between graph nodes and chunks).
+Napi::Int32Array cancel_arg(const Napi::Env & env, const Napi::Value & value) {
+    if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+        value.As<Napi::Int32Array>().ElementLength() < 1) {
+        throw_error(env, VALL_E_ERR_INVALID_ARGUMENT, "Expected an Int32Array of at least one element for cancel");
+    }
+    return value.As<Napi::Int32Array>();
+}
+
 vall_e_codec_params params_from(const Napi::Env & env, const Napi::Value & threads, const Napi::Value & chunk,
-                                const volatile int32_t * cancel) {
+                                Napi::Int32Array cancel) {
     vall_e_codec_params params = vall_e_codec_default_params();
     params.n_threads           = (int32_t) integer_arg(env, threads, "threads", INT32_MIN, INT32_MAX);
     params.chunk_frames        = (int32_t) integer_arg(env, chunk, "chunkFrames", INT32_MIN, INT32_MAX);
-    params.cancel              = cancel;
+    params.cancel              = cancel.Data();
     return params;
 }
 
 class CodecWorker : public PromiseWorker {
   public:
     CodecWorker(Napi::Env env, Codec * owner, vall_e_codec * handle, Napi::Object self, Napi::TypedArray input,
-                Napi::TypedArray output, vall_e_codec_params params)
+                Napi::TypedArray output, Napi::Int32Array cancel, vall_e_codec_params params)
         : PromiseWorker(env), owner_(owner), handle_(handle), params_(params),
-          input_ref_(Napi::Persistent(input.As<Napi::Object>())), output_ref_(Napi::Persistent(output.As<Napi::Object>())) {
+          input_ref_(Napi::Persistent(input.As<Napi::Object>())), output_ref_(Napi::Persistent(output.As<Napi::Object>())),
+          cancel_ref_(Napi::Persistent(cancel.As<Napi::Object>())) {
         Retain(self);
-        owner_->cancel_flag = 0;
     }
 
   protected:
@@ -112,13 +112,14 @@ class CodecWorker : public PromiseWorker {
     vall_e_codec_params   params_;
     Napi::ObjectReference input_ref_;
     Napi::ObjectReference output_ref_;
+    Napi::ObjectReference cancel_ref_; // params_.cancel points into it
 };
 
 class EncodeWorker : public CodecWorker {
   public:
     EncodeWorker(Napi::Env env, Codec * owner, vall_e_codec * handle, Napi::Object self, Napi::Float32Array samples,
-                 Napi::Int16Array codes, int32_t n_q, vall_e_codec_params params)
-        : CodecWorker(env, owner, handle, self, samples, codes, params), samples_(samples.Data()),
+                 Napi::Int16Array codes, int32_t n_q, Napi::Int32Array cancel, vall_e_codec_params params)
+        : CodecWorker(env, owner, handle, self, samples, codes, cancel, params), samples_(samples.Data()),
           n_samples_((int64_t) samples.ElementLength()), codes_(codes.Data()), n_q_(n_q) {}
 
   protected:
@@ -134,8 +135,9 @@ class EncodeWorker : public CodecWorker {
 class DecodeWorker : public CodecWorker {
   public:
     DecodeWorker(Napi::Env env, Codec * owner, vall_e_codec * handle, Napi::Object self, Napi::Int16Array codes,
-                 Napi::Float32Array samples, int32_t n_q, int64_t frames, vall_e_codec_params params)
-        : CodecWorker(env, owner, handle, self, codes, samples, params), codes_(codes.Data()), samples_(samples.Data()),
+                 Napi::Float32Array samples, int32_t n_q, int64_t frames, Napi::Int32Array cancel,
+                 vall_e_codec_params params)
+        : CodecWorker(env, owner, handle, self, codes, samples, cancel, params), codes_(codes.Data()), samples_(samples.Data()),
           n_q_(n_q), frames_(frames) {}
 
   protected:
@@ -148,17 +150,19 @@ class DecodeWorker : public CodecWorker {
     int64_t         frames_;
 };
 
-// encode(samples: Float32Array, codebooks, threads, chunkFrames) → Promise<Int16Array [codebooks × frames]>
+// encode(samples: Float32Array, codebooks, threads, chunkFrames, cancel: Int32Array)
+//   → Promise<Int16Array [codebooks × frames]>
 Napi::Value Codec::Encode(const Napi::CallbackInfo & info) {
     Napi::Env          env     = info.Env();
     vall_e_codec *     handle  = Checked(env);
     Napi::Float32Array samples = float32_arg(env, info[0], "samples");
     const int64_t      n_q     = integer_arg(env, info[1], "codebooks", INT32_MIN, INT32_MAX);
-    const auto         params  = params_from(env, info[2], info[3], &cancel_flag);
+    Napi::Int32Array   cancel  = cancel_arg(env, info[4]);
+    const auto         params  = params_from(env, info[2], info[3], cancel);
     const int64_t      frames  = ((int64_t) samples.ElementLength() + 319) / 320;
     const int64_t      count   = n_q > 0 && frames > 0 ? n_q * frames : 0;
     Napi::Int16Array   codes   = Napi::Int16Array::New(env, (size_t) count);
-    auto * worker = new EncodeWorker(env, this, handle, info.This().As<Napi::Object>(), samples, codes, (int32_t) n_q, params);
+    auto * worker = new EncodeWorker(env, this, handle, info.This().As<Napi::Object>(), samples, codes, (int32_t) n_q, cancel, params);
     in_flight_++;
     worker->Queue();
     return worker->Promise();
@@ -167,8 +171,8 @@ Napi::Value Codec::Encode(const Napi::CallbackInfo & info) {
 class LatentWorker : public CodecWorker {
   public:
     LatentWorker(Napi::Env env, Codec * owner, vall_e_codec * handle, Napi::Object self, Napi::Float32Array samples,
-                 Napi::Float32Array latent, vall_e_codec_params params)
-        : CodecWorker(env, owner, handle, self, samples, latent, params), samples_(samples.Data()),
+                 Napi::Float32Array latent, Napi::Int32Array cancel, vall_e_codec_params params)
+        : CodecWorker(env, owner, handle, self, samples, latent, cancel, params), samples_(samples.Data()),
           n_samples_((int64_t) samples.ElementLength()), latent_(latent.Data()) {}
 
   protected:
@@ -180,23 +184,25 @@ class LatentWorker : public CodecWorker {
     float *       latent_;
 };
 
-// encodeLatent(samples: Float32Array, threads, chunkFrames) → Promise<Float32Array [frames × hidden]>
+// encodeLatent(samples: Float32Array, threads, chunkFrames, cancel: Int32Array) → Promise<Float32Array [frames × hidden]>
 Napi::Value Codec::EncodeLatent(const Napi::CallbackInfo & info) {
     Napi::Env          env     = info.Env();
     vall_e_codec *     handle  = Checked(env);
     Napi::Float32Array samples = float32_arg(env, info[0], "samples");
-    const auto         params  = params_from(env, info[1], info[2], &cancel_flag);
+    Napi::Int32Array   cancel  = cancel_arg(env, info[3]);
+    const auto         params  = params_from(env, info[1], info[2], cancel);
     vall_e_codec_info  ci;
     vall_e_codec_get_info(handle, &ci);
     const int64_t      frames  = ((int64_t) samples.ElementLength() + 319) / 320;
     Napi::Float32Array latent  = Napi::Float32Array::New(env, (size_t) (frames * ci.hidden_dim));
-    auto * worker = new LatentWorker(env, this, handle, info.This().As<Napi::Object>(), samples, latent, params);
+    auto * worker = new LatentWorker(env, this, handle, info.This().As<Napi::Object>(), samples, latent, cancel, params);
     in_flight_++;
     worker->Queue();
     return worker->Promise();
 }
 
-// decode(codes: Int16Array, codebooks, frames, threads, chunkFrames) → Promise<Float32Array [frames × 320]>
+// decode(codes: Int16Array, codebooks, frames, threads, chunkFrames, cancel: Int32Array)
+//   → Promise<Float32Array [frames × 320]>
 Napi::Value Codec::Decode(const Napi::CallbackInfo & info) {
     Napi::Env      env    = info.Env();
     vall_e_codec * handle = Checked(env);
@@ -211,9 +217,11 @@ Napi::Value Codec::Decode(const Napi::CallbackInfo & info) {
                     "Expected " + std::to_string(n_q * frames) + " codes (" + std::to_string(n_q) + " codebooks × " +
                         std::to_string(frames) + " frames), got " + std::to_string(codes.ElementLength()));
     }
-    const auto         params  = params_from(env, info[3], info[4], &cancel_flag);
+    Napi::Int32Array   cancel  = cancel_arg(env, info[5]);
+    const auto         params  = params_from(env, info[3], info[4], cancel);
     Napi::Float32Array samples = Napi::Float32Array::New(env, (size_t) (frames * 320));
-    auto * worker = new DecodeWorker(env, this, handle, info.This().As<Napi::Object>(), codes, samples, (int32_t) n_q, frames, params);
+    auto * worker = new DecodeWorker(env, this, handle, info.This().As<Napi::Object>(), codes, samples, (int32_t) n_q, frames,
+                                     cancel, params);
     in_flight_++;
     worker->Queue();
     return worker->Promise();

@@ -6,6 +6,10 @@
  * and no user-controlled value reaches a ggml assert: everything is validated here first.
  *
  * Conventions: <module>_<object>_<verb>, *_init / *_free pairs, *_default_params().
+ *
+ * Threads: every handle computes on one persistent ggml thread pool shared by the process. Graph evaluations from
+ * different handles (and threads) take turns on it in arrival order, each with its own n_threads; the pool grows to
+ * the largest count asked for and its workers sleep between evaluations.
  */
 #ifndef VALL_E_H
 #define VALL_E_H
@@ -134,7 +138,10 @@ VALL_E_API void vall_e_string_free(char * text);
 
 /* ---- EnCodec 24 kHz: audio ↔ RVQ codes -------------------------------------------------------------------- */
 
-typedef struct vall_e_codec vall_e_codec; /* opaque: weights, loaded once, shared by calls (one call at a time) */
+/* opaque: the weights, loaded once and only read afterwards. Any number of encode / decode calls may run on one codec
+ * at the same time from different threads: each call computes on a state of its own (the codec keeps the last
+ * finished call's state for the next one). Free it only when no call is running. */
+typedef struct vall_e_codec vall_e_codec;
 
 typedef struct vall_e_codec_info {
     int32_t sample_rate;  /* 24000 */
@@ -150,7 +157,8 @@ typedef struct vall_e_codec_info {
 typedef struct vall_e_codec_params {
     int32_t                 n_threads;    /* 0: the default */
     int32_t                 chunk_frames; /* frames per chunk, 8 or more (bounded memory; results equal the whole signal's); 0: 375 */
-    const volatile int32_t * cancel;      /* optional: set to non-zero to stop (VALL_E_ERR_CANCELLED) */
+    const volatile int32_t * cancel;      /* optional, this call's own: set to non-zero (from any thread) to stop this call
+                                           * at its next check (VALL_E_ERR_CANCELLED); other calls are not affected */
 } vall_e_codec_params;
 
 VALL_E_API vall_e_codec_params vall_e_codec_default_params(void);

@@ -47,13 +47,23 @@ export interface NativeCodecInfo {
   fileBytes: number;
 }
 
-/** A loaded EnCodec model (vall_e_codec); one call at a time. */
+/**
+ * A loaded EnCodec model (vall_e_codec): weights only, so calls may run at the same time (each has its own compute
+ * state). Every call takes its own `cancel` flag, an Int32Array of one element: writing a non-zero value into it stops
+ * that call only (it rejects with VALL_E_ERR_CANCELLED). dispose() throws VALL_E_ERR_BUSY while a call is in flight.
+ */
 export interface NativeCodec {
   readonly info: NativeCodecInfo;
   /** samples: 24 kHz mono; resolves to codes [codebooks × ceil(n / 320)], codebook-major. */
-  encode(samples: Float32Array, codebooks: number, threads: number, chunkFrames: number): Promise<Int16Array>;
+  encode(
+    samples: Float32Array,
+    codebooks: number,
+    threads: number,
+    chunkFrames: number,
+    cancel: Int32Array,
+  ): Promise<Int16Array>;
   /** The encoder's latents [frames × hiddenDim], frame-major. */
-  encodeLatent(samples: Float32Array, threads: number, chunkFrames: number): Promise<Float32Array>;
+  encodeLatent(samples: Float32Array, threads: number, chunkFrames: number, cancel: Int32Array): Promise<Float32Array>;
   /** codes [codebooks × frames] → frames × 320 samples. */
   decode(
     codes: Int16Array,
@@ -61,9 +71,8 @@ export interface NativeCodec {
     frames: number,
     threads: number,
     chunkFrames: number,
+    cancel: Int32Array,
   ): Promise<Float32Array>;
-  /** Ask the call in flight to stop (it rejects with VALL_E_ERR_CANCELLED). */
-  cancel(): void;
   dispose(): void;
 }
 

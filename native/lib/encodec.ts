@@ -1,6 +1,7 @@
 /**
- * EnCodec 24 kHz through the native core (spec encodec-vocos): encode audio to RVQ codes and decode codes to audio,
- * on a worker thread, in chunks of bounded memory whose results equal the whole signal's. @vall-e/codec builds the
+ * EnCodec 24 kHz through the native core: encode audio to RVQ codes and decode codes to audio, on worker threads, in
+ * chunks of bounded memory whose results equal the whole signal's. One model serves any number of calls at once
+ * (each has its own compute state; their graphs take turns on the process's thread pool). @vall-e/codec builds the
  * user-facing Codec (bandwidths, WAV, artifacts) on this class.
  */
 import { existsSync } from "node:fs";
@@ -24,7 +25,8 @@ export class EncodecModel implements AsyncDisposable {
   readonly path: string;
   readonly info: EncodecInfo;
   #native: NativeCodec | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
+  /** One promise per call in flight, resolved (never rejected) once the call settles: what dispose() waits for. */
+  readonly #inFlight = new Set<Promise<void>>();
 
   private constructor(native: NativeCodec, path: string) {
     this.#native = native;
@@ -53,14 +55,16 @@ export class EncodecModel implements AsyncDisposable {
     expectFloat32Array(samples, "samples");
     if (samples.length === 0) throw invalid("at least one sample", "samples", samples);
     expectInteger(codebooks, "codebooks", 1, this.info.codebooks);
-    return this.#run(options, (native, threads, chunk) => native.encode(samples, codebooks, threads, chunk));
+    return this.#run(options, (native, threads, chunk, cancel) =>
+      native.encode(samples, codebooks, threads, chunk, cancel),
+    );
   }
 
   /** The encoder's latents [frames × hiddenDim] (frame-major), before quantization. */
   async encodeLatent(samples: Float32Array, options: EncodecRunOptions = {}): Promise<Float32Array> {
     expectFloat32Array(samples, "samples");
     if (samples.length === 0) throw invalid("at least one sample", "samples", samples);
-    return this.#run(options, (native, threads, chunk) => native.encodeLatent(samples, threads, chunk));
+    return this.#run(options, (native, threads, chunk, cancel) => native.encodeLatent(samples, threads, chunk, cancel));
   }
 
   /** Audio (frames × 320 samples at 24 kHz) for codes [codebooks × frames]. */
@@ -77,15 +81,17 @@ export class EncodecModel implements AsyncDisposable {
         throw invalid(`codes from 0 to ${this.info.bins - 1}`, `codes[${Math.floor(i / frames)}][${i % frames}]`, code);
       }
     }
-    return this.#run(options, (native, threads, chunk) => native.decode(codes, codebooks, frames, threads, chunk));
+    return this.#run(options, (native, threads, chunk, cancel) =>
+      native.decode(codes, codebooks, frames, threads, chunk, cancel),
+    );
   }
 
-  /** Free the weights. Idempotent; waits for the call in flight. */
+  /** Free the weights. Idempotent; waits for every call in flight. */
   async dispose(): Promise<void> {
     const native = this.#native;
     if (!native) return;
     this.#native = undefined;
-    await this.#queue;
+    await Promise.all(this.#inFlight);
     native.dispose();
     countLive("codecs", -1);
   }
@@ -96,22 +102,27 @@ export class EncodecModel implements AsyncDisposable {
 
   #run<T>(
     options: EncodecRunOptions,
-    call: (native: NativeCodec, threads: number, chunk: number) => Promise<T>,
+    call: (native: NativeCodec, threads: number, chunk: number, cancel: Int32Array) => Promise<T>,
   ): Promise<T> {
     const native = this.#native;
     if (!native) throw new DisposedError("EncodecModel");
     const threads = expectThreads(options.threads);
     const chunk = options.chunkFrames === undefined ? 0 : expectInteger(options.chunkFrames, "chunkFrames", 8, 1 << 20);
-    const { signal } = options;
-    const result = this.#queue.then(() =>
-      cancellableCall(
-        signal,
-        "EnCodec",
-        () => native.cancel(),
-        () => call(native, threads, chunk),
-      ),
+    // This call's own cancel flag: the worker polls its element, an abort writes 1 into it (off-heap memory, so the
+    // worker thread reads the same bytes).
+    const cancel = new Int32Array(new ArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+    const result = cancellableCall(
+      options.signal,
+      "EnCodec",
+      () => Atomics.store(cancel, 0, 1),
+      () => call(native, threads, chunk, cancel),
     );
-    this.#queue = result.catch(() => undefined);
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#inFlight.add(settled);
+    void settled.then(() => this.#inFlight.delete(settled));
     return result;
   }
 }

@@ -1,5 +1,5 @@
 // Micro-benchmarks of the machine through ggml, for the ratios later benchmarks report against.
-#include "core.h"
+#include "cpu-compute.h"
 
 #include <chrono>
 #include <vector>

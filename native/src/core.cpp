@@ -1,13 +1,9 @@
 // Error reporting, logging and the small ggml helpers every part of the core uses.
 #include "core.h"
 
-#include <ggml-cpu.h>
-
-#include <atomic>
 #include <cstdarg>
 #include <cstdio>
 #include <mutex>
-#include <vector>
 
 namespace vall_e {
 
@@ -88,48 +84,16 @@ ggml_context_ptr make_meta_context(size_t n_tensors, size_t graph_size) {
     return ctx;
 }
 
-void ggml_threadpool_deleter::operator()(ggml_threadpool_t pool) const { ggml_threadpool_free(pool); }
-
-cpu_compute::cpu_compute() {
-    install_ggml_logger();
-    backend_.reset(ggml_backend_cpu_init());
-    if (!backend_) {
-        fail(VALL_E_ERR_OUT_OF_MEMORY, "could not create the ggml CPU backend");
+void check_cancel(const volatile int32_t * cancel) {
+    if (cancel_requested(cancel)) {
+        fail(VALL_E_ERR_CANCELLED, "the computation was cancelled");
     }
 }
 
-void cpu_compute::compute(ggml_cgraph * graph, int32_t n_threads) {
-    if (!pool_ || pool_threads_ != n_threads) {
-        ggml_backend_cpu_set_threadpool(backend_.get(), nullptr);
-        pool_.reset();
-        ggml_threadpool_params params = ggml_threadpool_params_default(n_threads);
-        params.paused                 = true;
-        params.poll                   = 0; // idle workers sleep at once: no spinning core taken from host-side work
-        pool_.reset(ggml_threadpool_new(&params));
-        if (!pool_) {
-            fail(VALL_E_ERR_OUT_OF_MEMORY, "could not create a pool of %d threads", n_threads);
-        }
-        pool_threads_ = n_threads;
-        ggml_backend_cpu_set_threadpool(backend_.get(), pool_.get());
-    }
-    ggml_backend_cpu_set_n_threads(backend_.get(), n_threads);
-    try {
-        compute_graph(backend_.get(), graph); // resumes the pool
-    } catch (...) {
-        ggml_threadpool_pause(pool_.get());
-        throw;
-    }
-    ggml_threadpool_pause(pool_.get());
-}
-
-void compute_graph(ggml_backend_t backend, ggml_cgraph * graph) {
-    const ggml_status status = ggml_backend_graph_compute(backend, graph);
-    switch (status) {
-        case GGML_STATUS_SUCCESS: return;
-        case GGML_STATUS_ABORTED: fail(VALL_E_ERR_CANCELLED, "the computation was cancelled");
-        case GGML_STATUS_ALLOC_FAILED: fail(VALL_E_ERR_OUT_OF_MEMORY, "ggml could not allocate the graph's buffers");
-        default: fail(VALL_E_ERR_COMPUTE, "ggml failed to compute the graph (status %d)", (int) status);
-    }
+std::string shape_string(const int64_t * ne, size_t n) {
+    std::string out = "[";
+    for (size_t i = 0; i < n; ++i) out += (i ? ", " : "") + std::to_string(ne[i]);
+    return out + "]";
 }
 
 }  // namespace vall_e

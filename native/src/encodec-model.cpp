@@ -1,16 +1,16 @@
-// Loading EnCodec weights from encodec.cpp's ggml binary (spec encodec-vocos §8.3): magic, 9 int32 header fields,
-// then records (n_dims, name_len, ftype, dims innermost first, name, data) until end of file. Everything is
-// validated before use: header values, every expected tensor present once with the expected type and shape, no
-// unknown tensors, no record running past the end of the file. Weights are kept in f32 whatever the file holds.
+// Loading EnCodec weights from encodec.cpp's ggml binary (written by its convert.py parse_hparams and
+// parse_codec_model, read by encodec.cpp encodec_load_model_weights): magic, 9 int32 header fields, then records
+// (n_dims, name_len, ftype, dims innermost first, name, data) until end of file. Everything is validated before use:
+// header values, every expected tensor present once with the expected type and shape, no unknown tensors, no record
+// running past the end of the file. Weights are kept in f32 whatever the file holds.
 #include "encodec-model.h"
+#include "mapped-file.h"
 
 #include <ggml-cpu.h>
 
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 
 namespace vall_e {
 namespace {
@@ -24,34 +24,28 @@ struct record {
     size_t               bytes  = 0;
 };
 
-std::string shape_string(const std::vector<int64_t> & ne) {
-    std::ostringstream out;
-    out << "[";
-    for (size_t i = 0; i < ne.size(); ++i) {
-        out << (i ? ", " : "") << ne[i];
-    }
-    out << "]";
-    return out.str();
-}
+std::string shape_string(const std::vector<int64_t> & ne) { return vall_e::shape_string(ne.data(), ne.size()); }
 
+// A cursor over the mapped file that refuses to run past its end.
 class reader {
   public:
-    reader(const std::string & path, std::ifstream & in, size_t size) : path_(path), in_(in), size_(size) {}
+    reader(const std::string & path, const uint8_t * data, size_t size) : path_(path), data_(data), size_(size) {}
 
     size_t position() const { return pos_; }
     size_t remaining() const { return size_ - pos_; }
 
-    void read(void * dst, size_t n, const char * what) {
+    // The next n bytes, consumed.
+    const uint8_t * take(size_t n, const char * what) {
         if (n > remaining()) {
             fail(VALL_E_ERR_INVALID_ARGUMENT, "EnCodec weights %s are truncated: %s needs %zu bytes at offset %zu, %zu left",
                  path_.c_str(), what, n, pos_, remaining());
         }
-        in_.read(static_cast<char *>(dst), (std::streamsize) n);
-        if (!in_) {
-            fail(VALL_E_ERR_INVALID_ARGUMENT, "EnCodec weights %s: read error at offset %zu", path_.c_str(), pos_);
-        }
+        const uint8_t * at = data_ + pos_;
         pos_ += n;
+        return at;
     }
+
+    void read(void * dst, size_t n, const char * what) { std::memcpy(dst, take(n, what), n); }
 
     int32_t i32(const char * what) {
         int32_t value = 0;
@@ -59,18 +53,11 @@ class reader {
         return value;
     }
 
-    void skip(size_t n, const char * what) {
-        if (n > remaining()) {
-            fail(VALL_E_ERR_INVALID_ARGUMENT, "EnCodec weights %s are truncated: %s needs %zu bytes at offset %zu, %zu left",
-                 path_.c_str(), what, n, pos_, remaining());
-        }
-        in_.seekg((std::streamoff) n, std::ios::cur);
-        pos_ += n;
-    }
+    void skip(size_t n, const char * what) { take(n, what); }
 
   private:
     const std::string & path_;
-    std::ifstream &     in_;
+    const uint8_t *     data_;
     size_t              size_;
     size_t              pos_ = 0;
 };
@@ -147,14 +134,9 @@ void check_header(const encodec_hparams & hp, const std::string & path) {
 }  // namespace
 
 void encodec_model_load(encodec_model & model, const std::string & path) {
-    std::ifstream in(path, std::ios::binary | std::ios::ate);
-    if (!in) {
-        fail(VALL_E_ERR_INVALID_ARGUMENT, "Cannot open EnCodec weights %s", path.c_str());
-    }
-    const size_t size = (size_t) in.tellg();
-    in.seekg(0);
-    reader r(path, in, size);
-    model.file_bytes = size;
+    const mapped_file file(path, "EnCodec weights "); // read once into the tensors below, unmapped on return
+    reader            r(path, file.data(), file.size());
+    model.file_bytes = file.size();
 
     uint32_t magic = 0;
     r.read(&magic, sizeof(magic), "the magic number");
@@ -226,23 +208,18 @@ void encodec_model_load(encodec_model & model, const std::string & path) {
         }
     }
 
-    // Read one tensor's data as f32.
+    // One tensor's data as f32 (every record was checked to lie inside the file).
     auto read_f32 = [&](const std::string & name) {
         const record &     rec = records.at(name);
-        std::vector<float> out;
-        size_t             n = rec.ftype == 1 ? rec.bytes / 2 : rec.bytes / 4;
-        out.resize(n);
-        in.clear();
-        in.seekg((std::streamoff) rec.offset);
+        const uint8_t *    at  = file.data() + rec.offset;
+        const size_t       n   = rec.ftype == 1 ? rec.bytes / 2 : rec.bytes / 4;
+        std::vector<float> out(n);
         if (rec.ftype == 1) {
             std::vector<ggml_fp16_t> half(n);
-            in.read(reinterpret_cast<char *>(half.data()), (std::streamsize) rec.bytes);
+            std::memcpy(half.data(), at, rec.bytes);
             ggml_fp16_to_fp32_row(half.data(), out.data(), (int64_t) n);
         } else {
-            in.read(reinterpret_cast<char *>(out.data()), (std::streamsize) rec.bytes);
-        }
-        if (!in) {
-            fail(VALL_E_ERR_INVALID_ARGUMENT, "EnCodec weights %s: cannot read tensor '%s'", path.c_str(), name.c_str());
+            std::memcpy(out.data(), at, rec.bytes);
         }
         return out;
     };
@@ -263,7 +240,7 @@ void encodec_model_load(encodec_model & model, const std::string & path) {
         const record &           rec = records.at(prefix + ".weight");
         const int64_t            k = rec.ne[0], inc = rec.ne[1], out = rec.ne[2];
         const std::vector<float> w = read_f32(prefix + ".weight"); // [out][in][k]
-        encodec_conv             result;
+        conv1d_weights           result;
         result.k      = k;
         result.in     = inc;
         result.out    = out;
@@ -340,7 +317,7 @@ void encodec_model_load(encodec_model & model, const std::string & path) {
                 }
             }
         }
-        encodec_convtr & up = dec.up[i];
+        conv_transpose_weights & up = dec.up[i];
         up.stride           = k_encodec_strides[3 - i];
         up.k                = k;
         up.in               = inc;

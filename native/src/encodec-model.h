@@ -1,8 +1,9 @@
-// EnCodec 24 kHz weights (encodec.cpp's ggml binary layout, spec encodec-vocos §8.3) held as f32 ggml tensors on the
-// CPU backend, plus what the host-side LSTM and RVQ need. Shapes follow the header, so tiny test models load too.
+// EnCodec 24 kHz weights (encodec.cpp's ggml binary, as its convert.py parse_codec_model writes it) held as f32 ggml
+// tensors on the CPU backend, plus what the LSTM recurrence and the RVQ read directly. Shapes follow the header, so
+// tiny test models load too. Loaded once and read-only afterwards: any number of calls use one model at a time.
 #pragma once
 
-#include "core.h"
+#include "ops.h"
 
 #include <array>
 #include <string>
@@ -29,58 +30,38 @@ struct encodec_hparams {
 constexpr std::array<int32_t, 4> k_encodec_strides = {2, 4, 5, 8};
 constexpr int32_t                k_encodec_hop     = 320;
 
-// Activations are [C, T] (channels fastest), so a time window of a tensor is a contiguous run of memory: a
-// convolution is one matmul over a sliding-window view, with no im2col copy.
-struct encodec_conv {
-    // The taps in groups of `stride` (the conv's stride: a down-sampling conv has k = 2s, so two groups; a stride-1
-    // conv has k groups of one): group m is [stride*in, out], element (j*in + c, o) = PyTorch weight[o][c][m*stride + j].
-    std::vector<ggml_tensor *> groups;
-    ggml_tensor *              gathered = nullptr; // [k*in, out], all taps, for convs with few input channels
-    ggml_tensor *              b = nullptr;        // [out]
-    int64_t                    k = 0;
-    int64_t                    in = 0;
-    int64_t                    out = 0;
-    int64_t                    stride = 1;
-};
-
-struct encodec_convtr {
-    ggml_tensor * w = nullptr; // [in, k*out]: element (i, j*out + o) is PyTorch weight[i][o][j]
-    ggml_tensor * b = nullptr; // [out]
-    int64_t       k = 0;       // always 2 * stride
-    int64_t       in = 0;
-    int64_t       out = 0;
-    int32_t       stride = 0;
-};
-
+// encodec/modules/seanet.py SEANetResnetBlock (true skip: a k = 1 conv on the shortcut).
 struct encodec_resblock {
-    encodec_conv a;        // D → D/2, k = residual kernel
-    encodec_conv b;        // D/2 → D, k = 1
-    encodec_conv shortcut; // D → D, k = 1
+    conv1d_weights a;        // D → D/2, k = residual kernel
+    conv1d_weights b;        // D/2 → D, k = 1
+    conv1d_weights shortcut; // D → D, k = 1
 };
 
 struct encodec_lstm_layer {
     ggml_tensor * w_ih = nullptr; // [D, 4D] (ggml), i.e. PyTorch [4D, D]
     ggml_tensor * bias = nullptr; // [4D]: b_ih + b_hh
-    // W_hh (PyTorch [4D, D] row-major) for the host recurrence, in the precision the file stores it: an f16 file's
-    // matrix stays f16 (exactly its values, half the memory traffic per step); activations stay f32 either way.
+    // W_hh (PyTorch [4D, D] row-major) for the recurrence (lstm.cpp), in the precision the file stores it: an f16
+    // file's matrix stays f16 (exactly its values, half the memory traffic per step); activations stay f32 either way.
     std::vector<float>       w_hh;
     std::vector<ggml_fp16_t> w_hh_f16;
 };
 
+// encodec/modules/seanet.py SEANetEncoder: conv, 4 × (residual block, down-sampling conv), LSTM, ELU + conv.
 struct encodec_encoder {
-    encodec_conv                    first;
-    std::array<encodec_resblock, 4> res;
-    std::array<encodec_conv, 4>     down;
+    conv1d_weights                    first;
+    std::array<encodec_resblock, 4>   res;
+    std::array<conv1d_weights, 4>     down;
     std::array<encodec_lstm_layer, 2> lstm;
-    encodec_conv                    last;
+    conv1d_weights                    last;
 };
 
+// encodec/modules/seanet.py SEANetDecoder: conv, LSTM, 4 × (ELU + transposed conv, residual block), ELU + conv.
 struct encodec_decoder {
-    encodec_conv                      first;
-    std::array<encodec_lstm_layer, 2> lstm;
-    std::array<encodec_convtr, 4>     up;
-    std::array<encodec_resblock, 4>   res;
-    encodec_conv                      last;
+    conv1d_weights                        first;
+    std::array<encodec_lstm_layer, 2>     lstm;
+    std::array<conv_transpose_weights, 4> up;
+    std::array<encodec_resblock, 4>       res;
+    conv1d_weights                        last;
 };
 
 struct encodec_model {

@@ -6,42 +6,11 @@
 
 #include <gguf.h>
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
 #include <map>
 #include <set>
 
 namespace vall_e {
-
-mapped_file::mapped_file(const std::string & path) {
-    const int fd = open(path.c_str(), O_RDONLY);
-    if (fd < 0) {
-        fail(VALL_E_ERR_INVALID_ARGUMENT, "Cannot open %s: %s", path.c_str(), std::strerror(errno));
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || st.st_size <= 0) {
-        close(fd);
-        fail(VALL_E_ERR_INVALID_ARGUMENT, "%s is empty or unreadable", path.c_str());
-    }
-    size_       = (size_t) st.st_size;
-    void * addr = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (addr == MAP_FAILED) {
-        fail(VALL_E_ERR_OUT_OF_MEMORY, "Cannot map %s: %s", path.c_str(), std::strerror(errno));
-    }
-    data_ = static_cast<uint8_t *>(addr);
-}
-
-mapped_file::~mapped_file() {
-    if (data_) {
-        munmap(data_, size_);
-    }
-}
 
 namespace {
 
@@ -91,12 +60,6 @@ const std::set<ggml_type> & matrix_types() {
     return types;
 }
 
-std::string shape_of(const int64_t * ne, int n) {
-    std::string out = "[";
-    for (int i = 0; i < n; ++i) out += (i ? ", " : "") + std::to_string(ne[i]);
-    return out + "]";
-}
-
 }  // namespace
 
 void lm_model_load(lm_model & model, const std::string & path, int32_t activation, bool head_biases) {
@@ -107,6 +70,9 @@ void lm_model_load(lm_model & model, const std::string & path, int32_t activatio
     model.file       = std::make_unique<mapped_file>(path);
     const uint8_t * bytes = model.file->data();
     const size_t    size  = model.file->size();
+    if (size == 0) {
+        fail(VALL_E_ERR_INVALID_ARGUMENT, "%s is empty or unreadable", path.c_str());
+    }
     if (size < 8 || std::memcmp(bytes, "GGUF", 4) != 0) {
         fail(VALL_E_ERR_INVALID_ARGUMENT, "%s is not a GGUF file (no GGUF magic)", path.c_str());
     }
@@ -188,7 +154,7 @@ void lm_model_load(lm_model & model, const std::string & path, int32_t activatio
         for (int d = 0; d < GGML_MAX_DIMS; ++d) same = same && t->ne[d] == (d < (int) want.size() ? want[d] : 1);
         if (!same) {
             fail(VALL_E_ERR_INVALID_ARGUMENT, "%s: tensor '%s' has shape %s, expected %s", path.c_str(), item.first.c_str(),
-                 shape_of(t->ne, ggml_n_dims(t)).c_str(), shape_of(want.data(), (int) want.size()).c_str());
+                 shape_string(t->ne, (size_t) ggml_n_dims(t)).c_str(), shape_string(want.data(), want.size()).c_str());
         }
         const bool vector = want.size() == 1;
         if (vector ? t->type != GGML_TYPE_F32 : !matrix_types().count(t->type)) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core.h"
+#include "mapped-file.h"
 
 #include <string>
 #include <vector>
@@ -34,21 +35,6 @@ struct lm_layer {
     ggml_tensor * ffn_gate  = nullptr;
     ggml_tensor * ffn_up    = nullptr;
     ggml_tensor * ffn_down  = nullptr;
-};
-
-// An mmap'd file, unmapped on destruction.
-class mapped_file {
-  public:
-    explicit mapped_file(const std::string & path);
-    ~mapped_file();
-    mapped_file(const mapped_file &)             = delete;
-    mapped_file & operator=(const mapped_file &) = delete;
-    uint8_t * data() const { return data_; }
-    size_t    size() const { return size_; }
-
-  private:
-    uint8_t * data_ = nullptr;
-    size_t    size_ = 0;
 };
 
 struct lm_model {

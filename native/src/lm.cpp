@@ -1,5 +1,6 @@
-// The VALL-E decoder (spec valle-inference §1, §5): a Llama-style stack over the GGUF's weights, built as our own
-// ggml graph so that positions and masks are exactly the reference's:
+// The VALL-E decoder (vall_e/models/arch/llama.py under vall_e/models/base.py Base, with base.py's
+// inputs_to_position_ids and its attention masks): a Llama-style stack over the GGUF's weights, built as our own ggml
+// graph so that positions and masks are exactly the reference's:
 //
 //   x = Σ embedding rows per token                               (inputs, computed on the host)
 //   per layer:  h = RMSNorm(x)·w;  q, k = RoPE(Wq·h, Wk·h, positions);  v = Wv·h
@@ -8,9 +9,10 @@
 //               h = RMSNorm(x)·w;  x += W_down · (act(W_gate·h) ⊙ W_up·h)   (act: exact GELU or SiLU)
 //   logits = output[head rows] · (RMSNorm(x)·w) for the requested rows only
 //
-// RoPE is ggml's normal (interleaved) mode: the GGUF converter permuted the q/k rows for it. The KV cache (f32)
+// RoPE is ggml's normal (interleaved) mode: the GGUF converter permuted the q/k rows for it. The KV cache
 // (f16 by default, f32 on request) serves causal passes: tokens appended to it attend to everything cached and
 // causally to each other.
+#include "cpu-compute.h"
 #include "lm-model.h"
 
 #include <ggml-cpu.h>
@@ -124,11 +126,6 @@ void add_sequence(lm_plan & plan, const lm_model & model, const vall_e_lm_sequen
     }
     for (int32_t i = s.n_tokens - s.n_outputs; i < s.n_tokens; ++i) plan.outputs.push_back((int32_t) (base + i));
     plan.n_tokens += s.n_tokens;
-}
-
-bool abort_requested(void * data) {
-    const volatile int32_t * cancel = static_cast<const volatile int32_t *>(data);
-    return cancel && *cancel;
 }
 
 // Build, allocate and run the graph for a plan; write logits [outputs][head].
@@ -274,8 +271,7 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
         ggml_backend_tensor_set(mask, plan.mask.data(), 0, plan.mask.size() * sizeof(float));
     }
     ggml_backend_tensor_set(out_ids, plan.outputs.data(), 0, plan.outputs.size() * sizeof(int32_t));
-    ggml_backend_cpu_set_abort_callback(c.cpu.backend(), abort_requested, (void *) c.cancel);
-    c.cpu.compute(graph, c.n_threads);
+    c.cpu.compute(graph, c.n_threads, c.cancel);
     ggml_backend_tensor_get(out, logits, 0, ggml_nbytes(out));
 
     c.dumps.clear();
@@ -367,7 +363,7 @@ vall_e_status vall_e_lm_context_init(vall_e_lm * lm, const vall_e_lm_context_par
         c->n_ctx     = params->n_ctx;
         c->n_threads = resolve_threads(params->n_threads);
         c->cancel    = params->cancel;
-        c->galloc.reset(ggml_gallocr_new(ggml_backend_get_default_buffer_type(c->cpu.backend())));
+        c->galloc    = make_graph_allocator(c->cpu);
         if (params->cache_type != 0 && params->cache_type != 1) {
             fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected 0 (f32) or 1 (f16) for cache_type, got %d", params->cache_type);
         }
@@ -379,7 +375,7 @@ vall_e_status vall_e_lm_context_init(vall_e_lm * lm, const vall_e_lm_context_par
             c->v_cache.push_back(ggml_new_tensor_2d(c->kv_ctx.get(), type, c->n_ctx, hp.n_embd_kv()));
         }
         c->kv_buffer.reset(ggml_backend_alloc_ctx_tensors(c->kv_ctx.get(), c->cpu.backend()));
-        if (!c->galloc || !c->kv_buffer) {
+        if (!c->kv_buffer) {
             fail(VALL_E_ERR_OUT_OF_MEMORY, "could not allocate a KV cache of %d tokens", c->n_ctx);
         }
         *out = c.release();

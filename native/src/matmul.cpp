@@ -1,6 +1,6 @@
 // A weight matrix held in a ggml type and multiplied by f32 activations on the CPU backend.
 // Used to measure the machine's matmul peak and to check that each weight type computes correctly.
-#include "core.h"
+#include "cpu-compute.h"
 
 #include <ggml-cpu.h>
 
@@ -102,10 +102,7 @@ vall_e_status vall_e_matmul_init(const vall_e_matmul_params * params, const floa
         const std::vector<uint8_t> data = convert_weights(weights, params->m, params->k, type);
         ggml_backend_tensor_set(mm->weights, data.data(), 0, data.size());
 
-        mm->galloc.reset(ggml_gallocr_new(ggml_backend_get_default_buffer_type(mm->cpu.backend())));
-        if (!mm->galloc) {
-            fail(VALL_E_ERR_OUT_OF_MEMORY, "could not create the graph allocator");
-        }
+        mm->galloc = make_graph_allocator(mm->cpu);
         *out = mm.release();
     });
 }

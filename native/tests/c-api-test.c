@@ -1,8 +1,10 @@
 /* Exercises the public C API without Node: valid C, system info, matmul in each weight type against a naive
- * product, and errors reported as a status plus a message. Exit status 0 when every check passes. */
+ * product, handles computing from several threads at once on the shared thread pool, and errors reported as a
+ * status plus a message. Exit status 0 when every check passes. */
 #include "vall_e.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +62,84 @@ static void check_matmul(int32_t type, double tolerance) {
     free(y);
 }
 
+/* One thread's work: repeated products on its own handle and thread count, each compared with the first. */
+typedef struct concurrent_job {
+    vall_e_matmul * mm;
+    const float *   x;
+    int64_t         n;
+    int64_t         m;
+    int32_t         threads;
+    float *         first;
+    float *         again;
+    int             mismatches;
+    int             failures;
+} concurrent_job;
+
+static void * run_job(void * data) {
+    concurrent_job * job = data;
+    for (int iter = 0; iter < 20; ++iter) {
+        float * out = iter == 0 ? job->first : job->again;
+        if (vall_e_matmul_compute(job->mm, job->x, job->n, out, job->threads) != VALL_E_OK) {
+            job->failures++;
+            continue;
+        }
+        if (iter > 0 && memcmp(job->first, job->again, sizeof(float) * (size_t) (job->n * job->m)) != 0) {
+            job->mismatches++;
+        }
+    }
+    return NULL;
+}
+
+/* Two handles on two threads with different thread counts: evaluations take turns on the one pool (which grows from
+ * 1 to 2 workers meanwhile) and each gives the same bits every time, the same as when it ran alone. */
+static void check_concurrent_matmuls(void) {
+    const int64_t  m[2] = {64, 96}, k = 128, n = 9;
+    const int32_t  threads[2] = {1, 2};
+    concurrent_job jobs[2];
+    float *        alone[2];
+    float *        buffers[8];
+    int            b = 0;
+    uint32_t       state = 7u;
+    for (int j = 0; j < 2; ++j) {
+        float * w = buffers[b++] = malloc(sizeof(float) * m[j] * k);
+        float * x = buffers[b++] = malloc(sizeof(float) * n * k);
+        for (int64_t i = 0; i < m[j] * k; ++i) w[i] = next_uniform(&state);
+        for (int64_t i = 0; i < n * k; ++i) x[i] = next_uniform(&state);
+        vall_e_matmul_params params = vall_e_matmul_default_params();
+        params.m = m[j];
+        params.k = k;
+        params.type = j == 0 ? VALL_E_TYPE_F32 : VALL_E_TYPE_F16;
+        memset(&jobs[j], 0, sizeof(jobs[j]));
+        CHECK(vall_e_matmul_init(&params, w, &jobs[j].mm) == VALL_E_OK, "init %d: %s", j, vall_e_last_error());
+        jobs[j].x = x;
+        jobs[j].n = n;
+        jobs[j].m = m[j];
+        jobs[j].threads = threads[j];
+        jobs[j].first = buffers[b++] = malloc(sizeof(float) * n * m[j]);
+        jobs[j].again = buffers[b++] = malloc(sizeof(float) * n * m[j]);
+        alone[j] = malloc(sizeof(float) * n * m[j]);
+        if (jobs[j].mm) {
+            CHECK(vall_e_matmul_compute(jobs[j].mm, x, n, alone[j], threads[j]) == VALL_E_OK, "alone %d", j);
+        }
+    }
+    if (jobs[0].mm && jobs[1].mm) {
+        pthread_t thread[2];
+        for (int j = 0; j < 2; ++j) CHECK(pthread_create(&thread[j], NULL, run_job, &jobs[j]) == 0, "thread %d", j);
+        for (int j = 0; j < 2; ++j) pthread_join(thread[j], NULL);
+        for (int j = 0; j < 2; ++j) {
+            CHECK(jobs[j].failures == 0, "job %d: %d failed computes", j, jobs[j].failures);
+            CHECK(jobs[j].mismatches == 0, "job %d: %d results differ from its first", j, jobs[j].mismatches);
+            CHECK(memcmp(jobs[j].first, alone[j], sizeof(float) * (size_t) (n * m[j])) == 0,
+                  "job %d: the concurrent result differs from the one computed alone", j);
+        }
+    }
+    for (int j = 0; j < 2; ++j) {
+        vall_e_matmul_free(jobs[j].mm);
+        free(alone[j]);
+    }
+    for (int i = 0; i < b; ++i) free(buffers[i]);
+}
+
 int main(void) {
     vall_e_system_info info;
     vall_e_system_info_get(&info);
@@ -69,6 +149,7 @@ int main(void) {
     check_matmul(VALL_E_TYPE_F32, 1e-4);
     check_matmul(VALL_E_TYPE_F16, 5e-2);
     check_matmul(VALL_E_TYPE_Q8_0, 1e-1);
+    check_concurrent_matmuls();
 
     /* errors: a status and a message naming the parameter, never an abort */
     float                weights[32 * 33];
