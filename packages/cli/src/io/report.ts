@@ -64,7 +64,7 @@ export function codeMapPng(codes: Int16Array, codebooks: number): Buffer {
   return png(frames, codebooks * 4, (x, y) => ramp((codes[Math.floor(y / 4) * frames + x] as number) / 1023));
 }
 
-const escape = (text: string) =>
+const escapeHtml = (text: string) =>
   text.replace(
     /[&<>"']/g,
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string,
@@ -93,19 +93,19 @@ export async function writeReportPage(
   const rows = items
     .map(
       (item) => `<section class="item">
-  <h2>${item.index + 1}. ${escape(item.text)}</h2>
-  <audio controls preload="metadata" src="${escape(item.wav)}" aria-label="utterance ${item.index + 1}"></audio>
+  <h2>${item.index + 1}. ${escapeHtml(item.text)}</h2>
+  <audio controls preload="metadata" src="${escapeHtml(item.wav)}" aria-label="utterance ${item.index + 1}"></audio>
   <dl>
-    <dt>phonemes of the text</dt><dd lang="und">${escape(item.reference)}</dd>
-    <dt>heard by the model</dt><dd lang="und">${escape(item.transcript)}</dd>
+    <dt>phonemes of the text</dt><dd lang="und">${escapeHtml(item.reference)}</dd>
+    <dt>heard by the model</dt><dd lang="und">${escapeHtml(item.transcript)}</dd>
     <dt>phoneme error rate</dt><dd>${item.phonemeErrorRate.toFixed(3)}</dd>
     <dt>duration</dt><dd>${item.seconds.toFixed(2)} s (real-time factor ${item.realTimeFactor.toFixed(2)})</dd>
     <dt>stages</dt><dd>${Object.entries(item.timings)
-      .map(([stage, s]) => `${escape(stage)} ${s.toFixed(2)} s`)
+      .map(([stage, s]) => `${escapeHtml(stage)} ${s.toFixed(2)} s`)
       .join(", ")}</dd>
   </dl>
-  <figure><img src="${escape(item.spectrogram)}" alt="spectrogram of utterance ${item.index + 1}"><figcaption>spectrogram</figcaption></figure>
-  <figure><img src="${escape(item.codeMap)}" alt="codes of utterance ${item.index + 1}, one row per level"><figcaption>codes (levels 0–7)</figcaption></figure>
+  <figure><img src="${escapeHtml(item.spectrogram)}" alt="spectrogram of utterance ${item.index + 1}"><figcaption>spectrogram</figcaption></figure>
+  <figure><img src="${escapeHtml(item.codeMap)}" alt="codes of utterance ${item.index + 1}, one row per level"><figcaption>codes (levels 0–7)</figcaption></figure>
 </section>`,
     )
     .join("\n");
