@@ -7,7 +7,7 @@ import { loadTokenizer } from "@vall-e/phonemizer";
 import { describe, expect, it } from "vitest";
 import { resolveModels } from "./bundle.js";
 import { checksumOf } from "./hub.js";
-import { tinyBundle } from "./tiny.js";
+import { TINY_VERSION, tinyBundle } from "./tiny.js";
 
 describe("the tiny bundle", () => {
   it("is generated once, the same bytes everywhere, and loads with the real loaders", async () => {
@@ -32,7 +32,10 @@ describe("the tiny bundle", () => {
     expect(model.info.nVocab).toBe(17702);
     await using codec = await Codec.load(first.codec);
     expect([codec.info.bins, codec.info.weightType]).toEqual([1024, "f16"]);
-    expect(JSON.parse(readFileSync(join(a, "bundle.json"), "utf8"))).toEqual({ format: "vall-e.tiny", version: 1 });
+    expect(JSON.parse(readFileSync(join(a, "bundle.json"), "utf8"))).toEqual({
+      format: "vall-e.tiny",
+      version: TINY_VERSION,
+    });
   });
 
   it('resolveModels("tiny") gives all three files, or one of them for --codec tiny / --tokenizer tiny', async () => {
