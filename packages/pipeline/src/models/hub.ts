@@ -12,7 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import { open, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { CancelledError, fileWriteError, VallEError } from "@vall-e/core";
 import writeFileAtomic from "write-file-atomic";

@@ -9,7 +9,7 @@
  * AR stop token a steady chance each step (about one stop in 50 frames), so `tts` with default flags takes seconds.
  */
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { randomEncodecBytes } from "@vall-e/codec";
 import { fileWriteError, PHONEME_IDS } from "@vall-e/core";
