@@ -4,11 +4,10 @@
  * library, /health, /v1/models, /metrics and the web page at /, on one engine whose models load once. Stops
  * gracefully on Ctrl-C or SIGTERM: no new requests, the running ones stopped, the engine freed.
  */
-import { InvalidArgumentError } from "@vall-e/core";
 import { Command } from "commander";
 import type { CommandContext } from "../context.js";
 import { addModelOptions, type ModelFlags, resolveModelFiles } from "../io/model-files.js";
-import { parseThreads } from "../io/options.js";
+import { parseInteger, parseThreads } from "../io/options.js";
 
 interface ServeFlags extends ModelFlags {
   host: string;
@@ -23,30 +22,18 @@ interface ServeFlags extends ModelFlags {
   threads?: number;
 }
 
-function integer(flag: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || n < min || n > max) {
-      throw new InvalidArgumentError(
-        `Expected an integer from ${min} to ${max} for ${flag}, got ${JSON.stringify(value)}`,
-      );
-    }
-    return n;
-  };
-}
-
 export function serveCommand(context: CommandContext): Command {
   const command = new Command("serve")
     .description("the speech server: OpenAI's /v1/audio/speech with cloned voices, streaming, metrics and a web page")
     .option("--host <host>", "address to listen on (loopback by default; 0.0.0.0 for every interface)", "127.0.0.1")
-    .option("--port <port>", "port (0: any free one)", integer("--port", 0, 65535), 8080)
+    .option("--port <port>", "port (0: any free one)", parseInteger("--port", 0, 65535), 8080)
     .option("--voices <dir>", "the voice library (default: VALL_E_VOICES_DIR or ~/.local/share/vall-e/voices)")
-    .option("--slots <n>", "requests generating at once", integer("--slots", 1, 64), 1)
-    .option("--queue <n>", "requests waiting for a slot; one more gets 503", integer("--queue", 0, 10_000), 8)
+    .option("--slots <n>", "requests generating at once", parseInteger("--slots", 1, 64), 1)
+    .option("--queue <n>", "requests waiting for a slot; one more gets 503", parseInteger("--queue", 0, 10_000), 8)
     .option("--api-key <key>", "require Authorization: Bearer <key> (default: VALL_E_API_KEY; none: open)")
     .option("--cors <origin>", "allow browser calls from this origin (off by default)")
-    .option("--max-input <chars>", "longest input text", integer("--max-input", 1, 1_000_000), 4096)
-    .option("--request-timeout <s>", "seconds a request may take", integer("--request-timeout", 1, 86_400), 300)
+    .option("--max-input <chars>", "longest input text", parseInteger("--max-input", 1, 1_000_000), 4096)
+    .option("--request-timeout <s>", "seconds a request may take", parseInteger("--request-timeout", 1, 86_400), 300)
     .option("-t, --threads <n>", "threads (default: physical cores)", parseThreads)
     .addHelpText(
       "after",

@@ -4,11 +4,10 @@
  * encoded and the model writes its phoneme tokens, spelled with the tokenizer. Prints the IPA on stdout without -o;
  * -o writes the PhonemeArtifact (what `vall-e phonemize` writes, with an empty text).
  */
-import { InvalidArgumentError } from "@vall-e/core";
 import { Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
 import { addModelOptions, type ModelFlags, resolveModelFiles } from "../io/model-files.js";
-import { checkOutputPath, parseThreads } from "../io/options.js";
+import { checkOutputPath, parseInteger, parseThreads } from "../io/options.js";
 
 interface SttFlags extends ModelFlags {
   output?: string;
@@ -17,18 +16,6 @@ interface SttFlags extends ModelFlags {
   maxTokens?: number;
   json?: boolean;
   threads?: number;
-}
-
-function integer(flag: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || n < min || n > max) {
-      throw new InvalidArgumentError(
-        `Expected an integer from ${min} to ${max} for ${flag}, got ${JSON.stringify(value)}`,
-      );
-    }
-    return n;
-  };
 }
 
 export function sttCommand(context: CommandContext): Command {
@@ -42,12 +29,12 @@ export function sttCommand(context: CommandContext): Command {
     .option(
       "--seed <n>",
       "seed (sampling is greedy unless sampler flags say otherwise)",
-      integer("--seed", 0, 2 ** 32 - 1),
+      parseInteger("--seed", 0, 2 ** 32 - 1),
     )
     .option(
       "--max-tokens <n>",
       "phoneme tokens at most (default: 8 + 30 per second of audio)",
-      integer("--max-tokens", 1, 4096),
+      parseInteger("--max-tokens", 1, 4096),
     )
     .option("--json", "print the artifact and the run (seed, stopped) as JSON on stdout")
     .option("-t, --threads <n>", "threads (default: physical cores)", parseThreads)

@@ -25,3 +25,16 @@ export function checkOutputPath(path: string, flag = "-o"): void {
     throw new VallEError("ERR_USAGE", `Cannot write ${path} (${flag}): it is a folder`);
   }
 }
+
+/** An integer flag in [min, max] (a usage error naming the flag otherwise). */
+export function parseInteger(flag: string, min: number, max: number): (value: string) => number {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < min || n > max) {
+      throw new InvalidArgumentError(
+        `Expected an integer from ${min} to ${max} for ${flag}, got ${JSON.stringify(value)}`,
+      );
+    }
+    return n;
+  };
+}

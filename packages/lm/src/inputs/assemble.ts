@@ -138,6 +138,33 @@ function codeRows(
 }
 
 /**
+ * Segments into one sequence (`vall_e/models/base.py` `inputs_to_embeddings` and `inputs_to_position_ids`): a
+ * separator between consecutive segments; positions restarting at 0 per segment, the separator taking the next index,
+ * the output segment without one (or 0 … N−1 under the unified profile).
+ */
+function joinSegments(
+  segments: readonly Segment[],
+  profile: ModelProfile,
+): { rows: number[][]; positions: number[]; outputStart: number } {
+  const rows: number[][] = [];
+  const positions: number[] = [];
+  let outputStart = 0;
+  segments.forEach((segment, i) => {
+    if (segment.output) outputStart = rows.length;
+    segment.rows.forEach((tokenRows, p) => {
+      rows.push(tokenRows);
+      positions.push(p);
+    });
+    if (i < segments.length - 1) {
+      rows.push([KNOWN_LAYOUT.sep.start]);
+      positions.push(segment.rows.length);
+    }
+  });
+  if (profile.positions === "unified") for (let i = 0; i < positions.length; i++) positions[i] = i;
+  return { rows, positions, outputStart };
+}
+
+/**
  * Assemble one sequence (`vall_e/models/base.py` `Base.inputs`). `cfgNull`: the classifier-free guidance null input
  * (text [1, 2], no prompt).
  */
@@ -235,23 +262,7 @@ export function assembleInput(
     }
   }
 
-  const rows: number[][] = [];
-  const positions: number[] = [];
-  let outputStart = 0;
-  segments.forEach((segment, i) => {
-    if (segment.output) outputStart = rows.length;
-    segment.rows.forEach((tokenRows, p) => {
-      rows.push(tokenRows);
-      positions.push(p);
-    });
-    if (i < segments.length - 1) {
-      rows.push([layout.sep.start]);
-      positions.push(segment.rows.length);
-    }
-  });
-  if (profile.positions === "unified") {
-    for (let i = 0; i < positions.length; i++) positions[i] = i;
-  }
+  const { rows, positions, outputStart } = joinSegments(segments, profile);
   const causal = spec.mode === "ar" || spec.mode === "len" || profile.narAttention === "causal";
   return { rows, positions, causal, outputs, head, outputStart };
 }
@@ -292,21 +303,7 @@ function assembleStt(
     { rows: [[layout.rvqLevel.start]] },
     { rows: phonemes.map((id) => [id]), output: true },
   ];
-  const rows: number[][] = [];
-  const positions: number[] = [];
-  let outputStart = 0;
-  segments.forEach((segment, i) => {
-    if (segment.output) outputStart = rows.length;
-    segment.rows.forEach((tokenRows, p) => {
-      rows.push(tokenRows);
-      positions.push(p);
-    });
-    if (i < segments.length - 1) {
-      rows.push([layout.sep.start]);
-      positions.push(segment.rows.length);
-    }
-  });
-  if (profile.positions === "unified") for (let i = 0; i < positions.length; i++) positions[i] = i;
+  const { rows, positions, outputStart } = joinSegments(segments, profile);
   return { rows, positions, causal: true, outputs: 1, head: { name: "stt", ...layout.text }, outputStart };
 }
 
