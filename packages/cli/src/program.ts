@@ -3,6 +3,7 @@
  * so `vall-e --help` is instant and works without the native addon.
  */
 import { Command } from "commander";
+import { batchCommand } from "./commands/batch.js";
 import { convertCodecCommand } from "./commands/convert-codec.js";
 import { decodeCommand } from "./commands/decode.js";
 import { doctorCommand } from "./commands/doctor.js";
@@ -17,6 +18,7 @@ import { serveCommand } from "./commands/serve.js";
 import { sttCommand } from "./commands/stt.js";
 import { ttsCommand } from "./commands/tts.js";
 import { voicesCommand } from "./commands/voices.js";
+import { workerCommand } from "./commands/worker.js";
 import type { CommandContext } from "./context.js";
 import { CLI_VERSION } from "./version.js";
 
@@ -51,6 +53,8 @@ export function createProgram(context: CommandContext): Command {
   program.addCommand(evalCommand(context));
   program.addCommand(lmCommand(context));
   program.addCommand(serveCommand(context));
+  program.addCommand(batchCommand(context));
+  program.addCommand(workerCommand(context));
   program.addCommand(voicesCommand(context));
   program.addCommand(modelsCommand(context));
   program.addCommand(doctorCommand(context));
