@@ -294,7 +294,8 @@ describe("vall-e on the tiny bundle", () => {
     const result = vallE(["tts", "hi", "-o", join(dir, "c.wav"), ...limits], { XDG_CACHE_HOME: cache });
     expect(result.code).toBe(EXIT_FAILURE);
     expect(result.stderr).toBe(
-      `error: ${join(cache, "vall-e", "vall_e-Q8_0.gguf")} is not a readable GGUF file (not a valid gguf file: not starting with GGUF magic number) — this file is in the model cache and looks damaged: \`vall-e models pull\` checks it against the hub and downloads it again\n`,
+      "no voice prompt (--prompt): speaking in a voice of the model's own choosing\n" +
+        `error: ${join(cache, "vall-e", "vall_e-Q8_0.gguf")} is not a readable GGUF file (not a valid gguf file: not starting with GGUF magic number) — this file is in the model cache and looks damaged: \`vall-e models pull\` checks it against the hub and downloads it again\n`,
     );
   });
 });
