@@ -104,8 +104,8 @@ describe("Engine", () => {
     expect(liveNativeObjects()).toEqual({ lmModels: 0, lmContexts: 0, codecs: 0 });
   }, 240_000);
 
-  it("4 concurrent requests give what the same 4 give one after another", async () => {
-    await using engine = await Engine.load({ models: files(), threads: 2 });
+  it("4 concurrent requests give what the same 4 give one after another (default threads: shared among them)", async () => {
+    await using engine = await Engine.load({ models: files() });
     const requests: SpeechRequest[] = [
       { ...settings, text: "First one. And more.", reference: voice, seed: 1 },
       { ...settings, text: "Second.", reference: voice, seed: 2, modality: "ar+nar" },

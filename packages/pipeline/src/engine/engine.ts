@@ -108,7 +108,10 @@ export interface EngineLoadOptions {
   need?: readonly ModelRole[];
   /** Codes to audio through "encodec" (default). */
   decoder?: DecoderName;
-  /** Threads of every evaluation (default: the physical cores; one thread pool serves the whole process). */
+  /**
+   * Threads of every evaluation (default: the physical cores, shared among the requests running at once; one thread
+   * pool serves the whole process).
+   */
   threads?: number;
   /** Download missing files (default true). */
   download?: boolean;
@@ -393,7 +396,7 @@ export class Engine implements AsyncDisposable {
             ...(request.sampling ? { sampling: request.sampling } : {}),
             ...(request.maxTokens === undefined ? {} : { maxTokens: request.maxTokens }),
             vocabularySize: tokenizer.vocabularySize, // only what the tokenizer can spell
-            ...(this.#threads === 0 ? {} : { threads: this.#threads }),
+            threads: this.#lmThreads(),
             signal: run.controller.signal,
             ...(request.onProgress ? { onProgress: request.onProgress } : {}),
           });
@@ -470,6 +473,17 @@ export class Engine implements AsyncDisposable {
     } finally {
       run.pending.delete(work);
     }
+  }
+
+  /**
+   * Threads of the next LM evaluation: as asked at load, or — by default — the physical cores shared among the
+   * requests running now (one request: all of them; two on two cores: one each). Every evaluation takes its turn on
+   * the process's one thread pool, so threads beyond the cores would only contend with the JavaScript that samples
+   * between evaluations; results do not depend on the count.
+   */
+  #lmThreads(): number {
+    if (this.#threads !== 0) return this.#threads;
+    return Math.max(1, Math.floor(systemInfo().defaultThreads / Math.max(1, this.#runs.size)));
   }
 
   #need<K extends "lm" | "codec" | "tokenizer">(
@@ -594,7 +608,7 @@ export class Engine implements AsyncDisposable {
           remask: settings.remask,
           scoring: settings.scoring,
           ...(history ? { history } : {}),
-          ...(this.#threads === 0 ? {} : { threads: this.#threads }),
+          threads: this.#lmThreads(),
           signal,
           onProgress: (e) => progress(e.stage, i, e.step, e.total),
         }),
