@@ -1,8 +1,9 @@
 /**
  * Load test of the server (loopback only, bounded): 50 speech requests from 8 concurrent clients on the tiny bundle,
- * 2 generation slots and a queue of 4. Each request either completes or gets the queue's 503; none may be lost or
- * corrupted — every WAV must parse and equal the same request run alone with the same seed. Reports p50/p95 latency
- * of the completed requests, throughput, how many were refused, and the RSS after warm-up and at the end.
+ * 2 generation slots and a queue of 4. A request the queue refuses (503) is retried by its client after a short
+ * pause (at most 100 times), as a client honouring Retry-After would; none may be lost or corrupted — every WAV must
+ * equal the same request run alone with the same seed. Reports p50/p95 latency (first try to answer), throughput,
+ * the 503s answered, and the RSS after a concurrent warm-up round and at the end.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -41,6 +42,8 @@ try {
   // The same 5 distinct requests alone: what every answer must equal.
   const alone: Buffer[] = [];
   for (let i = 0; i < 5; i++) alone.push((await speak(i)).bytes);
+  // Warm-up at the load's concurrency (contexts and buffers of both slots), then the RSS to compare with.
+  await Promise.all(Array.from({ length: 6 }, (_, i) => speak(i)));
   const rssWarm = process.memoryUsage().rss / 1e6;
 
   const latencies: number[] = [];
@@ -53,9 +56,13 @@ try {
       while (next < REQUESTS) {
         const i = next++;
         const t0 = performance.now();
-        const { status, bytes } = await speak(i);
-        if (status === 503) refused++;
-        else if (status !== 200 || !bytes.equals(alone[i % 5] as Buffer)) corrupted++;
+        let answer = await speak(i);
+        for (let retry = 0; answer.status === 503 && retry < 100; retry++) {
+          refused++;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          answer = await speak(i);
+        }
+        if (answer.status !== 200 || !answer.bytes.equals(alone[i % 5] as Buffer)) corrupted++;
         else latencies.push((performance.now() - t0) / 1e3);
       }
     }),
@@ -81,7 +88,7 @@ try {
     },
   ];
   report("server", rows, {});
-  if (corrupted > 0 || latencies.length + refused !== REQUESTS) process.exitCode = 1;
+  if (corrupted > 0 || latencies.length !== REQUESTS) process.exitCode = 1;
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
