@@ -2,6 +2,7 @@
  * The `vall-e` program: global options and one subcommand per file in commands/. Nothing heavy is imported here,
  * so `vall-e --help` is instant and works without the native addon.
  */
+import { InvalidArgumentError } from "@vall-e/core";
 import { Command } from "commander";
 import { batchCommand } from "./commands/batch.js";
 import { convertCodecCommand } from "./commands/convert-codec.js";
@@ -39,6 +40,9 @@ export function createProgram(context: CommandContext): Command {
     .option("-v, --verbose", "print debug details on stderr")
     .hook("preAction", (root) => {
       const options = root.opts<{ quiet?: boolean; verbose?: boolean }>();
+      if (options.quiet && options.verbose) {
+        throw new InvalidArgumentError("Give -q (--quiet) or -v (--verbose), not both");
+      }
       context.output.quiet = options.quiet === true;
       context.output.verbose = options.verbose === true;
     });

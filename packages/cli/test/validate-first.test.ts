@@ -48,6 +48,17 @@ describe("validate before work", () => {
     });
   }
 
+  it("-q and -v together are refused; --quant takes any letter case", async () => {
+    const both = await vallE(["-q", "-v", "tts", "Hi.", "-o", out]);
+    expect(both.stderr).toBe("error: Give -q (--quiet) or -v (--verbose), not both\n");
+    expect(both.code).toBe(EXIT_USAGE);
+    const lower = await vallE(["tts", "Hi.", "--quant", "f16", "-o", out]);
+    expect(lower.stderr).toContain("Needed from ecker/vall-e: vall_e-F16.gguf (branch gguf)");
+    const unknown = await vallE(["tts", "Hi.", "--quant", "q5", "-o", out]);
+    expect(unknown.stderr).toContain('Unknown quant "q5": expected one of Q8_0, F16, BF16, Q4_K, Q3_K, Q2_K');
+    expect(unknown.code).toBe(EXIT_USAGE);
+  });
+
   it("an output whose folder does not exist is refused before synthesis", async () => {
     const result = await vallE(["tts", "Hi.", "-o", "/nonexistent/dir/x.wav"]);
     expect(result.stderr).toBe(

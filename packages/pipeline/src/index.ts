@@ -75,6 +75,7 @@ export {
   type ResolvedModels,
   type ResolveModelsOptions,
   resolveModels,
+  toQuant,
 } from "./models/bundle.js";
 export { type ModelDirectories, modelDirectories } from "./models/directories.js";
 export {

@@ -26,8 +26,8 @@ export const DEFAULT_QUANT: Quant = "Q8_0";
 export type ModelRole = "lm" | "codec" | "tokenizer";
 
 /** The three files of a bundle on the hub. */
-export function bundleFiles(quant: string = DEFAULT_QUANT): Record<ModelRole, HubFile> {
-  checkQuant(quant);
+export function bundleFiles(name: string = DEFAULT_QUANT): Record<ModelRole, HubFile> {
+  const quant = toQuant(name);
   return {
     lm: { repo: HUB_REPO, revision: "gguf", path: `vall_e-${quant}.gguf` },
     codec: { repo: HUB_REPO, revision: "gguf", path: "encodec.bin" },
@@ -39,6 +39,13 @@ export function checkQuant(quant: string): asserts quant is Quant {
   if (!(QUANTS as readonly string[]).includes(quant)) {
     throw new InvalidArgumentError(`Unknown quant ${JSON.stringify(quant)}: expected one of ${QUANTS.join(", ")}`);
   }
+}
+
+/** A quant by name, in any letter case (`f16`, `q8_0`); an unknown one is refused naming the published ones. */
+export function toQuant(name: string): Quant {
+  const quant = QUANTS.find((q) => typeof name === "string" && q.toLowerCase() === name.toLowerCase());
+  checkQuant(quant ?? name);
+  return quant ?? (name as Quant);
 }
 
 /** Where a resolved file came from. */
@@ -79,8 +86,7 @@ const WHAT: Record<ModelRole, string> = { lm: "Model file", codec: "EnCodec weig
  */
 export async function resolveModels(options: ResolveModelsOptions = {}): Promise<ResolvedModels> {
   const env = options.env ?? process.env;
-  const quant = options.quant ?? DEFAULT_QUANT;
-  checkQuant(quant);
+  const quant = toQuant(options.quant ?? DEFAULT_QUANT);
   const need = options.need ?? (["lm", "codec", "tokenizer"] as const);
   // "tiny" for --model selects the whole tiny bundle (explicit codec/tokenizer paths still win); for --codec or
   // --tokenizer, just that file of it.
