@@ -1,6 +1,6 @@
+import { expectInteger, expectThreads } from "@vall-e/core";
 import { binding } from "./binding.js";
 import { callNative } from "./errors.js";
-import { expectInteger, expectThreads } from "./validate.js";
 
 export interface VectorAddOptions {
   /** Bytes of each of the three vectors (default 256 MiB: far larger than any cache). */

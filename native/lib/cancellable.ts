@@ -1,5 +1,6 @@
 /** A native call that an AbortSignal can stop: aborted before it starts, or cancelled in flight via `cancel`. */
-import { CancelledError, callNative } from "./errors.js";
+import { CancelledError } from "@vall-e/core";
+import { callNative } from "./errors.js";
 
 export async function cancellableCall<T>(
   signal: AbortSignal | undefined,

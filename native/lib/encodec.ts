@@ -5,11 +5,10 @@
  * user-facing Codec (bandwidths, WAV, artifacts) on this class.
  */
 import { existsSync } from "node:fs";
+import { DisposedError, expectFloat32Array, expectInteger, expectThreads, invalid, VallEError } from "@vall-e/core";
 import { binding, type NativeCodec, type NativeCodecInfo } from "./binding.js";
 import { cancellableCall } from "./cancellable.js";
-import { DisposedError, VallEError } from "./errors.js";
 import { countLive } from "./live.js";
-import { expectFloat32Array, expectInteger, expectThreads, invalid } from "./validate.js";
 
 export interface EncodecRunOptions {
   /** Threads (default: physical cores). */

@@ -1,20 +1,9 @@
 /**
  * The native core's failures: the addon missing or unloadable, and a vall_e_status from a native call turned into a
- * typed error. The error classes every package shares are @vall-e/core's (re-exported here for the addon's own use).
+ * typed error. The error classes every package shares are @vall-e/core's.
  */
 
 import { VallEError, type VallEErrorCode, type VallEErrorOptions } from "@vall-e/core";
-
-export {
-  CancelledError,
-  DisposedError,
-  fileReadError,
-  fileWriteError,
-  InvalidArgumentError,
-  VallEError,
-  type VallEErrorCode,
-  type VallEErrorOptions,
-} from "@vall-e/core";
 
 /** The native addon is missing or could not be loaded. */
 export class NativeLoadError extends VallEError {}

@@ -3,9 +3,10 @@
  * espeak_TextToPhonemes call per clause until each text is consumed. espeak-ng is not thread-safe; the core
  * serialises every call, and each batch runs on a worker thread so the event loop keeps going.
  */
+
+import { invalid, VallEError } from "@vall-e/core";
 import { binding } from "./binding.js";
-import { callNative, VallEError } from "./errors.js";
-import { invalid } from "./validate.js";
+import { callNative } from "./errors.js";
 
 export interface EspeakInfo {
   /** espeak-ng's version, e.g. "1.51". */

@@ -3,6 +3,23 @@
  * validation helpers every vall-e package shares.
  */
 
+// The shared error classes and checks are @vall-e/core's; re-exported for programs that use the addon alone.
+export {
+  CancelledError,
+  DisposedError,
+  describeValue,
+  expectFloat32Array,
+  expectInteger,
+  expectOneOf,
+  expectThreads,
+  fileReadError,
+  fileWriteError,
+  InvalidArgumentError,
+  invalid,
+  VallEError,
+  type VallEErrorCode,
+  type VallEErrorOptions,
+} from "@vall-e/core";
 export { measureVectorAddBandwidth, type VectorAddOptions, type VectorAddResult } from "./bandwidth.js";
 export {
   addonPath,
@@ -16,19 +33,7 @@ export {
   type NativeSystemInfo,
 } from "./binding.js";
 export { type EncodecInfo, EncodecModel, type EncodecRunOptions } from "./encodec.js";
-export {
-  CancelledError,
-  DisposedError,
-  fileReadError,
-  fileWriteError,
-  fromNative,
-  InvalidArgumentError,
-  NativeError,
-  NativeLoadError,
-  VallEError,
-  type VallEErrorCode,
-  type VallEErrorOptions,
-} from "./errors.js";
+export { fromNative, NativeError, NativeLoadError } from "./errors.js";
 export { type EspeakInfo, EspeakUnavailableError, espeakInfo, espeakTextToPhonemes } from "./espeak.js";
 export { type LiveNativeObjects, liveNativeObjects } from "./live.js";
 export {
@@ -55,11 +60,3 @@ export {
   type WeightType,
 } from "./matmul.js";
 export { type SystemInfo, systemInfo } from "./system-info.js";
-export {
-  describeValue,
-  expectFloat32Array,
-  expectInteger,
-  expectOneOf,
-  expectThreads,
-  invalid,
-} from "./validate.js";

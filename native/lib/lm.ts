@@ -4,6 +4,7 @@
  * masks) and builds LanguageModel on these classes.
  */
 import { existsSync } from "node:fs";
+import { DisposedError, expectInteger, expectOneOf, expectThreads, invalid, VallEError } from "@vall-e/core";
 import {
   binding,
   type NativeLm,
@@ -13,9 +14,8 @@ import {
   type NativeLmSequence,
 } from "./binding.js";
 import { cancellableCall } from "./cancellable.js";
-import { callNative, DisposedError, VallEError } from "./errors.js";
+import { callNative } from "./errors.js";
 import { countLive } from "./live.js";
-import { expectInteger, expectOneOf, expectThreads, invalid } from "./validate.js";
 
 export type LmActivation = "gelu" | "silu";
 export type LmInfo = NativeLmInfo;

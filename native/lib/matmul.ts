@@ -2,9 +2,10 @@
  * Matrix multiplication over ggml's CPU backend, with the weights held in f32, f16 or q8_0. The benchmark uses it
  * to measure this machine's matmul peak; tests use it to check each weight type against a TypeScript reference.
  */
+
+import { DisposedError, expectFloat32Array, expectInteger, expectOneOf, expectThreads, invalid } from "@vall-e/core";
 import { binding, type NativeMatmul } from "./binding.js";
-import { callNative, DisposedError } from "./errors.js";
-import { expectFloat32Array, expectInteger, expectOneOf, expectThreads, invalid } from "./validate.js";
+import { callNative } from "./errors.js";
 
 export const WEIGHT_TYPES = ["f32", "f16", "q8_0"] as const;
 export type WeightType = (typeof WEIGHT_TYPES)[number];
