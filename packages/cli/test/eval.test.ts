@@ -2,16 +2,15 @@
  * `vall-e eval` on the tiny bundle: the JSON (phoneme error rate per utterance, figures) and the report, opened in
  * Debian's chromium (driven by playwright-core) to check that its players and images load.
  */
-import { execFile } from "node:child_process";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { tempDir } from "@tooling/config/temp-dir";
 import { encodeWav } from "@vall-e/codec";
 import { chromium } from "playwright-core";
 import { describe, expect, it } from "vitest";
+import { vallE as runVallE } from "./processes.js";
 
-const bin = fileURLToPath(new URL("../bin/vall-e.js", import.meta.url));
 const dir = tempDir("cli-eval-");
 const env = {
   ...process.env,
@@ -20,6 +19,7 @@ const env = {
   XDG_CACHE_HOME: join(dir, "cache"),
   VALL_E_MODEL_DIR: "",
 };
+const vallE = (args: string[]) => runVallE(args, env, 180_000);
 const voice = join(dir, "voice.wav");
 writeFileSync(
   voice,
@@ -29,19 +29,6 @@ writeFileSync(
   ),
 );
 const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
-function vallE(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { env, timeout: 180_000, maxBuffer: 16 << 20 },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-      },
-    );
-  });
-}
 
 describe("vall-e eval", () => {
   it("speaks, transcribes and scores each text; the JSON and the report (its players and images load)", async () => {

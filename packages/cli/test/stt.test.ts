@@ -1,14 +1,12 @@
 /** `vall-e stt` end to end on the tiny bundle: the artifact, the same seed → the same artifact, bad input. */
-import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { tempDir } from "@tooling/config/temp-dir";
 import { encodeWav } from "@vall-e/codec";
 import { describe, expect, it } from "vitest";
 import { EXIT_USAGE } from "../src/exit-codes.js";
+import { vallE as runVallE } from "./processes.js";
 
-const bin = fileURLToPath(new URL("../bin/vall-e.js", import.meta.url));
 const dir = tempDir("cli-stt-");
 const env = {
   ...process.env,
@@ -17,6 +15,7 @@ const env = {
   XDG_CACHE_HOME: join(dir, "cache"),
   VALL_E_MODEL_DIR: "",
 };
+const vallE = (args: string[]) => runVallE(args, env, 120_000);
 const voice = join(dir, "voice.wav");
 writeFileSync(
   voice,
@@ -25,14 +24,6 @@ writeFileSync(
     24000,
   ),
 );
-
-function vallE(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env, timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-    });
-  });
-}
 
 describe("vall-e stt", () => {
   it("writes a phoneme artifact; the same seed gives the same one; without -o it prints the IPA", async () => {

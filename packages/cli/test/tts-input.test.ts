@@ -2,7 +2,6 @@
  * How `tts` reads what a person types: the text after a variadic --prompt, ns / sr without a transcript, abbreviations
  * in a sentence, and `-o -` refused when stdout is a terminal (run under `script`, which gives it a pseudo-terminal).
  */
-import { execFile, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,8 +9,8 @@ import { tempDir } from "@tooling/config/temp-dir";
 import { encodeWav, parseWav } from "@vall-e/codec";
 import { describe, expect, it } from "vitest";
 import { EXIT_FAILURE, EXIT_USAGE } from "../src/exit-codes.js";
+import { bin, Running, vallE as runVallE, startVallE } from "./processes.js";
 
-const bin = fileURLToPath(new URL("../bin/vall-e.js", import.meta.url));
 const dir = tempDir("cli-tts-input-");
 const env = {
   ...process.env,
@@ -31,21 +30,7 @@ writeFileSync(
 );
 const quick = ["--model", "tiny", "--max-steps", "3", "--seed", "1"];
 
-function run(file: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(file, args, { env, timeout: 120_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-    });
-  });
-}
-const vallE = (args: string[]) => run(process.execPath, [bin, ...args]);
-async function until(condition: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const vallE = (args: string[]) => runVallE(args, env, 120_000);
 const seconds = (path: string) => {
   const audio = parseWav(readFileSync(path));
   return (audio.channels[0]?.length ?? 0) / audio.sampleRate;
@@ -130,21 +115,14 @@ describe("tts input", () => {
   ] as const) {
     it(`${signal} stops tts like Ctrl-C: exit ${code}, no output file`, async () => {
       const out = join(dir, `${signal}.wav`);
-      const child = spawn(
-        process.execPath,
-        [bin, "tts", "One. Two. Three. Four.", "-o", out, "--model", "tiny", "--max-steps", "200"],
-        {
-          env,
-        },
+      const child = startVallE(
+        ["tts", "One. Two. Three. Four.", "-o", out, "--model", "tiny", "--max-steps", "200"],
+        env,
       );
-      let stderr = "";
-      child.stderr.on("data", (chunk) => {
-        stderr += chunk;
-      });
-      await until(() => stderr.includes("no voice prompt"), "tts to start");
+      await child.waitFor(/no voice prompt/);
       await new Promise((resolve) => setTimeout(resolve, 300));
-      child.kill(signal);
-      const exit = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+      child.child.kill(signal);
+      const { code: exit, stderr } = await child.exited;
       expect(exit).toBe(code);
       expect(stderr).toContain(`interrupted by ${signal}: cleaning up`);
       expect(existsSync(out)).toBe(false);
@@ -153,7 +131,7 @@ describe("tts input", () => {
 
   it("-o - on a terminal is refused (binary audio would be dumped on the screen)", async () => {
     const command = [process.execPath, bin, "tts", "Hi.", "-o", "-", ...quick].map((a) => `'${a}'`).join(" ");
-    const result = await run("script", ["-qec", command, "/dev/null"]);
+    const result = await new Running("script", ["-qec", command, "/dev/null"], env, 60_000).exited;
     expect(result.stdout).toContain("-o - writes binary WAV to stdout, which is a terminal here");
     expect(result.code).toBe(EXIT_USAGE);
   }, 60_000);

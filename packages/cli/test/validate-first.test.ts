@@ -3,14 +3,12 @@
  * model anywhere and no network, so a check that came after resolution would answer "model files are not on this
  * machine" instead — and the message names the flag the user typed.
  */
-import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { tempDir } from "@tooling/config/temp-dir";
 import { describe, expect, it } from "vitest";
 import { EXIT_USAGE } from "../src/exit-codes.js";
+import { vallE as runVallE } from "./processes.js";
 
-const bin = fileURLToPath(new URL("../bin/vall-e.js", import.meta.url));
 const env = {
   ...process.env,
   NO_COLOR: "1",
@@ -18,14 +16,7 @@ const env = {
   XDG_CACHE_HOME: "/nonexistent",
   VALL_E_MODEL_DIR: "",
 };
-
-function vallE(args: string[]): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env, timeout: 60_000 }, (error, _stdout, stderr) => {
-      resolve({ code: error ? Number(error.code) : 0, stderr });
-    });
-  });
-}
+const vallE = (args: string[]) => runVallE(args, env, 60_000);
 
 describe("validate before work", () => {
   const out = join(tempDir("cli-validate-"), "x.wav");
