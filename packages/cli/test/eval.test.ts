@@ -6,28 +6,14 @@ import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { tempDir } from "@tooling/config/temp-dir";
-import { encodeWav } from "@vall-e/codec";
 import { chromium } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { vallE as runVallE } from "./processes.js";
+import { offlineEnv, vallE as runVallE, writeSineWav } from "./processes.js";
 
 const dir = tempDir("cli-eval-");
-const env = {
-  ...process.env,
-  NO_COLOR: "1",
-  HF_HUB_OFFLINE: "1",
-  XDG_CACHE_HOME: join(dir, "cache"),
-  VALL_E_MODEL_DIR: "",
-};
+const env = offlineEnv(dir);
 const vallE = (args: string[]) => runVallE(args, env, 180_000);
-const voice = join(dir, "voice.wav");
-writeFileSync(
-  voice,
-  encodeWav(
-    Float32Array.from({ length: 24000 }, (_, i) => 0.3 * Math.sin(i / 7)),
-    24000,
-  ),
-);
+const voice = writeSineWav(join(dir, "voice.wav"), 24000, 24000, 7);
 const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 describe("vall-e eval", () => {

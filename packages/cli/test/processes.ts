@@ -3,8 +3,11 @@
  * long-running ones whose output can be watched, and a private redis-server on 127.0.0.1 at a free port.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { encodeWav } from "@vall-e/codec";
 
 export const bin = fileURLToPath(new URL("../bin/vall-e.js", import.meta.url));
 
@@ -70,6 +73,30 @@ export class Running {
       clearTimeout(timer);
     }
   }
+}
+
+/** The environment of a CLI run that reaches no network: a private cache under `dir`, no model directory. */
+export function offlineEnv(dir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NO_COLOR: "1",
+    HF_HUB_OFFLINE: "1",
+    XDG_CACHE_HOME: join(dir, "cache"),
+    VALL_E_MODEL_DIR: "",
+    ...extra,
+  };
+}
+
+/** A voice to clone in tests: a WAV of a sine, `samples` long at `rate`, phase step `1 / period` per sample. */
+export function writeSineWav(path: string, samples: number, rate: number, period: number): string {
+  writeFileSync(
+    path,
+    encodeWav(
+      Float32Array.from({ length: samples }, (_, i) => 0.3 * Math.sin(i / period)),
+      rate,
+    ),
+  );
+  return path;
 }
 
 /** `vall-e …` as a process. */

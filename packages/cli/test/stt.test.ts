@@ -2,28 +2,14 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "@tooling/config/temp-dir";
-import { encodeWav } from "@vall-e/codec";
 import { describe, expect, it } from "vitest";
 import { EXIT_USAGE } from "../src/exit-codes.js";
-import { vallE as runVallE } from "./processes.js";
+import { offlineEnv, vallE as runVallE, writeSineWav } from "./processes.js";
 
 const dir = tempDir("cli-stt-");
-const env = {
-  ...process.env,
-  NO_COLOR: "1",
-  HF_HUB_OFFLINE: "1",
-  XDG_CACHE_HOME: join(dir, "cache"),
-  VALL_E_MODEL_DIR: "",
-};
+const env = offlineEnv(dir);
 const vallE = (args: string[]) => runVallE(args, env, 120_000);
-const voice = join(dir, "voice.wav");
-writeFileSync(
-  voice,
-  encodeWav(
-    Float32Array.from({ length: 24000 }, (_, i) => 0.3 * Math.sin(i / 7)),
-    24000,
-  ),
-);
+const voice = writeSineWav(join(dir, "voice.wav"), 24000, 24000, 7);
 
 describe("vall-e stt", () => {
   it("writes a phoneme artifact; the same seed gives the same one; without -o it prints the IPA", async () => {

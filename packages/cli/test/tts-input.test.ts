@@ -6,28 +6,14 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tempDir } from "@tooling/config/temp-dir";
-import { encodeWav, parseWav } from "@vall-e/codec";
+import { parseWav } from "@vall-e/codec";
 import { describe, expect, it } from "vitest";
 import { EXIT_FAILURE, EXIT_USAGE } from "../src/exit-codes.js";
-import { bin, Running, vallE as runVallE, startVallE } from "./processes.js";
+import { bin, offlineEnv, Running, vallE as runVallE, startVallE, writeSineWav } from "./processes.js";
 
 const dir = tempDir("cli-tts-input-");
-const env = {
-  ...process.env,
-  NO_COLOR: "1",
-  HF_HUB_OFFLINE: "1",
-  XDG_CACHE_HOME: join(dir, "cache"),
-  VALL_E_MODEL_DIR: "",
-  VALL_E_VOICES_DIR: join(dir, "voices"),
-};
-const voice = join(dir, "voice.wav");
-writeFileSync(
-  voice,
-  encodeWav(
-    Float32Array.from({ length: 12000 }, (_, i) => 0.3 * Math.sin(i / 9)),
-    12000,
-  ),
-);
+const env = offlineEnv(dir, { VALL_E_VOICES_DIR: join(dir, "voices") });
+const voice = writeSineWav(join(dir, "voice.wav"), 12000, 12000, 9);
 const quick = ["--model", "tiny", "--max-steps", "3", "--seed", "1"];
 
 const vallE = (args: string[]) => runVallE(args, env, 120_000);
