@@ -246,7 +246,7 @@ export async function buildApp(
         release = await limiter.acquire(controller.signal);
       } catch (error) {
         clearTimeout(timeout);
-        throw error === controller.signal.reason && error instanceof ApiError ? error : toApiError(error);
+        throw toApiError(error); // a timeout's ApiError as it is; anything else mapped
       } finally {
         metrics.queued.set(limiter.queued);
       }

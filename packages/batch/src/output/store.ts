@@ -7,10 +7,10 @@
  * the first rename wins and the second is dropped, so exactly one `DIR/<id>/` remains.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
-import { parseWav, readRunManifest, VallEError } from "@vall-e/pipeline";
+import { makeDirectory, parseWav, readRunManifest, VallEError } from "@vall-e/pipeline";
 import { type BatchJob, canonicalJson, resolvedOptions } from "../job.js";
 import { checkItemId } from "../manifest/item.js";
 import { ITEM_RECORD, ITEM_RECORD_FORMAT, RESULTS_FILE, STAGING_DIR } from "./layout.js";
@@ -73,11 +73,7 @@ export class OutputStore {
   /** Open (creating) an output folder, and remove what dead processes of this host left staged in it. */
   static async open(dir: string): Promise<OutputStore> {
     const store = new OutputStore(resolve(dir));
-    try {
-      await mkdir(join(store.dir, STAGING_DIR), { recursive: true });
-    } catch (error) {
-      throw new VallEError("ERR_FILE_WRITE", `Cannot write to ${dir}: ${(error as Error).message}`, { cause: error });
-    }
+    await makeDirectory(join(store.dir, STAGING_DIR)); // ERR_FILE_WRITE naming it; bounded, unlike a recursive mkdir
     await store.sweep();
     return store;
   }
