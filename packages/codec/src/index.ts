@@ -17,7 +17,14 @@ export {
   writeCodes,
 } from "./artifact/codes-artifact.js";
 export { encodeNpy, encodeNpyInt16, type NpyArray, type NpyDtype, parseNpy } from "./artifact/npy.js";
-export { AUDIO_FORMATS, type AudioFormat, decodeAudio, readAudio, sniffAudioFormat } from "./audio/decode.js";
+export {
+  AUDIO_FORMATS,
+  type AudioFormat,
+  decodeAudio,
+  MAX_AUDIO_FILE_BYTES,
+  readAudio,
+  sniffAudioFormat,
+} from "./audio/decode.js";
 export { type PrepareOptions, toCodecInput } from "./audio/prepare.js";
 export { resample } from "./audio/resample.js";
 export {

@@ -4,7 +4,7 @@
  * mpg123, libopus, libvorbis builds) — no ffmpeg needed. The result is the same `Audio` as readWav's: one Float32Array
  * per channel at the file's rate; toCodecInput resamples it to 24 kHz mono for the codec.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { fileReadError } from "@vall-e/core";
 import { AudioFormatError } from "../errors.js";
 import { type Audio, parseWav } from "./wav.js";
@@ -113,12 +113,26 @@ async function decodeCompressed(format: Exclude<AudioFormat, "wav">, bytes: Uint
   }
 }
 
-/** Read and decode an audio file of any of AUDIO_FORMATS. */
+/** The largest audio file read (1 GiB: hours of 16-bit PCM); a larger one is refused before it is read. */
+export const MAX_AUDIO_FILE_BYTES = 2 ** 30;
+
+/**
+ * Read and decode an audio file of any of AUDIO_FORMATS. Only a regular file is read, of at most
+ * MAX_AUDIO_FILE_BYTES: a FIFO, a device (/dev/zero) or a folder is refused at once instead of read without end.
+ */
 export async function readAudio(path: string): Promise<Audio> {
   let bytes: Buffer;
   try {
+    const found = await stat(path);
+    if (!found.isFile()) throw new AudioFormatError(`${path} is not a regular file (an audio file was expected)`);
+    if (found.size > MAX_AUDIO_FILE_BYTES) {
+      throw new AudioFormatError(
+        `${path} is ${found.size} bytes: more than the ${MAX_AUDIO_FILE_BYTES} an audio file may have here`,
+      );
+    }
     bytes = await readFile(path);
   } catch (error) {
+    if (error instanceof AudioFormatError) throw error;
     throw fileReadError("Audio file", path, error);
   }
   return decodeAudio(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), path);
