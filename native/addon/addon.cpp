@@ -26,6 +26,14 @@ Napi::Float32Array float32_arg(const Napi::Env & env, const Napi::Value & value,
     return value.As<Napi::Float32Array>();
 }
 
+Napi::Int32Array cancel_arg(const Napi::Env & env, const Napi::Value & value) {
+    if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+        value.As<Napi::Int32Array>().ElementLength() < 1) {
+        throw_error(env, VALL_E_ERR_INVALID_ARGUMENT, "Expected an Int32Array of at least one element for cancel");
+    }
+    return value.As<Napi::Int32Array>();
+}
+
 namespace {
 
 class BenchVectorAddWorker : public PromiseWorker {
@@ -68,6 +76,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     env.SetInstanceData(data);
     InitMatmul(env, exports, *data);
     InitCodec(env, exports, *data);
+    InitVocos(env, exports, *data);
     InitLm(env, exports, *data);
     return exports;
 }

@@ -19,16 +19,21 @@ int64_t     integer_arg(const Napi::Env & env, const Napi::Value & value, const 
 // A Float32Array argument, or a coded JS error naming it.
 Napi::Float32Array float32_arg(const Napi::Env & env, const Napi::Value & value, const char * name);
 
+// A call's cancel flag: an Int32Array whose first element the worker polls (between graph nodes and chunks).
+Napi::Int32Array cancel_arg(const Napi::Env & env, const Napi::Value & value);
+
 // Per-environment state: the constructors of the JS-visible classes (set once in Init).
 struct InstanceData {
     Napi::FunctionReference matmul_constructor;
     Napi::FunctionReference codec_constructor;
+    Napi::FunctionReference vocos_constructor;
     Napi::FunctionReference lm_constructor;
     Napi::FunctionReference lm_context_constructor;
 };
 
 void InitMatmul(Napi::Env env, Napi::Object exports, InstanceData & data);
 void InitCodec(Napi::Env env, Napi::Object exports, InstanceData & data);
+void InitVocos(Napi::Env env, Napi::Object exports, InstanceData & data);
 void InitLm(Napi::Env env, Napi::Object exports, InstanceData & data);
 
 }  // namespace vall_e_addon

@@ -75,15 +75,6 @@ class Codec : public Napi::ObjectWrap<Codec> {
     friend class CodecWorker;
 };
 
-// A call's cancel flag: an Int32Array whose first element the worker polls (between graph nodes and chunks).
-Napi::Int32Array cancel_arg(const Napi::Env & env, const Napi::Value & value) {
-    if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-        value.As<Napi::Int32Array>().ElementLength() < 1) {
-        throw_error(env, VALL_E_ERR_INVALID_ARGUMENT, "Expected an Int32Array of at least one element for cancel");
-    }
-    return value.As<Napi::Int32Array>();
-}
-
 vall_e_codec_params params_from(const Napi::Env & env, const Napi::Value & threads, const Napi::Value & chunk,
                                 Napi::Int32Array cancel) {
     vall_e_codec_params params = vall_e_codec_default_params();

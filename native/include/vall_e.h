@@ -184,6 +184,63 @@ VALL_E_API vall_e_status vall_e_codec_decode(vall_e_codec * codec, const int16_t
 
 VALL_E_API void vall_e_codec_free(vall_e_codec * codec);
 
+/* ---- Vocos for EnCodec codes: codes → 24 kHz audio (charactr/vocos-encodec-24khz) ------------------------ */
+/* What the reference decodes with by default: the same codes as EnCodec's decoder, better audio. The caller reads the
+ * weight file (a PyTorch state dict) and passes its tensors; they are copied, so the arrays may be freed after init.
+ * Like a codec, one vocos serves any number of decode calls at once (each on a compute state of its own). */
+
+typedef struct vall_e_vocos vall_e_vocos; /* opaque */
+
+typedef struct vall_e_vocos_tensor {
+    const char *  name;     /* the state-dict key, e.g. "backbone.convnext.0.pwconv1.weight" */
+    int32_t       n_dims;   /* 1 ... 4 */
+    int64_t       shape[4]; /* PyTorch order, outermost first (only the first n_dims are read) */
+    const float * data;     /* row-major, the product of the shape's values */
+} vall_e_vocos_tensor;
+
+typedef struct vall_e_vocos_info {
+    int32_t sample_rate;      /* 24000 */
+    int32_t hop_length;       /* samples per code frame: 320 */
+    int32_t n_fft;            /* 1280 */
+    int32_t input_channels;   /* feature dimension: 128 */
+    int32_t dim;              /* backbone width: 384 */
+    int32_t intermediate_dim; /* 1152 */
+    int32_t n_layers;         /* ConvNeXt blocks: 8 */
+    int32_t n_bandwidths;     /* AdaLayerNorm embeddings: 4 (2, 4, 8, 16 codebooks) */
+    int32_t n_codebooks;      /* codebooks in the feature table: 16 */
+    int32_t n_bins;           /* codes per codebook: 1024 */
+    int64_t weight_bytes;     /* memory the weights (and the inverse-DFT basis) occupy */
+} vall_e_vocos_info;
+
+typedef struct vall_e_vocos_params {
+    int32_t                  n_threads;    /* 0: the default */
+    int32_t                  chunk_frames; /* frames per chunk, >= 1 (bounded memory; results equal the whole signal's); 0: 750 */
+    const volatile int32_t * cancel;       /* optional, this call's own: non-zero stops it (VALL_E_ERR_CANCELLED) */
+} vall_e_vocos_params;
+
+typedef enum vall_e_vocos_output {
+    VALL_E_VOCOS_AUDIO    = 0, /* n_frames * 320 samples */
+    VALL_E_VOCOS_FEATURES = 1, /* [n_frames][input_channels]: the summed codebook embeddings (codes_to_features) */
+    VALL_E_VOCOS_BACKBONE = 2  /* [n_frames][dim]: the backbone's output, before the head */
+} vall_e_vocos_output;
+
+VALL_E_API vall_e_vocos_params vall_e_vocos_default_params(void);
+
+/* Build a vocos from a state dict: every key of the published checkpoint, each with its shape and finite values
+ * (feature_extractor.encodec.* keys are ignored); hyperparameters follow from the shapes. */
+VALL_E_API vall_e_status vall_e_vocos_init(const vall_e_vocos_tensor * tensors, int32_t n_tensors, vall_e_vocos ** out);
+
+VALL_E_API void vall_e_vocos_get_info(const vall_e_vocos * vocos, vall_e_vocos_info * info);
+
+/* Decode codes [n_codebooks][n_frames] (each 0 ... n_bins - 1) into `out` (a vall_e_vocos_output: the audio, or an
+ * intermediate result for checks). n_codebooks 2, 4, 8 or 16 selects the bandwidth Vocos conditions on (0 ... 3);
+ * any other count is VALL_E_ERR_INVALID_ARGUMENT. */
+VALL_E_API vall_e_status vall_e_vocos_decode(vall_e_vocos * vocos, const int16_t * codes, int32_t n_codebooks,
+                                             int64_t n_frames, int32_t output, const vall_e_vocos_params * params,
+                                             float * out);
+
+VALL_E_API void vall_e_vocos_free(vall_e_vocos * vocos);
+
 /* ---- the VALL-E language model: a Llama-style decoder over a VALL-E GGUF ------------------------------------- */
 /* Our own graph (llama.cpp cannot run this model faithfully): explicit per-token positions, an explicit mask
  * (causal by sequence index, or full), exact-erf GELU or SiLU in the gated MLP, logits only for the requested rows

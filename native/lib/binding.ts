@@ -76,6 +76,39 @@ export interface NativeCodec {
   dispose(): void;
 }
 
+/** Vocos as the native core reports it (vall_e_vocos_info). */
+export interface NativeVocosInfo {
+  sampleRate: number;
+  hopLength: number;
+  nFft: number;
+  inputChannels: number;
+  dim: number;
+  intermediateDim: number;
+  layers: number;
+  /** AdaLayerNorm embeddings: bandwidths it was trained for (2, 4, 8, 16 codebooks). */
+  bandwidths: number;
+  /** Codebooks in its feature table. */
+  codebooks: number;
+  bins: number;
+  weightBytes: number;
+}
+
+/** A loaded Vocos (vall_e_vocos): weights only, so calls may run at the same time; cancel as for NativeCodec. */
+export interface NativeVocos {
+  readonly info: NativeVocosInfo;
+  /** codes [codebooks × frames] → output 0: frames × 320 samples; 1: features [frames × inputChannels]; 2: backbone [frames × dim]. */
+  decode(
+    codes: Int16Array,
+    codebooks: number,
+    frames: number,
+    output: number,
+    threads: number,
+    chunkFrames: number,
+    cancel: Int32Array,
+  ): Promise<Float32Array>;
+  dispose(): void;
+}
+
 /** The decoder's shape as the native core reads it from the GGUF (vall_e_lm_info). */
 export interface NativeLmInfo {
   nEmbd: number;
@@ -145,6 +178,8 @@ export interface NativeBinding {
   espeakTextToPhonemes(language: string, texts: string[]): Promise<string[]>;
   /** Load encodec.cpp-format EnCodec weights (validated). */
   createCodec(path: string): Promise<NativeCodec>;
+  /** Build a Vocos from a state dict's tensors (names, PyTorch shapes, f32 row-major data; validated). */
+  createVocos(names: string[], shapes: number[][], data: Float32Array[]): Promise<NativeVocos>;
   /** Load and validate a VALL-E GGUF; activation 0 = exact GELU, 1 = SiLU; headBiases 1 = add the file's. */
   loadLm(path: string, activation: number, headBiases: number): Promise<NativeLm>;
   /** ggml's conversion of rows × perRow f32 values to a type (F16, Q8_0, Q4_K, …), as raw bytes. */

@@ -22,3 +22,25 @@ export async function cancellableCall<T>(
     signal?.removeEventListener("abort", onAbort);
   }
 }
+
+/** The calls a native object has in flight, so that dispose() can wait for them before freeing what they use. */
+export class InFlightCalls {
+  /** One promise per call, resolved (never rejected) once the call settles. */
+  readonly #calls = new Set<Promise<void>>();
+
+  /** Track `call` until it settles; returns it unchanged. */
+  track<T>(call: Promise<T>): Promise<T> {
+    const settled = call.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#calls.add(settled);
+    void settled.then(() => this.#calls.delete(settled));
+    return call;
+  }
+
+  /** Resolves once every call tracked so far has settled. */
+  async settled(): Promise<void> {
+    await Promise.all(this.#calls);
+  }
+}

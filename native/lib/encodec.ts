@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { DisposedError, expectFloat32Array, expectInteger, expectThreads, invalid, VallEError } from "@vall-e/core";
 import { binding, type NativeCodec, type NativeCodecInfo } from "./binding.js";
-import { cancellableCall } from "./cancellable.js";
+import { cancellableCall, InFlightCalls } from "./cancellable.js";
 import { countLive } from "./live.js";
 
 export interface EncodecRunOptions {
@@ -24,8 +24,7 @@ export class EncodecModel implements AsyncDisposable {
   readonly path: string;
   readonly info: EncodecInfo;
   #native: NativeCodec | undefined;
-  /** One promise per call in flight, resolved (never rejected) once the call settles: what dispose() waits for. */
-  readonly #inFlight = new Set<Promise<void>>();
+  readonly #inFlight = new InFlightCalls();
 
   private constructor(native: NativeCodec, path: string) {
     this.#native = native;
@@ -90,7 +89,7 @@ export class EncodecModel implements AsyncDisposable {
     const native = this.#native;
     if (!native) return;
     this.#native = undefined;
-    await Promise.all(this.#inFlight);
+    await this.#inFlight.settled();
     native.dispose();
     countLive("codecs", -1);
   }
@@ -110,18 +109,13 @@ export class EncodecModel implements AsyncDisposable {
     // This call's own cancel flag: the worker polls its element, an abort writes 1 into it (off-heap memory, so the
     // worker thread reads the same bytes).
     const cancel = new Int32Array(new ArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
-    const result = cancellableCall(
-      options.signal,
-      "EnCodec",
-      () => Atomics.store(cancel, 0, 1),
-      () => call(native, threads, chunk, cancel),
+    return this.#inFlight.track(
+      cancellableCall(
+        options.signal,
+        "EnCodec",
+        () => Atomics.store(cancel, 0, 1),
+        () => call(native, threads, chunk, cancel),
+      ),
     );
-    const settled = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#inFlight.add(settled);
-    void settled.then(() => this.#inFlight.delete(settled));
-    return result;
   }
 }

@@ -31,6 +31,8 @@ export {
   type NativeEspeakInfo,
   type NativeMatmul,
   type NativeSystemInfo,
+  type NativeVocos,
+  type NativeVocosInfo,
 } from "./binding.js";
 export { type EncodecInfo, EncodecModel, type EncodecRunOptions } from "./encodec.js";
 export { fromNative, NativeError, NativeLoadError } from "./errors.js";
@@ -60,3 +62,12 @@ export {
   type WeightType,
 } from "./matmul.js";
 export { type SystemInfo, systemInfo } from "./system-info.js";
+export {
+  VOCOS_OUTPUTS,
+  type VocosInfo,
+  VocosModel,
+  type VocosOutput,
+  type VocosRunOptions,
+  type VocosTensorData,
+  vocosCodebookCounts,
+} from "./vocos.js";

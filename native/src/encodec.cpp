@@ -4,18 +4,10 @@
 #include "encodec-graph.h"
 
 #include <cmath>
-#include <memory>
-#include <mutex>
 
 struct vall_e_codec {
-    vall_e::encodec_model model;
-
-    // The compute state of the last call that finished, lent to the next call that starts (a call that finds none
-    // makes its own). Not shared: each state serves one call at a time. Reusing one saves the next call from
-    // faulting in its compute buffers afresh (measured on the real model: ~58 000 page faults per 10 s decode,
-    // ~230 MB); keeping at most one bounds what idle codecs hold to what a single call needs.
-    std::mutex                             idle_mutex;
-    std::unique_ptr<vall_e::compute_state> idle;
+    vall_e::encodec_model      model;
+    vall_e::compute_state_pool states;
 };
 
 namespace vall_e {
@@ -58,39 +50,6 @@ encodec_run_params run_params(const vall_e_codec_params * params) {
     run.cancel       = p.cancel;
     return run;
 }
-
-// A compute state for one call: the codec's idle one or a new one; given back only after a call that succeeded
-// (a failed allocation or an aborted evaluation may leave it in any state).
-class state_lease {
-  public:
-    explicit state_lease(vall_e_codec & codec) : codec_(codec) {
-        {
-            std::lock_guard<std::mutex> lock(codec_.idle_mutex);
-            state_ = std::move(codec_.idle);
-        }
-        if (!state_) {
-            state_ = std::make_unique<compute_state>();
-        }
-    }
-    ~state_lease() {
-        if (done_) {
-            std::lock_guard<std::mutex> lock(codec_.idle_mutex);
-            if (!codec_.idle) {
-                codec_.idle = std::move(state_);
-            }
-        }
-    }
-    state_lease(const state_lease &)             = delete;
-    state_lease & operator=(const state_lease &) = delete;
-
-    compute_state & state() { return *state_; }
-    void            succeeded() { done_ = true; }
-
-  private:
-    vall_e_codec &                 codec_;
-    std::unique_ptr<compute_state> state_;
-    bool                           done_ = false;
-};
 
 }  // namespace
 }  // namespace vall_e
@@ -142,7 +101,7 @@ vall_e_status vall_e_codec_encode(vall_e_codec * codec, const float * samples, i
         check_n_codebooks(*codec, n_codebooks);
         check_samples(samples, n_samples);
         const encodec_run_params run = run_params(params);
-        state_lease              lease(*codec);
+        compute_state_pool::lease lease(codec->states);
         encodec_encode(codec->model, lease.state(), samples, n_samples, n_codebooks, run, codes, nullptr);
         lease.succeeded();
     });
@@ -158,7 +117,7 @@ vall_e_status vall_e_codec_encode_latent(vall_e_codec * codec, const float * sam
         check_n_samples(n_samples);
         check_samples(samples, n_samples);
         const encodec_run_params run = run_params(params);
-        state_lease              lease(*codec);
+        compute_state_pool::lease lease(codec->states);
         encodec_encode(codec->model, lease.state(), samples, n_samples, 0, run, nullptr, latent);
         lease.succeeded();
     });
@@ -183,7 +142,7 @@ vall_e_status vall_e_codec_decode(vall_e_codec * codec, const int16_t * codes, i
             }
         }
         const encodec_run_params run = run_params(params);
-        state_lease              lease(*codec);
+        compute_state_pool::lease lease(codec->states);
         encodec_decode(codec->model, lease.state(), codes, n_codebooks, n_frames, run, samples);
         lease.succeeded();
     });

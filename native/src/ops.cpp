@@ -120,7 +120,7 @@ ggml_tensor * input_tensor(ggml_context * ctx, int64_t ne0, int64_t ne1, const c
 
 ggml_cgraph * allocate_graph(compute_state & state, graph_builder & g, ggml_tensor * out) {
     ggml_set_output(out);
-    ggml_cgraph * graph = ggml_new_graph_custom(g.ctx, k_graph_size, false);
+    ggml_cgraph * graph = ggml_new_graph_custom(g.ctx, g.graph_size, false);
     ggml_build_forward_expand(graph, out);
     if (!ggml_gallocr_alloc_graph(state.galloc.get(), graph)) {
         fail(VALL_E_ERR_OUT_OF_MEMORY, "could not allocate an EnCodec graph");
