@@ -50,6 +50,7 @@ export {
   SAMPLE_RATE,
 } from "./encodec.js";
 export { AudioFormatError, CodecFormatError, CodesFormatError } from "./errors.js";
+export { Vocos, type VocosCallOptions, type VocosOptions } from "./vocos.js";
 export {
   type EncodecBin,
   type EncodecBinHeader,
@@ -63,6 +64,7 @@ export {
   convertHuggingFaceEncodec,
   officialName,
   parseSafetensors,
+  type SafetensorsOptions,
 } from "./weights/huggingface.js";
 export { ENCODEC_24KHZ_HEADER, encodecTensorShapes } from "./weights/layout.js";
 export {
@@ -72,3 +74,26 @@ export {
   seededRandom,
   TINY_ENCODEC_HEADER,
 } from "./weights/random.js";
+export {
+  encodeTorchStateDict,
+  parseTorchStateDict,
+  readTorchStateDict,
+  type TorchDtype,
+  type TorchTensor,
+  type TorchTensorEntry,
+  writeTorchStateDict,
+} from "./weights/torch-zip.js";
+export {
+  type RandomVocosOptions,
+  type ReadVocosOptions,
+  randomVocos,
+  readVocosWeights,
+  TINY_VOCOS_CONFIG,
+  VOCOS_ENCODEC_24KHZ,
+  type VocosConfig,
+  type VocosTensor,
+  type VocosWeights,
+  vocosConfigYaml,
+  vocosTensorShapes,
+  writeRandomVocos,
+} from "./weights/vocos-weights.js";

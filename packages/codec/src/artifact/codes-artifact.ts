@@ -10,7 +10,7 @@ import writeFileAtomic from "write-file-atomic";
 import { CODEBOOK_SIZE, FRAME_RATE, SAMPLE_RATE } from "../encodec.js";
 import { CodesFormatError, fileReadError, fileWriteError } from "../errors.js";
 import { encodeNpyInt16, parseNpy, parseNpyHeader } from "./npy.js";
-import { PickledArray, unpickle } from "./pickle.js";
+import { PickledArray, unpickleNumpy } from "./pickle.js";
 
 export const CODES_ARTIFACT_FORMAT = "vall-e.codes/1";
 export const MAX_CODEBOOKS = 32;
@@ -237,7 +237,7 @@ export function parseEnc(bytes: Uint8Array, source: string): CodesArtifact {
       `${source}: an .enc file holds a 0-d object array, got dtype ${header.descr} shape (${header.shape.join(", ")})`,
     );
   }
-  const root = unpickle(bytes.subarray(header.dataOffset), source);
+  const root = unpickleNumpy(bytes.subarray(header.dataOffset), source);
   const dict = root instanceof PickledArray && Array.isArray(root.data) ? root.data[0] : root;
   if (!(dict instanceof Map))
     throw new CodesFormatError(`${source}: expected a pickled dict with "codes" and "metadata"`);

@@ -1,11 +1,37 @@
 /**
- * The Python tooling's `.enc` files (written by `vall_e/emb/process.py` `process_job`, read by `vall_e/data.py`
- * `_load_artifact`): a .npy holding a 0-d object array whose element is a pickled dict with `codes` (uint16, (1, 8, T))
- * and `metadata`. Only the pickle subset such files use is understood — numbers, strings, bytes, tuples, lists, dicts,
- * and numpy arrays rebuilt through numpy's `_reconstruct` and `dtype` — and any other global (a pickle can name any
- * function) is refused: the file is data, never code.
+ * A reader for the subset of Python's pickle format that data files use: numbers, strings, bytes, tuples, lists,
+ * dicts, globals and REDUCE/BUILD on them, memo, persistent ids (Python's `pickle.py` `_Unpickler`, protocols 0–5
+ * minus the opcodes such files never hold). A pickle can name and call any function, so nothing is ever looked up:
+ * the caller lists the globals it allows and what REDUCE on each gives, and every other global is refused — the
+ * file is data, never code.
+ *
+ * Two callers: the Python tooling's `.enc` files (written by `vall_e/emb/process.py` `process_job`, read by
+ * `vall_e/data.py` `_load_artifact`) — a .npy holding a 0-d object array whose element is a pickled dict with `codes`
+ * (uint16, (1, 8, T)) and `metadata`, numpy arrays rebuilt through numpy's `_reconstruct` and `dtype`
+ * (`unpickleNumpy`) — and the `data.pkl` of PyTorch's `torch.save` zip files (`../weights/torch-zip.ts`).
  */
 import { CodesFormatError } from "../errors.js";
+
+/** A global named by the pickle (and allowed by the caller); REDUCE on it calls the caller's function. */
+export class PickleGlobal {
+  constructor(readonly name: string) {}
+}
+
+export interface UnpickleOptions {
+  /**
+   * The globals the pickle may name (`module.name`), each with what REDUCE on it gives for its argument tuple;
+   * `null`: the global may be named (e.g. a type tag inside a persistent id) but not called.
+   */
+  globals: ReadonlyMap<string, ((args: unknown[]) => unknown) | null>;
+  /** Said when another global is refused, e.g. "only numpy arrays are accepted". */
+  accepted: string;
+  /** BUILD (`__setstate__`): apply `state` to `target`; without it BUILD is refused. */
+  build?: (target: unknown, state: unknown) => void;
+  /** The object a persistent id (BINPERSID / PERSID) stands for; without it persistent ids are refused. */
+  persistentLoad?: (pid: unknown) => unknown;
+  /** The error to throw for a malformed or refused pickle, given what is wrong. */
+  error: (what: string) => Error;
+}
 
 /** A numpy array rebuilt from a pickle. */
 export class PickledArray {
@@ -22,19 +48,41 @@ class PickledDtype {
   ) {}
 }
 
-const ALLOWED_GLOBALS = new Set([
-  "numpy.core.multiarray._reconstruct",
-  "numpy._core.multiarray._reconstruct",
-  "numpy.ndarray",
-  "numpy.dtype",
-  "_codecs.encode",
-]);
-
 const MARK = Symbol("mark");
-type Global = { global: string };
 
-export function unpickle(bytes: Uint8Array, source: string): unknown {
+/** Unpickle a `.enc` file's payload: numpy arrays and plain data only; errors are `CodesFormatError`s. */
+export function unpickleNumpy(bytes: Uint8Array, source: string): unknown {
   const fail = (what: string) => new CodesFormatError(`${source}: ${what}`);
+  const reconstruct = () => new PickledArray();
+  return unpickle(bytes, {
+    globals: new Map<string, ((args: unknown[]) => unknown) | null>([
+      ["numpy.core.multiarray._reconstruct", reconstruct],
+      ["numpy._core.multiarray._reconstruct", reconstruct],
+      ["numpy.ndarray", null],
+      [
+        "numpy.dtype",
+        (args) => {
+          if (typeof args[0] !== "string") throw fail("malformed numpy dtype in the pickle");
+          return new PickledDtype(args[0]);
+        },
+      ],
+      [
+        "_codecs.encode",
+        (args) => {
+          if (typeof args[0] !== "string") throw fail("malformed bytes in the pickle");
+          return Uint8Array.from(args[0], (char) => char.charCodeAt(0) & 0xff);
+        },
+      ],
+    ]),
+    accepted: "only numpy arrays are accepted",
+    build: (target, state) => buildNumpy(target, state, fail),
+    error: fail,
+  });
+}
+
+/** Unpickle `bytes` with the globals, BUILD and persistent ids `options` allows. */
+export function unpickle(bytes: Uint8Array, options: UnpickleOptions): unknown {
+  const fail = options.error;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const stack: unknown[] = [];
   const memo = new Map<number, unknown>();
@@ -86,10 +134,14 @@ export function unpickle(bytes: Uint8Array, source: string): unknown {
     if (stack.length === 0) throw fail("malformed pickle (stack underflow)");
     return stack[stack.length - 1];
   };
-  const global = (module: string, name: string): Global => {
+  const global = (module: string, name: string): PickleGlobal => {
     const full = `${module}.${name}`;
-    if (!ALLOWED_GLOBALS.has(full)) throw fail(`unexpected pickle global '${full}' (only numpy arrays are accepted)`);
-    return { global: full };
+    if (!options.globals.has(full)) throw fail(`unexpected pickle global '${full}' (${options.accepted})`);
+    return new PickleGlobal(full);
+  };
+  const persistent = (pid: unknown) => {
+    if (!options.persistentLoad) throw fail("unexpected persistent id in the pickle");
+    return options.persistentLoad(pid);
   };
   const utf8 = (data: Uint8Array) => new TextDecoder("utf-8", { fatal: true }).decode(data);
 
@@ -250,40 +302,34 @@ export function unpickle(bytes: Uint8Array, source: string): unknown {
       case 0x52: {
         // REDUCE
         const args = pop();
-        const callable = pop() as Global;
-        if (!callable || typeof callable !== "object" || !("global" in callable) || !Array.isArray(args)) {
-          throw fail("malformed pickle (REDUCE)");
-        }
-        stack.push(reduce(callable.global, args, fail));
+        const callable = pop();
+        if (!(callable instanceof PickleGlobal) || !Array.isArray(args)) throw fail("malformed pickle (REDUCE)");
+        const call = options.globals.get(callable.name);
+        if (!call) throw fail(`cannot call '${callable.name}' in the pickle`);
+        stack.push(call(args));
         break;
       }
       case 0x62: {
         // BUILD
         const state = pop();
         const target = top();
-        build(target, state, fail);
+        if (!options.build) throw fail("malformed pickle (BUILD on an unexpected object)");
+        options.build(target, state);
         break;
       }
+      case 0x51: // BINPERSID
+        stack.push(persistent(pop()));
+        break;
+      case 0x50: // PERSID (protocol 0: the id is an ASCII line)
+        stack.push(persistent(line()));
+        break;
       default:
         throw fail(`unsupported pickle opcode 0x${op.toString(16).padStart(2, "0")} at byte ${pos - 1}`);
     }
   }
 }
 
-function reduce(callable: string, args: unknown[], fail: (what: string) => CodesFormatError): unknown {
-  if (callable.endsWith("._reconstruct")) return new PickledArray();
-  if (callable === "numpy.dtype") {
-    if (typeof args[0] !== "string") throw fail("malformed numpy dtype in the pickle");
-    return new PickledDtype(args[0]);
-  }
-  if (callable === "_codecs.encode") {
-    if (typeof args[0] !== "string") throw fail("malformed bytes in the pickle");
-    return Uint8Array.from(args[0], (char) => char.charCodeAt(0) & 0xff);
-  }
-  throw fail(`cannot call '${callable}' in the pickle`);
-}
-
-function build(target: unknown, state: unknown, fail: (what: string) => CodesFormatError): void {
+function buildNumpy(target: unknown, state: unknown, fail: (what: string) => Error): void {
   if (target instanceof PickledDtype) {
     if (Array.isArray(state) && typeof state[1] === "string") target.byteOrder = state[1];
     return;

@@ -19,8 +19,20 @@ interface SafetensorsEntry {
   data: Float64Array;
 }
 
-/** Parse safetensors bytes (F32, F16, BF16 tensors; others are refused when used). */
-export function parseSafetensors(bytes: Uint8Array, source: string): Map<string, SafetensorsEntry> {
+export interface SafetensorsOptions {
+  /**
+   * Tensors of other dtypes (F64, integers): left out ("skip", the default: buffers such as `inited` are not
+   * weights) or refused ("refuse").
+   */
+  otherDtypes?: "skip" | "refuse";
+}
+
+/** Parse safetensors bytes (F32, F16, BF16 tensors; others are skipped, or refused with `otherDtypes: "refuse"`). */
+export function parseSafetensors(
+  bytes: Uint8Array,
+  source: string,
+  options: SafetensorsOptions = {},
+): Map<string, SafetensorsEntry> {
   if (bytes.length < 8) throw new CodecFormatError(`${source} is not a safetensors file (too short)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
@@ -42,7 +54,10 @@ export function parseSafetensors(bytes: Uint8Array, source: string): Map<string,
     const [begin, end] = entry.data_offsets ?? [];
     const count = (entry.shape ?? []).reduce((a: number, b: number) => a * b, 1);
     const size = { F32: 4, F16: 2, BF16: 2 }[entry.dtype];
-    if (size === undefined) continue; // integer buffers (e.g. `inited`) are not weights
+    if (size === undefined) {
+      if (options.otherDtypes !== "refuse") continue; // integer buffers (e.g. `inited`) are not weights
+      throw new CodecFormatError(`${source}: tensor '${name}' has dtype ${entry.dtype}, expected F32, F16 or BF16`);
+    }
     if (begin === undefined || end === undefined || end - begin !== count * size || base + end > bytes.length) {
       throw new CodecFormatError(`${source}: tensor '${name}' has inconsistent data offsets`);
     }

@@ -1,0 +1,74 @@
+/**
+ * Vocos (`charactr/vocos-encodec-24khz`), the decoder the reference uses by default: EnCodec codes to 24 kHz audio,
+ * the same codes as EnCodec's own decoder with clearly better audio. Weights are read straight from the hub's
+ * `pytorch_model.bin` (or a `.safetensors` copy of it); decoding runs on the native ggml core in chunks of bounded
+ * memory whose result equals the whole signal's.
+ */
+import { expectThreads } from "@vall-e/core";
+import { type VocosInfo, VocosModel, type VocosOutput, vocosCodebookCounts } from "@vall-e/native";
+import type { CodecCallOptions, CodesLike } from "./codec.js";
+import { type ReadVocosOptions, readVocosWeights, type VocosConfig } from "./weights/vocos-weights.js";
+
+export interface VocosOptions extends ReadVocosOptions {
+  /** Threads for every call (default: physical cores). */
+  threads?: number;
+}
+
+export interface VocosCallOptions extends Omit<CodecCallOptions, "chunkFrames"> {
+  /** Frames per chunk, 1 or more (default 750 = 10 s): changes memory and speed, never the result. */
+  chunkFrames?: number;
+}
+
+export class Vocos implements AsyncDisposable {
+  /** The weights file. */
+  readonly path: string;
+  readonly config: VocosConfig;
+  readonly #model: VocosModel;
+  readonly #threads: number;
+
+  private constructor(model: VocosModel, path: string, config: VocosConfig, threads: number) {
+    this.#model = model;
+    this.path = path;
+    this.config = config;
+    this.#threads = threads;
+  }
+
+  /** Load `pytorch_model.bin` (or `.safetensors`); every key, shape, dtype and value is checked. */
+  static async load(path: string, options: VocosOptions = {}): Promise<Vocos> {
+    const threads = expectThreads(options.threads);
+    const weights = await readVocosWeights(path, options.config === undefined ? {} : { config: options.config });
+    const model = await VocosModel.create(weights.tensors, `Vocos weights ${path}`);
+    return new Vocos(model, path, weights.config, threads);
+  }
+
+  get info(): VocosInfo & { path: string } {
+    return { ...this.#model.info, path: this.path };
+  }
+
+  /** The codebook counts it decodes: 2, 4, 8, 16 (1.5, 3, 6, 12 kbps). */
+  get codebookCounts(): number[] {
+    return vocosCodebookCounts(this.#model.info);
+  }
+
+  /** 24 kHz audio (frames × 320 samples) for codes [codebooks × frames]. */
+  async decode(codes: CodesLike, options: VocosCallOptions = {}): Promise<Float32Array> {
+    return this.compute(codes, "audio", options);
+  }
+
+  /** decode, or its features [frames × inputChannels] / backbone output [frames × dim] (for checks). */
+  async compute(codes: CodesLike, output: VocosOutput, options: VocosCallOptions = {}): Promise<Float32Array> {
+    return this.#model.compute(codes.codes, codes.codebooks, output, {
+      threads: this.#threads,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.chunkFrames !== undefined ? { chunkFrames: options.chunkFrames } : {}),
+    });
+  }
+
+  async dispose(): Promise<void> {
+    await this.#model.dispose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#model.dispose();
+  }
+}
