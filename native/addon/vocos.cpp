@@ -104,7 +104,7 @@ class DecodeWorker : public PromiseWorker {
     Napi::ObjectReference cancel_ref_; // params_.cancel points into it
 };
 
-// decode(codes: Int16Array, codebooks, frames, output, threads, chunkFrames, cancel: Int32Array)
+// decode(codes: Int16Array, codebooks, frames, output, threads, chunkFrames, cancel: Int32Array, bandwidthId)
 //   → Promise<Float32Array>: output 0 audio [frames × 320], 1 features [frames × inputChannels], 2 backbone [frames × dim]
 Napi::Value Vocos::Decode(const Napi::CallbackInfo & info) {
     Napi::Env      env    = info.Env();
@@ -126,6 +126,7 @@ Napi::Value Vocos::Decode(const Napi::CallbackInfo & info) {
     params.chunk_frames        = (int32_t) integer_arg(env, info[5], "chunkFrames", INT32_MIN, INT32_MAX);
     Napi::Int32Array cancel    = cancel_arg(env, info[6]);
     params.cancel              = cancel.Data();
+    params.bandwidth_id        = (int32_t) integer_arg(env, info[7], "bandwidthId", INT32_MIN, INT32_MAX);
     vall_e_vocos_info vi;
     vall_e_vocos_get_info(handle, &vi);
     const int64_t per_frame = output == VALL_E_VOCOS_FEATURES ? vi.input_channels

@@ -216,6 +216,9 @@ typedef struct vall_e_vocos_params {
     int32_t                  n_threads;    /* 0: the default */
     int32_t                  chunk_frames; /* frames per chunk, >= 1 (bounded memory; results equal the whole signal's); 0: 750 */
     const volatile int32_t * cancel;       /* optional, this call's own: non-zero stops it (VALL_E_ERR_CANCELLED) */
+    int32_t                  bandwidth_id; /* the bandwidth Vocos conditions on, 0 ... n_bandwidths - 1, for codes of
+                                            * any count 1 ... n_codebooks (the reference passes 2 whatever the count);
+                                            * -1 (default): from the count, 2/4/8/16 codebooks ↔ 0/1/2/3 */
 } vall_e_vocos_params;
 
 typedef enum vall_e_vocos_output {
@@ -233,8 +236,8 @@ VALL_E_API vall_e_status vall_e_vocos_init(const vall_e_vocos_tensor * tensors, 
 VALL_E_API void vall_e_vocos_get_info(const vall_e_vocos * vocos, vall_e_vocos_info * info);
 
 /* Decode codes [n_codebooks][n_frames] (each 0 ... n_bins - 1) into `out` (a vall_e_vocos_output: the audio, or an
- * intermediate result for checks). n_codebooks 2, 4, 8 or 16 selects the bandwidth Vocos conditions on (0 ... 3);
- * any other count is VALL_E_ERR_INVALID_ARGUMENT. */
+ * intermediate result for checks). Without params->bandwidth_id, n_codebooks 2, 4, 8 or 16 selects the bandwidth
+ * Vocos conditions on (0 ... 3) and any other count is VALL_E_ERR_INVALID_ARGUMENT. */
 VALL_E_API vall_e_status vall_e_vocos_decode(vall_e_vocos * vocos, const int16_t * codes, int32_t n_codebooks,
                                              int64_t n_frames, int32_t output, const vall_e_vocos_params * params,
                                              float * out);

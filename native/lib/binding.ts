@@ -105,6 +105,8 @@ export interface NativeVocos {
     threads: number,
     chunkFrames: number,
     cancel: Int32Array,
+    /** -1: from the codebook count (2/4/8/16 ↔ 0…3). */
+    bandwidthId: number,
   ): Promise<Float32Array>;
   dispose(): void;
 }

@@ -22,6 +22,12 @@ export interface VocosRunOptions {
   threads?: number;
   /** Frames per chunk, 1 or more (default 750 = 10 s); only memory and speed change, never the result. */
   chunkFrames?: number;
+  /**
+   * The bandwidth Vocos conditions on (0 … bandwidths − 1, i.e. 1.5, 3, 6, 12 kbps), for codes of any count up to
+   * `codebooks` — the reference decodes every VALL-E output with 2 (vall_e/emb/qnt.py decode). Default: from the
+   * codebook count, 2/4/8/16 ↔ 0…3, and any other count is refused.
+   */
+  bandwidthId?: number;
   signal?: AbortSignal;
 }
 
@@ -82,10 +88,16 @@ export class VocosModel implements AsyncDisposable {
     const native = this.#native;
     if (!native) throw new DisposedError("VocosModel");
     if (!(codes instanceof Int16Array)) throw invalid("an Int16Array", "codes", codes);
-    const counts = vocosCodebookCounts(this.info);
-    if (!counts.includes(codebooks)) {
-      throw invalid(`${counts.join(", ")} codebooks (the bandwidths Vocos has)`, "codebooks", codebooks);
-    }
+    const bandwidthId =
+      options.bandwidthId === undefined
+        ? -1
+        : expectInteger(options.bandwidthId, "bandwidthId", 0, this.info.bandwidths - 1);
+    if (bandwidthId === -1) {
+      const counts = vocosCodebookCounts(this.info);
+      if (!counts.includes(codebooks)) {
+        throw invalid(`${counts.join(", ")} codebooks (the bandwidths Vocos has)`, "codebooks", codebooks);
+      }
+    } else expectInteger(codebooks, "codebooks", 1, this.info.codebooks);
     if (codes.length === 0 || codes.length % codebooks !== 0) {
       throw invalid(`a non-empty multiple of ${codebooks} codes (codebooks × frames)`, "codes", codes);
     }
@@ -106,7 +118,7 @@ export class VocosModel implements AsyncDisposable {
         options.signal,
         "Vocos",
         () => Atomics.store(cancel, 0, 1),
-        () => native.decode(codes, codebooks, frames, which, threads, chunk, cancel),
+        () => native.decode(codes, codebooks, frames, which, threads, chunk, cancel, bandwidthId),
       ),
     );
   }

@@ -146,7 +146,7 @@ int32_t vocos_bandwidth_id(const vocos_hparams & hp, int32_t n_codebooks) {
 void vocos_decode(const vocos_model & model, compute_state & state, const int16_t * codes, int32_t n_q, int64_t total,
                   vocos_output output, const vocos_run_params & params, float * out) {
     const vocos_hparams & hp        = model.hparams;
-    const int32_t         bandwidth = vocos_bandwidth_id(hp, n_q);
+    const int32_t         bandwidth = params.bandwidth;
     const int64_t         hop       = hp.hop_length;
     const int64_t         context   = context_frames(hp);
     // Intermediate results come from one whole-signal graph (they are for checks, not for long audio).

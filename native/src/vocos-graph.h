@@ -21,6 +21,7 @@ struct vocos_run_params {
     int32_t                  threads      = 1;
     int64_t                  chunk_frames = k_vocos_default_chunk;
     const volatile int32_t * cancel       = nullptr;
+    int32_t                  bandwidth    = 2; // the AdaLayerNorm row, 0 … n_adanorm − 1 (checked by the C API)
 };
 
 // What a call returns: intermediate results (whole signal, frame-major) for checks, or the audio.
@@ -30,7 +31,7 @@ enum class vocos_output { features, backbone, audio };
 // 8, 16 codebooks ↔ 0 … 3), or −1 when there is none.
 int32_t vocos_bandwidth_id(const vocos_hparams & hp, int32_t n_codebooks);
 
-// Decode codes [n_q][n_frames] (checked by the caller) on `state`: audio n_frames · 320 samples, or features
+// Decode codes [n_q][n_frames] (checked by the caller) at params.bandwidth on `state`: audio n_frames · 320 samples, or features
 // [n_frames][input_channels] / backbone output [n_frames][dim].
 void vocos_decode(const vocos_model & model, compute_state & state, const int16_t * codes, int32_t n_q,
                   int64_t n_frames, vocos_output output, const vocos_run_params & params, float * out);

@@ -14,6 +14,7 @@ vall_e_vocos_params vall_e_vocos_default_params(void) {
     params.n_threads    = 0;
     params.chunk_frames = 0;
     params.cancel       = nullptr;
+    params.bandwidth_id = -1;
     return params;
 }
 
@@ -53,8 +54,17 @@ vall_e_status vall_e_vocos_decode(vall_e_vocos * vocos, const int16_t * codes, i
         if (!vocos || !codes || !out) {
             fail(VALL_E_ERR_INVALID_ARGUMENT, "vall_e_vocos_decode: vocos, codes and out must not be NULL");
         }
-        const vocos_hparams & hp = vocos->model.hparams;
-        if (vocos_bandwidth_id(hp, n_codebooks) < 0) {
+        const vocos_hparams &      hp = vocos->model.hparams;
+        const vall_e_vocos_params  p  = params ? *params : vall_e_vocos_default_params();
+        if (p.bandwidth_id != -1 && (p.bandwidth_id < 0 || p.bandwidth_id >= hp.n_adanorm)) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected -1 (from the codebook count) or from 0 to %d for bandwidth_id, got %d",
+                 hp.n_adanorm - 1, p.bandwidth_id);
+        }
+        if (p.bandwidth_id != -1 && (n_codebooks < 1 || n_codebooks > hp.n_codebooks)) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected from 1 to %d codebooks for n_codebooks, got %d", hp.n_codebooks,
+                 n_codebooks);
+        }
+        if (p.bandwidth_id == -1 && vocos_bandwidth_id(hp, n_codebooks) < 0) {
             std::string counts;
             for (int32_t id = 0, n = 2; id < hp.n_adanorm && n <= hp.n_codebooks; ++id, n *= 2) {
                 counts += (counts.empty() ? "" : ", ") + std::to_string(n);
@@ -75,7 +85,6 @@ vall_e_status vall_e_vocos_decode(vall_e_vocos * vocos, const int16_t * codes, i
                      hp.n_bins - 1, codes[i], (long long) (i / n_frames), (long long) (i % n_frames));
             }
         }
-        const vall_e_vocos_params p = params ? *params : vall_e_vocos_default_params();
         if (p.chunk_frames < 0 || p.chunk_frames > (1 << 20)) {
             fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected 0 (default) or from 1 to %d for chunk_frames, got %d", 1 << 20,
                  p.chunk_frames);
@@ -84,6 +93,7 @@ vall_e_status vall_e_vocos_decode(vall_e_vocos * vocos, const int16_t * codes, i
         run.threads      = resolve_threads(p.n_threads);
         run.chunk_frames = p.chunk_frames > 0 ? p.chunk_frames : k_vocos_default_chunk;
         run.cancel       = p.cancel;
+        run.bandwidth    = p.bandwidth_id == -1 ? vocos_bandwidth_id(hp, n_codebooks) : p.bandwidth_id;
         const vocos_output which = output == VALL_E_VOCOS_FEATURES   ? vocos_output::features
                                    : output == VALL_E_VOCOS_BACKBONE ? vocos_output::backbone
                                                                      : vocos_output::audio;

@@ -94,7 +94,12 @@ export interface VocosReference {
 }
 
 /** The official decode in float64, for codes [codebooks × frames] and the bandwidth id of their count. */
-export function referenceVocosDecode(tensors: VocosTensorData[], codes: Int16Array, codebooks: number): VocosReference {
+export function referenceVocosDecode(
+  tensors: VocosTensorData[],
+  codes: Int16Array,
+  codebooks: number,
+  bandwidth = Math.log2(codebooks) - 1,
+): VocosReference {
   const w = new Map(tensors.map((t) => [t.name, t.data]));
   const get = (name: string) => w.get(name) as Float32Array;
   const c = (tensors.find((t) => t.name === "backbone.embed.weight") as VocosTensorData).shape[1] as number;
@@ -103,7 +108,6 @@ export function referenceVocosDecode(tensors: VocosTensorData[], codes: Int16Arr
   let layers = 0;
   while (w.has(`backbone.convnext.${layers}.gamma`)) layers++;
   const frames = codes.length / codebooks;
-  const bandwidth = Math.log2(codebooks) - 1;
 
   const features = new Float64Array(frames * c);
   const table = get("feature_extractor.codebook_weights");

@@ -72,6 +72,25 @@ describe("VocosModel against a float64 reference of the official decode", () => 
     });
   }
 
+  it("an explicit bandwidth decodes codes of any count (1 and 3 codebooks at bandwidth 2, 8 at 0)", async () => {
+    for (const [codebooks, bandwidthId] of [
+      [1, 2],
+      [3, 2],
+      [8, 0],
+    ] as const) {
+      const codes = randomCodes(codebooks, 9, 31 + codebooks);
+      const reference = referenceVocosDecode(tensors, codes, codebooks, bandwidthId);
+      const audio = await model.decode(codes, codebooks, { bandwidthId });
+      expect(maxAbsDiff(audio, reference.audio)).toBeLessThan(2e-5 * Math.max(1, ...reference.audio.map(Math.abs)));
+    }
+    await expect(model.decode(randomCodes(8, 2, 1), 8, { bandwidthId: 4 })).rejects.toThrow(
+      /Expected an integer from 0 to 3 for bandwidthId, got 4/,
+    );
+    await expect(model.decode(randomCodes(17, 2, 1), 17, { bandwidthId: 2 })).rejects.toThrow(
+      /Expected an integer from 1 to 16 for codebooks, got 17/,
+    );
+  });
+
   it("the bandwidth follows the codebook count (8 and 16 codebooks of the same first 8 differ)", async () => {
     const codes16 = randomCodes(16, 20, 9);
     const codes8 = codes16.slice(0, 8 * 20);

@@ -17,6 +17,11 @@ export interface VocosOptions extends ReadVocosOptions {
 export interface VocosCallOptions extends Omit<CodecCallOptions, "chunkFrames"> {
   /** Frames per chunk, 1 or more (default 750 = 10 s): changes memory and speed, never the result. */
   chunkFrames?: number;
+  /**
+   * The bandwidth to condition on, 0 … 3 (1.5, 3, 6, 12 kbps), for codes of any count; the reference decodes every
+   * VALL-E output with 2. Default: from the codebook count (2/4/8/16 ↔ 0…3; another count is refused).
+   */
+  bandwidthId?: number;
 }
 
 export class Vocos implements AsyncDisposable {
@@ -61,6 +66,7 @@ export class Vocos implements AsyncDisposable {
       threads: this.#threads,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.chunkFrames !== undefined ? { chunkFrames: options.chunkFrames } : {}),
+      ...(options.bandwidthId !== undefined ? { bandwidthId: options.bandwidthId } : {}),
     });
   }
 
