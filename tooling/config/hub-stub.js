@@ -12,12 +12,16 @@ function digest(algorithm, ...parts) {
   return hash.digest("hex");
 }
 
-/** Start a hub serving `files` ("<revision>/<path>" → { bytes, lfs }) for repository `repo`. */
+/**
+ * Start a hub serving `files` ("<revision>/<path>" → { bytes, lfs }) for repository `repo`, and files of other
+ * repositories under "<owner>/<name>/<revision>/<path>".
+ */
 export async function startHubStub(files, repo = "ecker/vall-e") {
   const requests = [];
   const hub = { endpoint: "", requests, fault: {}, close: undefined };
-  const paths = new RegExp(`^/api/models/${repo}/paths-info/(\\w+)$`);
-  const resolveUrl = new RegExp(`^/${repo}/resolve/(\\w+)/(.+)$`);
+  const paths = /^\/api\/models\/([\w.-]+\/[\w.-]+)\/paths-info\/(\w+)$/;
+  const resolveUrl = /^\/([\w.-]+\/[\w.-]+)\/resolve\/(\w+)\/(.+)$/;
+  const key = (owner, revision, path) => (owner === repo ? `${revision}/${path}` : `${owner}/${revision}/${path}`);
 
   async function handle(request, response) {
     const url = request.url ?? "";
@@ -32,7 +36,7 @@ export async function startHubStub(files, repo = "ecker/vall-e") {
       let body = "";
       for await (const chunk of request) body += chunk;
       const entries = JSON.parse(body).paths.flatMap((path) => {
-        const file = files.get(`${info[1]}/${path}`);
+        const file = files.get(key(info[1], info[2], path));
         if (!file) return [];
         const size = file.bytes.length;
         return file.lfs
@@ -51,7 +55,7 @@ export async function startHubStub(files, repo = "ecker/vall-e") {
       return;
     }
     const resolve = url.match(resolveUrl);
-    const file = resolve ? files.get(`${resolve[1]}/${resolve[2]}`) : undefined;
+    const file = resolve ? files.get(key(resolve[1], resolve[2], resolve[3])) : undefined;
     if (!file) {
       response.writeHead(404, { "X-Error-Code": "EntryNotFound" }).end("Entry not found");
       return;

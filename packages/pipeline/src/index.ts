@@ -33,7 +33,16 @@ export {
 } from "@vall-e/core";
 export { type LiveNativeObjects, liveNativeObjects } from "@vall-e/native";
 export type { SentenceRecord, SpeechChunk, SpeechResult } from "./engine/chunks.js";
-export { DECODERS, type DecodeOptions, type Decoder, type DecoderName, EncodecDecoder } from "./engine/decoder.js";
+export {
+  DECODER_ROLES,
+  DECODERS,
+  DEFAULT_DECODER,
+  type DecodeOptions,
+  type Decoder,
+  type DecoderName,
+  EncodecDecoder,
+  VocosDecoder,
+} from "./engine/decoder.js";
 export {
   Engine,
   type EngineLoadOptions,
@@ -64,18 +73,22 @@ export {
 export { editDistance, phonemeErrorRate } from "./eval/phoneme-error-rate.js";
 export { makeDirectory } from "./files/make-directory.js";
 export {
+  type BundleFile,
   bundleFiles,
   checkQuant,
   DEFAULT_QUANT,
   locateModelFile,
+  MODEL_ROLES,
   type ModelRole,
   type ModelSource,
+  pullBundleFile,
   QUANTS,
   type Quant,
   type ResolvedModels,
   type ResolveModelsOptions,
   resolveModels,
   toQuant,
+  VOCOS_REPO,
 } from "./models/bundle.js";
 export { type ModelDirectories, modelDirectories } from "./models/directories.js";
 export {

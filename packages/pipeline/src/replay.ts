@@ -4,6 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { fileReadError, VallEError } from "@vall-e/core";
+import { DECODERS } from "./engine/decoder.js";
 import type { ModelFiles } from "./engine/engine.js";
 import { checksumOf } from "./models/hub.js";
 import type { RunManifest } from "./run-manifest.js";
@@ -31,6 +32,12 @@ export async function readRunManifest(path: string): Promise<RunManifest> {
   }
   if (run?.format !== "vall-e.run/1") {
     throw new ReplayError(`${path}: not a vall-e run manifest (format ${JSON.stringify(run?.format)})`);
+  }
+  const decoder = (run.options as { decoder?: unknown } | undefined)?.decoder;
+  if (decoder !== undefined && !(DECODERS as readonly unknown[]).includes(decoder)) {
+    throw new ReplayError(
+      `${path}: "options.decoder" must be one of ${DECODERS.join(", ")}, got ${JSON.stringify(decoder)}`,
+    );
   }
   const isObject = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value);
   if (!isObject(run.inputs) || !isObject(run.options) || !isObject(run.models)) {
@@ -97,5 +104,6 @@ export async function replay(path: string, overrides: ReplayOverrides = {}): Pro
     scoring: options.scoring,
     sentencePause: options.sentencePause,
     contextHistory: options.contextHistory ?? 0,
+    decoder: options.decoder ?? "encodec",
   });
 }

@@ -20,7 +20,7 @@ writeFileSync(
   ),
 );
 const options = () => ({
-  models: { lm: tiny.lm, codec: tiny.codec, tokenizer: tiny.tokenizer },
+  models: { lm: tiny.lm, codec: tiny.codec, tokenizer: tiny.tokenizer, vocos: tiny.vocos },
   language: "en" as const,
   sampling: { maxSteps: 3 },
   maxDuration: 0.6,
@@ -61,7 +61,7 @@ describe("resuming from each stage's artifacts, and replaying run.json", () => {
     expect(fromPhonemes.audio).toEqual(original.audio);
 
     const responseCodes = ["001.codes.npy", "002.codes.npy"].map((f) => join(first, f));
-    const fromCodes = await synthesize({ ...options(), models: { codec: tiny.codec }, responseCodes });
+    const fromCodes = await synthesize({ ...options(), models: { vocos: tiny.vocos }, responseCodes });
     expect(fromCodes.audio).toEqual(original.audio);
     expect(fromCodes.sentences.map((s) => s.text)).toEqual(["One sentence here.", "And a second one."]);
 
@@ -71,18 +71,40 @@ describe("resuming from each stage's artifacts, and replaying run.json", () => {
     expect(readFileSync(join(again, "output.wav"))).toEqual(readFileSync(join(first, "output.wav")));
   });
 
-  it("a replay refuses a model file that changed", async () => {
-    const copy = join(dir, "changed");
-    const models = { ...options().models, codec: join(dir, "codec-copy.bin") };
-    writeFileSync(models.codec, readFileSync(tiny.codec));
-    await synthesize({ ...options(), models, text: "Hi.", artifactsDir: copy });
-    const bytes = readFileSync(models.codec);
-    bytes.writeUInt8((bytes.at(-1) as number) ^ 1, bytes.length - 1);
-    writeFileSync(models.codec, bytes);
-    await expect(replay(join(copy, "run.json"))).rejects.toMatchObject({
-      code: "ERR_REPLAY",
-      message: expect.stringContaining(`${models.codec} is not the codec file the run used: its SHA-256 is`),
-    });
+  it("a replay refuses a model file that changed: the codec of the voice, the Vocos weights", async () => {
+    for (const role of ["codec", "vocos"] as const) {
+      const copy = join(dir, `changed-${role}`);
+      const models = { ...options().models, [role]: join(dir, `${role}-copy.bin`) };
+      writeFileSync(models[role], readFileSync(tiny[role]));
+      const run = await synthesize({ ...options(), models, text: "Hi.", reference: voice, artifactsDir: copy });
+      expect(run.sentences).toHaveLength(1);
+      const manifest = JSON.parse(readFileSync(join(copy, "run.json"), "utf8"));
+      expect(Object.keys(manifest.models).sort()).toEqual(["codec", "lm", "tokenizer", "vocos"]);
+      expect(manifest.options.decoder).toBe("vocos");
+      const bytes = readFileSync(models[role]);
+      bytes.writeUInt8((bytes.at(-1) as number) ^ 1, bytes.length - 1);
+      writeFileSync(models[role], bytes);
+      await expect(replay(join(copy, "run.json"))).rejects.toMatchObject({
+        code: "ERR_REPLAY",
+        message: expect.stringContaining(`${models[role]} is not the ${role} file the run used: its SHA-256 is`),
+      });
+    }
+  });
+
+  it("decoder encodec: EnCodec's own decoder, recorded in run.json and replayed with it", async () => {
+    const out = join(dir, "encodec-decoder");
+    const { vocos: _vocos, ...models } = options().models;
+    const run = await synthesize({ ...options(), models, decoder: "encodec", text: "Hi.", artifactsDir: out });
+    const manifest = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
+    expect(manifest.options.decoder).toBe("encodec");
+    expect(Object.keys(manifest.models).sort()).toEqual(["codec", "lm", "tokenizer"]);
+    expect((await replay(join(out, "run.json"))).audio).toEqual(run.audio);
+    const vocos = await synthesize({ ...options(), text: "Hi." });
+    expect(vocos.audio.length).toBe(run.audio.length);
+    expect(vocos.audio).not.toEqual(run.audio);
+    await expect(synthesize({ ...options(), models, text: "Hi." })).rejects.toThrow(
+      "Expected a file path for models.vocos, got undefined",
+    );
   });
 
   it("a malformed run.json is named, not run", async () => {
@@ -154,7 +176,7 @@ describe("rolling context", () => {
 });
 
 describe("long text", () => {
-  it("50 sentences stream with bounded memory: one model, one codec, at most one LM context alive at any time", async () => {
+  it("50 sentences stream with bounded memory: one model, one vocoder, at most one LM context alive at any time", async () => {
     const text = Array.from({ length: 50 }, (_, i) => `Sentence number ${i + 1}.`).join(" ");
     const before = liveNativeObjects();
     let maxContexts = 0;
@@ -173,7 +195,8 @@ describe("long text", () => {
       chunks++;
       const live = liveNativeObjects();
       expect(live.lmModels - before.lmModels).toBe(1);
-      expect(live.codecs - before.codecs).toBe(1);
+      expect(live.vocoders - before.vocoders).toBe(1);
+      expect(live.codecs - before.codecs).toBe(0); // no voice to encode
       expect(live.lmContexts - before.lmContexts).toBe(0); // each sentence's context is freed when it is done
       // Each chunk is one sentence's audio (plus the pause), not the text so far.
       expect(chunk.audio.length).toBeLessThanOrEqual(Math.round(0.15 * 24000) + 15 * 320);

@@ -1,5 +1,6 @@
 /** The manifest of a run (`run.json`): its inputs, the model files and their SHA-256, every option, the seeds. */
 import type { SentenceRecord } from "./engine/chunks.js";
+import type { DecoderName } from "./engine/decoder.js";
 import type { ModelFiles } from "./engine/engine.js";
 import type { ResolvedSettings } from "./engine/request.js";
 
@@ -14,8 +15,11 @@ export interface RunManifest {
   };
   /** The files used, absolute, with their SHA-256. */
   models: Partial<Record<keyof ModelFiles, { path: string; sha256: string; bytes: number }>>;
-  /** Every setting of the run, resolved (the seed: the one drawn when none was given). */
-  options: Omit<ResolvedSettings, "seed"> & { seed?: number };
+  /**
+   * Every setting of the run, resolved (the seed: the one drawn when none was given), and the decoder (absent in
+   * runs made before Vocos: those decoded with EnCodec).
+   */
+  options: Omit<ResolvedSettings, "seed"> & { seed?: number; decoder?: DecoderName };
   sentences: SentenceRecord[];
   /** Seconds per stage. */
   timings: Record<string, number>;

@@ -19,7 +19,7 @@ describe("synthesize on the tiny models", () => {
       16000,
     ),
   );
-  const models = { lm: tiny.lm, codec: tiny.codec, tokenizer: tiny.lm };
+  const models = { lm: tiny.lm, codec: tiny.codec, tokenizer: tiny.lm, vocos: tiny.vocos };
   const base = {
     text: "Hello there. How are you?",
     models,

@@ -5,9 +5,10 @@
  * long-lived program keeps an Engine instead (engine/engine.ts).
  */
 import { type CodesArtifact, readCodes, type SAMPLE_RATE } from "@vall-e/codec";
-import { invalid } from "@vall-e/core";
+import { expectOneOf, invalid } from "@vall-e/core";
 import { type PhonemeArtifact, readPhonemeArtifact } from "@vall-e/phonemizer";
 import type { SpeechChunk, SpeechResult } from "./engine/chunks.js";
+import { DECODER_ROLES, DECODERS, DEFAULT_DECODER, type DecoderName } from "./engine/decoder.js";
 import { Engine, type ModelFiles } from "./engine/engine.js";
 import {
   type GenerationSettings,
@@ -28,7 +29,7 @@ export interface SynthesizeOptions extends GenerationSettings {
   text?: string;
   /**
    * The model files. Only those the run needs: the tokenizer to phonemize, the LM to generate, the codec to encode
-   * references and decode.
+   * references, the decoder's weights (Vocos', or the codec for EnCodec's decoder) to decode.
    */
   models: Partial<ModelFiles>;
   /** Voice references: WAV files or codes files (.npy, .json, .enc) — or anything Engine takes; none: no prompt. */
@@ -41,6 +42,8 @@ export interface SynthesizeOptions extends GenerationSettings {
   responseCodes?: readonly string[];
   artifactsDir?: string;
   threads?: number;
+  /** Codes to audio through "vocos" (default, as the reference; needs `models.vocos`) or "encodec" (`models.codec`). */
+  decoder?: DecoderName;
   signal?: AbortSignal;
   onProgress?: (event: PipelineProgress) => void;
   /** synthesize: called with each sentence's audio as soon as it is decoded (awaited), e.g. to stream it out. */
@@ -70,6 +73,7 @@ function loadOptions(options: SynthesizeOptions, need: ModelRole[]) {
   return {
     models: options.models,
     need,
+    ...(options.decoder === undefined ? {} : { decoder: options.decoder }),
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(options.signal ? { signal: options.signal } : {}),
   };
@@ -89,11 +93,28 @@ async function prepare(options: SynthesizeOptions): Promise<{ need: ModelRole[];
   if (options.promptCodes !== undefined && (typeof options.promptCodes !== "string" || options.promptCodes === "")) {
     throw invalid("a file path", "promptCodes", options.promptCodes);
   }
-  const { models, threads: _threads, reference, promptCodes, phonemes, responseCodes, ...rest } = options;
+  const {
+    models,
+    threads: _threads,
+    decoder: _decoder,
+    reference,
+    promptCodes,
+    phonemes,
+    responseCodes,
+    ...rest
+  } = options;
   // Every option checked before a file is read or a model loaded.
   resolveRequest(options);
+  const decoder = expectOneOf(options.decoder ?? DEFAULT_DECODER, "decoder", DECODERS);
   if (typeof models !== "object" || models === null) throw invalid("an object of file paths", "models", models);
-  const need: ModelRole[] = ["codec"];
+  // The decoder's weights; the codec to encode voice references; the LM unless only decoding; the tokenizer for text.
+  const need: ModelRole[] = [DECODER_ROLES[decoder]];
+  // Audio references (files, espeak:<voice>, samples) are encoded; codes files and Voices are not.
+  const encodes = [reference ?? []]
+    .flat()
+    .some((r) => (typeof r === "string" ? !/\.(npy|json|enc)$/i.test(r) : "samples" in (r as object)));
+  if (responseCodes === undefined && promptCodes === undefined && encodes && !need.includes("codec"))
+    need.push("codec");
   if (responseCodes === undefined) need.push("lm");
   if (options.text !== undefined) need.push("tokenizer");
   for (const key of need) {

@@ -30,12 +30,12 @@ beforeAll(async () => {
   tiny = await tinyBundle(join(dir, "tiny"));
 });
 
-const files = () => ({ lm: tiny.lm, codec: tiny.codec, tokenizer: tiny.tokenizer });
+const files = () => ({ lm: tiny.lm, codec: tiny.codec, tokenizer: tiny.tokenizer, vocos: tiny.vocos });
 
 describe("Engine", () => {
   it("serves 20 requests on models loaded once; each equals the one-shot synthesize with the same seed", async () => {
     const engine = await Engine.load({ models: files(), threads: 2 });
-    expect(liveNativeObjects()).toMatchObject({ lmModels: 1, codecs: 1, lmContexts: 0 });
+    expect(liveNativeObjects()).toMatchObject({ lmModels: 1, codecs: 1, vocoders: 1, lmContexts: 0 });
     const samples = (await readWav(voice)).channels[0] as Float32Array;
     const prepared = await engine.prepareVoice(voice);
     await synthesize({
@@ -101,7 +101,7 @@ describe("Engine", () => {
     }
     expect(maxContexts).toBe(1);
     await engine.dispose();
-    expect(liveNativeObjects()).toEqual({ lmModels: 0, lmContexts: 0, codecs: 0 });
+    expect(liveNativeObjects()).toEqual({ lmModels: 0, lmContexts: 0, codecs: 0, vocoders: 0 });
   }, 240_000);
 
   it("4 concurrent requests give what the same 4 give one after another (default threads: shared among them)", async () => {
@@ -174,7 +174,7 @@ describe("Engine", () => {
       code: "ERR_DISPOSED",
       message: "The engine was disposed while this request ran",
     });
-    expect(liveNativeObjects()).toEqual({ lmModels: 0, lmContexts: 0, codecs: 0 });
+    expect(liveNativeObjects()).toEqual({ lmModels: 0, lmContexts: 0, codecs: 0, vocoders: 0 });
     await expect(engine.synthesize({ text: "Again." })).rejects.toThrow("This Engine has been disposed");
     expect(() => engine.stream({ text: "Again." })).toThrow("This Engine has been disposed");
     await engine.dispose(); // idempotent
@@ -186,13 +186,18 @@ describe("Engine", () => {
     await expect(Engine.load({ models: { ...files(), lm: corrupt } })).rejects.toMatchObject({
       code: "ERR_MODEL_FORMAT",
     });
-    expect(liveNativeObjects()).toEqual({ lmModels: 0, lmContexts: 0, codecs: 0 });
+    expect(liveNativeObjects()).toEqual({ lmModels: 0, lmContexts: 0, codecs: 0, vocoders: 0 });
     await expect(Engine.load({ models: { ...files(), codec: corrupt } })).rejects.toMatchObject({
       code: "ERR_CODEC_FORMAT",
     });
-    expect(liveNativeObjects()).toEqual({ lmModels: 0, lmContexts: 0, codecs: 0 });
+    expect(liveNativeObjects()).toEqual({ lmModels: 0, lmContexts: 0, codecs: 0, vocoders: 0 });
+    await expect(Engine.load({ models: { ...files(), vocos: corrupt } })).rejects.toMatchObject({
+      code: "ERR_CODEC_FORMAT",
+      message: expect.stringContaining(corrupt),
+    });
+    expect(liveNativeObjects()).toEqual({ lmModels: 0, lmContexts: 0, codecs: 0, vocoders: 0 });
     await expect(Engine.load({ models: files(), decoder: "vocoder" as "encodec" })).rejects.toThrow(
-      'Expected one of "encodec" for decoder, got "vocoder"',
+      'Expected one of "vocos", "encodec" for decoder, got "vocoder"',
     );
   });
 

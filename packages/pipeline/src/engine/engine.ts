@@ -1,6 +1,6 @@
 /**
- * The Engine: the models loaded once — the LM, the codec (encoder, and EnCodec's decoder behind the Decoder seam)
- * and the phoneme tokenizer — serving many requests, concurrently, each with its own LM context and codec compute
+ * The Engine: the models loaded once — the LM, the codec (EnCodec's encoder, for voices), the phoneme tokenizer and
+ * the decoder behind the Decoder seam (Vocos by default, or EnCodec's own) — serving many requests, concurrently, each with its own LM context and codec compute
  * state. A request goes phonemize → prompt → generate → decode, one utterance per sentence, joined with a short
  * pause (vall_e/inference.py TTS.inference); with `artifactsDir` every stage's artifact and a run.json are written.
  *
@@ -17,6 +17,7 @@ import {
   codesFromLevels,
   codesToLevels,
   SAMPLE_RATE,
+  Vocos,
   writeCodes,
   writeWav,
 } from "@vall-e/codec";
@@ -46,12 +47,20 @@ import {
 } from "@vall-e/phonemizer";
 import writeFileAtomic from "write-file-atomic";
 import { makeDirectory } from "../files/make-directory.js";
-import { type ModelRole, resolveModels } from "../models/bundle.js";
+import { MODEL_ROLES, type ModelRole, resolveModels } from "../models/bundle.js";
 import { checksumOf, type DownloadProgress } from "../models/hub.js";
 import { preparePrompt } from "../prompt/prepare.js";
 import type { RunManifest } from "../run-manifest.js";
 import type { SentenceRecord, SpeechChunk, SpeechResult } from "./chunks.js";
-import { DECODERS, type Decoder, type DecoderName, EncodecDecoder } from "./decoder.js";
+import {
+  DECODER_ROLES,
+  DECODERS,
+  DEFAULT_DECODER,
+  type Decoder,
+  type DecoderName,
+  EncodecDecoder,
+  VocosDecoder,
+} from "./decoder.js";
 import {
   type PipelineStage,
   type ReferenceInput,
@@ -69,6 +78,8 @@ export interface ModelFiles {
   codec: string;
   /** tokenizer.json (or the GGUF itself). */
   tokenizer: string;
+  /** Vocos weights (the hub's pytorch_model.bin, or a .safetensors copy). */
+  vocos: string;
 }
 
 export interface TranscribeRequest {
@@ -104,9 +115,12 @@ export interface EngineLoadOptions {
    * VALL_E_MODEL_DIR or the cache, or downloaded (resolveModels).
    */
   models?: Partial<ModelFiles> | "tiny";
-  /** Which models to load (default all three); a request that needs one not loaded is refused. */
+  /**
+   * Which models to load (default the LM, the codec, the tokenizer and the decoder's weights); a request that needs
+   * one not loaded is refused.
+   */
   need?: readonly ModelRole[];
-  /** Codes to audio through "encodec" (default). */
+  /** Codes to audio through "vocos" (default, as the reference) or "encodec" (EnCodec's own decoder). */
   decoder?: DecoderName;
   /**
    * Threads of every evaluation (default: the physical cores, shared among the requests running at once; one thread
@@ -120,8 +134,8 @@ export interface EngineLoadOptions {
   signal?: AbortSignal;
 }
 
-const ROLES: readonly ModelRole[] = ["lm", "codec", "tokenizer"];
-const WHAT: Record<ModelRole, string> = { lm: "LM", codec: "codec", tokenizer: "tokenizer" };
+const ROLES = MODEL_ROLES;
+const WHAT: Record<ModelRole, string> = { lm: "LM", codec: "codec", tokenizer: "tokenizer", vocos: "Vocos weights" };
 
 /** One request in flight: its cancellation and the work of it still running. */
 interface Run {
@@ -155,6 +169,8 @@ export class Engine implements AsyncDisposable {
   readonly #lm: LanguageModel | undefined;
   readonly #codec: Codec | undefined;
   readonly #tokenizer: PhonemeTokenizer | undefined;
+  readonly #vocos: Vocos | undefined;
+  readonly #decoderName: DecoderName;
   readonly #decoder: Decoder | undefined;
   readonly #threads: number;
   readonly #runs = new Set<Run>();
@@ -167,6 +183,8 @@ export class Engine implements AsyncDisposable {
     lm?: LanguageModel;
     codec?: Codec;
     tokenizer?: PhonemeTokenizer;
+    vocos?: Vocos;
+    decoderName: DecoderName;
     decoder?: Decoder;
     threads: number;
   }) {
@@ -175,6 +193,8 @@ export class Engine implements AsyncDisposable {
     this.#lm = parts.lm;
     this.#codec = parts.codec;
     this.#tokenizer = parts.tokenizer;
+    this.#vocos = parts.vocos;
+    this.#decoderName = parts.decoderName;
     this.#decoder = parts.decoder;
     this.#threads = parts.threads;
   }
@@ -186,8 +206,9 @@ export class Engine implements AsyncDisposable {
   static async load(options: EngineLoadOptions = {}): Promise<Engine> {
     if (typeof options !== "object" || options === null) throw invalid("an options object", "options", options);
     const threads = expectThreads(options.threads);
-    const decoder = expectOneOf(options.decoder ?? "encodec", "decoder", DECODERS);
-    const asked: unknown = options.need ?? ROLES;
+    const decoder = expectOneOf(options.decoder ?? DEFAULT_DECODER, "decoder", DECODERS);
+    const asked: unknown =
+      options.need ?? (["lm", "codec", "tokenizer", ...(decoder === "vocos" ? ["vocos"] : [])] as ModelRole[]);
     if (!Array.isArray(asked) || asked.some((role) => !ROLES.includes(role as ModelRole))) {
       throw invalid(`a list of ${ROLES.join(", ")}`, "need", asked);
     }
@@ -206,6 +227,7 @@ export class Engine implements AsyncDisposable {
         ...(given !== "tiny" && given.lm !== undefined ? { model: given.lm } : {}),
         ...(given !== "tiny" && given.codec !== undefined ? { codec: given.codec } : {}),
         ...(given !== "tiny" && given.tokenizer !== undefined ? { tokenizer: given.tokenizer } : {}),
+        ...(given !== "tiny" && given.vocos !== undefined ? { vocos: given.vocos } : {}),
         need,
         ...(options.download === undefined ? {} : { download: options.download }),
         ...(options.env ? { env: options.env } : {}),
@@ -220,7 +242,7 @@ export class Engine implements AsyncDisposable {
         throw invalid("a file path", `models.${role}`, files[role]);
     }
 
-    const loaded: { lm?: LanguageModel; codec?: Codec; tokenizer?: PhonemeTokenizer } = {};
+    const loaded: { lm?: LanguageModel; codec?: Codec; tokenizer?: PhonemeTokenizer; vocos?: Vocos } = {};
     const progress = (role: ModelRole) => options.onProgress?.({ stage: "load", role, path: files[role] as string });
     try {
       if (need.includes("tokenizer")) {
@@ -231,6 +253,10 @@ export class Engine implements AsyncDisposable {
         loaded.codec = await Codec.load(files.codec as string, threads === 0 ? {} : { threads });
         progress("codec");
       }
+      if (need.includes("vocos")) {
+        loaded.vocos = await Vocos.load(files.vocos as string, threads === 0 ? {} : { threads });
+        progress("vocos");
+      }
       options.signal?.throwIfAborted();
       if (need.includes("lm")) {
         loaded.lm = await LanguageModel.load(files.lm as string);
@@ -238,21 +264,25 @@ export class Engine implements AsyncDisposable {
       }
     } catch (error) {
       await loaded.codec?.dispose();
+      await loaded.vocos?.dispose();
       await loaded.lm?.dispose();
       throw error;
     }
+    const instance =
+      decoder === "vocos"
+        ? loaded.vocos && new VocosDecoder(loaded.vocos)
+        : loaded.codec && new EncodecDecoder(loaded.codec, files.codec as string);
     return new Engine({
       files,
       tiny,
       ...loaded,
-      ...(loaded.codec && decoder === "encodec"
-        ? { decoder: new EncodecDecoder(loaded.codec, files.codec as string) }
-        : {}),
+      decoderName: decoder,
+      ...(instance ? { decoder: instance } : {}),
       threads,
     });
   }
 
-  /** The decoder (codes → audio), when the codec is loaded. */
+  /** The decoder (codes → audio), when its weights are loaded. */
   get decoder(): Decoder | undefined {
     return this.#decoder;
   }
@@ -434,6 +464,7 @@ export class Engine implements AsyncDisposable {
         await Promise.allSettled(pending);
         await this.#lm?.dispose();
         await this.#codec?.dispose();
+        await this.#vocos?.dispose();
       })();
     }
     await this.#disposed;
@@ -486,6 +517,17 @@ export class Engine implements AsyncDisposable {
     return Math.max(1, Math.floor(systemInfo().defaultThreads / Math.max(1, this.#runs.size)));
   }
 
+  /** The decoder, or ERR_ENGINE_MODEL naming the weights it was loaded without (never another decoder instead). */
+  #requireDecoder(): Decoder {
+    if (this.#disposed) throw new DisposedError("Engine");
+    if (this.#decoder) return this.#decoder;
+    const role = DECODER_ROLES[this.#decoderName];
+    throw new VallEError(
+      "ERR_ENGINE_MODEL",
+      `This engine was loaded without the ${WHAT[role]}, which its decoder (${this.#decoderName}) needs to decode (Engine.load({ need }), or decoder: "${this.#decoderName === "vocos" ? "encodec" : "vocos"}")`,
+    );
+  }
+
   #need<K extends "lm" | "codec" | "tokenizer">(
     role: K,
     purpose: string,
@@ -513,8 +555,8 @@ export class Engine implements AsyncDisposable {
 
     // Response codes given: decode only.
     if (request.responseCodes !== undefined) {
-      const decoder = this.#decoder ?? this.#need("codec", "decode");
-      state.usedModels.add("codec");
+      const decoder = this.#requireDecoder();
+      state.usedModels.add(decoder.weights.role);
       const responses = request.responseCodes;
       for (const [i, codes] of responses.entries()) {
         const sentence = { index: i, count: responses.length, text: codes.text ?? "" };
@@ -557,13 +599,16 @@ export class Engine implements AsyncDisposable {
     const progress = (stage: PipelineStage, sentence: number, step = 1, total = 1) =>
       request.onProgress?.({ stage, sentence, sentences: count, step, total });
 
-    const codec = this.#need("codec", "encode the voice and decode");
-    state.usedModels.add("codec");
-    const decoder = this.#decoder ?? codec;
+    const decoder = this.#requireDecoder();
+    state.usedModels.add(decoder.weights.role);
     state.prompt = await timed("prompt", async () => {
       if (request.promptCodes !== undefined) return codesToLevels(request.promptCodes);
       const references = request.reference === undefined ? [] : [request.reference].flat();
       if (references.length === 0) return [];
+      const codec = () => {
+        state.usedModels.add("codec");
+        return this.#need("codec", "encode the voice");
+      };
       const voice = await prepareVoice(codec, references as ReferenceInput[], { signal });
       state.referencesAreFiles = voice.fromFiles;
       state.referenceFiles = [...voice.files];
@@ -723,6 +768,7 @@ export class Engine implements AsyncDisposable {
         scoring: settings.scoring,
         sentencePause: settings.sentencePause,
         contextHistory: settings.contextHistory,
+        decoder: this.#decoderName,
       },
       sentences: state.sentences,
       timings: state.timings,

@@ -39,12 +39,21 @@ function isCodes(value: unknown): value is CodesArtifact {
   return typeof value === "object" && value !== null && (value as CodesArtifact).codes instanceof Int16Array;
 }
 
-/** Encode (or read) each reference once, on `codec`, into a Voice. */
+/**
+ * Encode (or read) each reference once, on `codec`, into a Voice. `codec` may be a function that gives it, called
+ * only when a reference is audio (codes and Voices need no codec).
+ */
 export async function prepareVoice(
-  codec: Codec,
+  codecSource: Codec | (() => Codec),
   input: ReferenceInput | readonly ReferenceInput[],
   options: { signal?: AbortSignal } = {},
 ): Promise<Voice> {
+  const codec = {
+    encodeAudio: (...args: Parameters<Codec["encodeAudio"]>) =>
+      (typeof codecSource === "function" ? codecSource() : codecSource).encodeAudio(...args),
+    encodeFile: (...args: Parameters<Codec["encodeFile"]>) =>
+      (typeof codecSource === "function" ? codecSource() : codecSource).encodeFile(...args),
+  };
   const list = Array.isArray(input) ? (input as readonly ReferenceInput[]) : [input as ReferenceInput];
   const references: (readonly (readonly number[])[])[] = [];
   const files: string[] = [];

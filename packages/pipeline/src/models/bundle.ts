@@ -1,10 +1,10 @@
 /**
- * Model bundles (see docs/ARCHITECTURE.md): the LM GGUF, the EnCodec weights and the phoneme tokenizer, found in this
- * order — explicit paths, VALL_E_MODEL_DIR, the user cache — and downloaded into the cache from Hugging Face when
+ * Model bundles (see docs/ARCHITECTURE.md): the LM GGUF, the EnCodec weights, the phoneme tokenizer and the Vocos
+ * weights (the default decoder, from charactr/vocos-encodec-24khz), found in this order — explicit paths, VALL_E_MODEL_DIR, the user cache — and downloaded into the cache from Hugging Face when
  * missing. `tiny` stands for the offline random-weight bundle (models/tiny.ts).
  */
 import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { InvalidArgumentError, VallEError } from "@vall-e/core";
 import { modelDirectories } from "./directories.js";
 import {
@@ -23,15 +23,37 @@ export const QUANTS = ["Q8_0", "F16", "BF16", "Q4_K", "Q3_K", "Q2_K"] as const;
 export type Quant = (typeof QUANTS)[number];
 export const DEFAULT_QUANT: Quant = "Q8_0";
 
-export type ModelRole = "lm" | "codec" | "tokenizer";
+export type ModelRole = "lm" | "codec" | "tokenizer" | "vocos";
+export const MODEL_ROLES: readonly ModelRole[] = ["lm", "codec", "tokenizer", "vocos"];
 
-/** The three files of a bundle on the hub. */
-export function bundleFiles(name: string = DEFAULT_QUANT): Record<ModelRole, HubFile> {
+/** Where Vocos is published (weights and config.yaml; the EnCodec part is not used). */
+export const VOCOS_REPO = "charactr/vocos-encodec-24khz";
+
+/** A bundle file on the hub, and its name in VALL_E_MODEL_DIR and the cache. */
+export interface BundleFile extends HubFile {
+  /** Relative to VALL_E_MODEL_DIR / the cache. */
+  local: string;
+  /** Small files downloaded beside it (Vocos' config.yaml), each with its own checksum. */
+  companions?: HubFile[];
+}
+
+/** The files of a bundle on the hub. */
+export function bundleFiles(name: string = DEFAULT_QUANT): Record<ModelRole, BundleFile> {
   const quant = toQuant(name);
+  const file = (repo: string, revision: string, path: string, local = path): BundleFile => ({
+    repo,
+    revision,
+    path,
+    local,
+  });
   return {
-    lm: { repo: HUB_REPO, revision: "gguf", path: `vall_e-${quant}.gguf` },
-    codec: { repo: HUB_REPO, revision: "gguf", path: "encodec.bin" },
-    tokenizer: { repo: HUB_REPO, revision: "hf", path: "tokenizer.json" },
+    lm: file(HUB_REPO, "gguf", `vall_e-${quant}.gguf`),
+    codec: file(HUB_REPO, "gguf", "encodec.bin"),
+    tokenizer: file(HUB_REPO, "hf", "tokenizer.json"),
+    vocos: {
+      ...file(VOCOS_REPO, "main", "pytorch_model.bin", "vocos-encodec-24khz/pytorch_model.bin"),
+      companions: [{ repo: VOCOS_REPO, revision: "main", path: "config.yaml" }],
+    },
   };
 }
 
@@ -58,11 +80,13 @@ export interface ResolveModelsOptions {
   codec?: string;
   /** tokenizer.json or a VALL-E GGUF, or "tiny". */
   tokenizer?: string;
+  /** Vocos weights (pytorch_model.bin or .safetensors), or "tiny". */
+  vocos?: string;
   /** Which published LM (default Q8_0). */
   quant?: string;
   /** Download what is missing (default true). */
   download?: boolean;
-  /** Which of the three are needed (default all). */
+  /** Which files are needed (default the LM, the codec and the tokenizer). */
   need?: readonly ModelRole[];
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
@@ -78,7 +102,12 @@ export interface ResolvedModels {
 }
 
 // As the loaders name them, so a missing file reads the same whichever notices first.
-const WHAT: Record<ModelRole, string> = { lm: "Model file", codec: "EnCodec weights", tokenizer: "Tokenizer file" };
+const WHAT: Record<ModelRole, string> = {
+  lm: "Model file",
+  codec: "EnCodec weights",
+  tokenizer: "Tokenizer file",
+  vocos: "Vocos weights",
+};
 
 /**
  * Find (or fetch) the bundle's files. A cached file whose download record disagrees with its size is treated as
@@ -94,6 +123,7 @@ export async function resolveModels(options: ResolveModelsOptions = {}): Promise
     ...(options.model !== undefined ? { lm: options.model } : {}),
     ...(options.codec !== undefined ? { codec: options.codec } : {}),
     ...(options.tokenizer !== undefined ? { tokenizer: options.tokenizer } : {}),
+    ...(options.vocos !== undefined ? { vocos: options.vocos } : {}),
   };
   const wholeTiny = options.model === TINY_MODEL;
   const { modelDir, cacheDir } = modelDirectories(env);
@@ -119,7 +149,7 @@ export async function resolveModels(options: ResolveModelsOptions = {}): Promise
   const missing: ModelRole[] = [];
   for (const role of need) {
     if (files[role] !== undefined) continue;
-    const local = await locateModelFile(hubFiles[role].path, env);
+    const local = await locateModelFile(hubFiles[role].local, env);
     if (local) {
       files[role] = local.path;
       sources[role] = local.source;
@@ -139,7 +169,7 @@ export async function resolveModels(options: ResolveModelsOptions = {}): Promise
   }
   for (const role of missing) {
     try {
-      const pulled = await pullFile(hubFiles[role], cacheDir, {
+      const pulled = await pullBundleFile(hubFiles[role], cacheDir, {
         ...hub,
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -153,6 +183,18 @@ export async function resolveModels(options: ResolveModelsOptions = {}): Promise
     }
   }
   return { files, sources, tiny: isTiny };
+}
+
+/** Download a bundle file (and its companions) into the cache: `cacheDir/<file.local>`. */
+export async function pullBundleFile(
+  file: BundleFile,
+  cacheDir: string,
+  options: Parameters<typeof pullFile>[2] = {},
+): Promise<Awaited<ReturnType<typeof pullFile>>> {
+  const dir = dirname(join(cacheDir, file.local));
+  const pulled = await pullFile(file, dir, options);
+  for (const companion of file.companions ?? []) await pullFile(companion, dir, options);
+  return pulled;
 }
 
 /**
@@ -176,20 +218,24 @@ export async function locateModelFile(
 
 function unavailable(
   missing: readonly ModelRole[],
-  files: Record<ModelRole, HubFile>,
+  files: Record<ModelRole, BundleFile>,
   cacheDir: string,
   modelDir: string | undefined,
   reason: string,
   cause?: unknown,
 ): VallEError {
-  const names = missing.map((role) => `${files[role].path} (branch ${files[role].revision})`).join(", ");
+  const names = missing
+    .map((role) => `${files[role].path} (${files[role].repo}, branch ${files[role].revision})`)
+    .join(", ");
   const where = [modelDir ? `VALL_E_MODEL_DIR (${modelDir})` : "VALL_E_MODEL_DIR", cacheDir].join(" or ");
-  // The flag that selects the tiny bundle for what is missing: --model stands for all three files; a command that
-  // needs only the codec or the tokenizer takes --codec tiny / --tokenizer tiny.
+  // The flag that selects the tiny bundle for what is missing: --model stands for all its files; a command that
+  // needs only the codec, the tokenizer or Vocos takes --codec tiny / --tokenizer tiny / --vocos tiny.
   const tiny = missing.includes("lm") ? "--model tiny" : missing.map((role) => `--${role} tiny`).join(" and ");
+  // Vocos is the default decoder; EnCodec's own decoder needs no other download (never switched to silently).
+  const encodec = missing.includes("vocos") ? ", or decode with `--vocoder encodec` (EnCodec's own decoder)" : "";
   return new VallEError(
     "ERR_MODELS_UNAVAILABLE",
-    `The model files are not on this machine and cannot be downloaded (${reason}). Needed from ${HUB_REPO}: ${names}. Put them in ${where}, run \`vall-e models pull\` when online, or use ${tiny} (an offline random-weight model: its audio is noise).`,
+    `The model files are not on this machine and cannot be downloaded (${reason}). Needed: ${names}. Put them in ${where}, run \`vall-e models pull\` when online${encodec}, or use ${tiny} (an offline random-weight model: its audio is noise).`,
     cause === undefined ? {} : { cause },
   );
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { closedPort, type HubStub, type HubStubFile, sha256, startHubStub } from "@tooling/config/hub-stub";
 import { tempDir } from "@tooling/config/temp-dir";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -11,6 +11,8 @@ const files = new Map<string, HubStubFile>([
   ["gguf/vall_e-Q8_0.gguf", { bytes: randomBytes(300_000), lfs: true }],
   ["gguf/encodec.bin", { bytes: randomBytes(120_000), lfs: true }],
   ["hf/tokenizer.json", { bytes: Buffer.from('{"model":{"type":"BPE","vocab":{},"merges":[]}}\n'), lfs: false }],
+  ["charactr/vocos-encodec-24khz/main/pytorch_model.bin", { bytes: randomBytes(90_000), lfs: true }],
+  ["charactr/vocos-encodec-24khz/main/config.yaml", { bytes: Buffer.from("backbone: {}\n"), lfs: false }],
 ]);
 let hub: HubStub;
 let endpoint: string;
@@ -203,7 +205,7 @@ describe("resolveModels", () => {
 
   it("offline and not cached: a message naming the files and --model tiny", async () => {
     const expected =
-      /^The model files are not on this machine and cannot be downloaded \((.+)\)\. Needed from ecker\/vall-e: vall_e-Q8_0\.gguf \(branch gguf\), encodec\.bin \(branch gguf\), tokenizer\.json \(branch hf\)\. Put them in VALL_E_MODEL_DIR or .*vall-e, run `vall-e models pull` when online, or use --model tiny \(an offline random-weight model: its audio is noise\)\.$/;
+      /^The model files are not on this machine and cannot be downloaded \((.+)\)\. Needed: vall_e-Q8_0\.gguf \(ecker\/vall-e, branch gguf\), encodec\.bin \(ecker\/vall-e, branch gguf\), tokenizer\.json \(ecker\/vall-e, branch hf\)\. Put them in VALL_E_MODEL_DIR or .*vall-e, run `vall-e models pull` when online, or use --model tiny \(an offline random-weight model: its audio is noise\)\.$/;
     const port = await closedPort();
     const unreachable = await resolveModels({
       env: env(cacheDir(), { HF_ENDPOINT: `http://127.0.0.1:${port}` }),
@@ -214,6 +216,30 @@ describe("resolveModels", () => {
     const offline = await resolveModels({ env: env(cacheDir(), { HF_HUB_OFFLINE: "1" }) }).catch((e) => e);
     expect(offline.message).toMatch(expected);
     expect(offline.message).toContain("(HF_HUB_OFFLINE is set)");
+  });
+
+  it("Vocos comes from its own repository with its config.yaml, into a folder of its own; offline, --vocoder encodec is named", async () => {
+    const cache = cacheDir();
+    const first = await resolveModels({ env: env(cache), need: ["vocos"] });
+    expect(first.sources).toEqual({ vocos: "downloaded" });
+    expect(first.files.vocos).toBe(join(cache, "vall-e", "vocos-encodec-24khz", "pytorch_model.bin"));
+    expect(readFileSync(first.files.vocos)).toEqual(bytesOf("charactr/vocos-encodec-24khz/main/pytorch_model.bin"));
+    expect(readFileSync(join(cache, "vall-e", "vocos-encodec-24khz", "config.yaml"), "utf8")).toBe("backbone: {}\n");
+    requests.length = 0;
+    expect((await resolveModels({ env: env(cache), need: ["vocos"] })).sources).toEqual({ vocos: "cache" });
+    expect(requests).toEqual([]);
+    const models = cacheDir();
+    const local = join(models, "vocos-encodec-24khz", "pytorch_model.bin");
+    mkdirSync(dirname(local));
+    writeFileSync(local, "x");
+    const fromDir = await resolveModels({ env: env(cacheDir(), { VALL_E_MODEL_DIR: models }), need: ["vocos"] });
+    expect(fromDir).toMatchObject({ files: { vocos: local }, sources: { vocos: "model-dir" } });
+    const offline = await resolveModels({ env: env(cacheDir(), { HF_HUB_OFFLINE: "1" }), need: ["lm", "vocos"] }).catch(
+      (e) => e,
+    );
+    expect(offline.code).toBe("ERR_MODELS_UNAVAILABLE");
+    expect(offline.message).toContain("pytorch_model.bin (charactr/vocos-encodec-24khz, branch main)");
+    expect(offline.message).toContain("or decode with `--vocoder encodec` (EnCodec's own decoder)");
   });
 
   it("an unknown quant is named with the known ones", async () => {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "@tooling/config/temp-dir";
-import { Codec } from "@vall-e/codec";
+import { Codec, Vocos } from "@vall-e/codec";
 import { LanguageModel } from "@vall-e/lm";
 import { loadTokenizer } from "@vall-e/phonemizer";
 import { describe, expect, it } from "vitest";
@@ -17,10 +17,17 @@ describe("the tiny bundle", () => {
     const [first, second] = await Promise.all([tinyBundle(a), tinyBundle(a)]);
     expect(second).toEqual(first);
     const other = await tinyBundle(b);
-    for (const role of ["lm", "codec", "tokenizer"] as const) {
+    for (const role of ["lm", "codec", "tokenizer", "vocos"] as const) {
       expect(await checksumOf(first[role], "sha256"), role).toBe(await checksumOf(other[role], "sha256"));
     }
-    expect(readdirSync(a).sort()).toEqual(["bundle.json", "encodec.bin", "tokenizer.json", "vall_e-tiny.gguf"]);
+    expect(readdirSync(a).sort()).toEqual([
+      "bundle.json",
+      "config.yaml",
+      "encodec.bin",
+      "tokenizer.json",
+      "vall_e-tiny.gguf",
+      "vocos-tiny.pt",
+    ]);
 
     const tokenizer = await loadTokenizer(first.tokenizer);
     const ids = tokenizer.encode("həlˈoʊ wˈɜːld.");
@@ -32,6 +39,8 @@ describe("the tiny bundle", () => {
     expect(model.info.nVocab).toBe(17702);
     await using codec = await Codec.load(first.codec);
     expect([codec.info.bins, codec.info.weightType]).toEqual([1024, "f16"]);
+    await using vocos = await Vocos.load(first.vocos); // and its config.yaml, cross-checked
+    expect([vocos.info.layers, vocos.codebookCounts]).toEqual([2, [2, 4, 8, 16]]);
     expect(JSON.parse(readFileSync(join(a, "bundle.json"), "utf8"))).toEqual({
       format: "vall-e.tiny",
       version: TINY_VERSION,
