@@ -1,11 +1,14 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tempDir } from "@tooling/config/temp-dir";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_ADDON_PATH, loadNativeAddon, NativeLoadError, systemInfo } from "../lib/index.js";
+import { writeCApiCases } from "./c-api-cases.js";
+import { writeTinyEncodec } from "./tiny-encodec.js";
+import { writeTinyLm } from "./tiny-lm.js";
 
 describe("native addon", () => {
   it("loads and reports the pinned ggml and this machine's cores", () => {
@@ -51,11 +54,20 @@ describe("native addon", () => {
     );
   });
 
-  it("the public C API works without Node (tests/c-api-test.c)", () => {
+  it("the public C API, without Node, computes what the TypeScript path does (tests/c-api-test.c)", async () => {
     const program = fileURLToPath(new URL("../build/vall_e_c_api_test", import.meta.url));
     expect(existsSync(program), `${program} is built with the addon`).toBe(true);
     expect(existsSync(DEFAULT_ADDON_PATH)).toBe(true);
-    const output = execFileSync(program, { encoding: "utf8" });
-    expect(output).toContain("c-api-test: all checks passed");
+    const dir = tempDir("vall-e-c-api-");
+    const lm = writeTinyLm(dir);
+    const codec = writeTinyEncodec(dir);
+    const cases = join(dir, "c-api-cases.bin");
+    await writeCApiCases(cases, lm, codec);
+    const scratch = join(dir, "scratch");
+    mkdirSync(scratch);
+    const result = spawnSync(program, [lm, codec, cases, scratch], { encoding: "utf8", timeout: 30_000 });
+    expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
+    expect(result.stdout).toContain("c-api-test: all checks passed");
+    expect(result.stderr, "ggml's log lines go to the program's callback").toBe("");
   });
 });
