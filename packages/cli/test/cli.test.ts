@@ -52,7 +52,12 @@ describe("vall-e", () => {
     });
     expect(report.addon.ggml.defaultThreads).toBeGreaterThanOrEqual(1);
     expect(report.models.cacheDir).toMatch(/vall-e$/);
-    expect(Object.keys(report.models.bundle)).toEqual(["vall_e-Q8_0.gguf", "encodec.bin", "tokenizer.json"]);
+    expect(Object.keys(report.models.bundle)).toEqual([
+      "vall_e-Q8_0.gguf",
+      "encodec.bin",
+      "tokenizer.json",
+      "vocos-encodec-24khz/pytorch_model.bin",
+    ]);
   });
 
   it("doctor reports a missing addon, with what to do, and exits 1", () => {
@@ -158,7 +163,7 @@ describe.skipIf(!tokenizerJson.present)(`vall-e phonemize ${tokenizerJson.reason
     });
     expect(noTokenizer.code).toBe(EXIT_FAILURE);
     expect(noTokenizer.stderr).toContain(
-      "error: The model files are not on this machine and cannot be downloaded (HF_HUB_OFFLINE is set). Needed from ecker/vall-e: tokenizer.json (branch hf).",
+      "error: The model files are not on this machine and cannot be downloaded (HF_HUB_OFFLINE is set). Needed: tokenizer.json (ecker/vall-e, branch hf).",
     );
     // The advice fits the command: phonemize takes --tokenizer, not --model.
     expect(noTokenizer.stderr).toContain("or use --tokenizer tiny (an offline random-weight model");
@@ -178,6 +183,7 @@ describe.skipIf(!tokenizerJson.present)(`vall-e phonemize ${tokenizerJson.reason
 });
 
 const encodecDir = fixture("encodec");
+const vocosFixture = fixture("vocos", "vocos_random.pt");
 
 describe.skipIf(!encodecDir.present)(`vall-e encode / decode / inspect ${encodecDir.reason}`, () => {
   const weights = `${encodecDir.path}/encodec_random_f16.bin`;
@@ -193,7 +199,23 @@ describe.skipIf(!encodecDir.present)(`vall-e encode / decode / inspect ${encodec
     expect(report.codebookStats).toHaveLength(8);
 
     const out = join(dir, "out.wav");
-    expect(vallE(["decode", codes, "-o", out, "--codec", weights]).code).toBe(0);
+    expect(vallE(["decode", codes, "-o", out, "--vocoder", "encodec", "--codec", weights]).code).toBe(0);
+    if (vocosFixture.present) {
+      // As the Vocos issue writes it.
+      const vocosOut = join(dir, "vocos.wav");
+      const args = ["decode", codes, "-o", vocosOut, "--vocoder", "vocos", "--vocos", vocosFixture.path];
+      expect(vallE([...args, "--sample-format", "f32"])).toEqual({
+        code: 0,
+        stdout: "",
+        stderr: `wrote ${vocosOut} (3.00 s at 24000 Hz, Vocos)\n`,
+      });
+      expect(JSON.parse(vallE(["inspect", vocosOut, "--json"]).stdout)).toMatchObject({ samples: 72000 });
+      expect(vallE(["decode", codes, "-o", vocosOut, "--codec", weights])).toMatchObject({
+        code: EXIT_USAGE,
+        stderr:
+          "error: --codec names EnCodec's weights, which decode with --vocoder encodec; Vocos (the default) reads --vocos\n",
+      });
+    }
     expect(JSON.parse(vallE(["inspect", out, "--json"]).stdout)).toMatchObject({
       kind: "audio",
       sampleRate: 24000,
@@ -218,6 +240,8 @@ describe.skipIf(!encodecDir.present)(`vall-e encode / decode / inspect ${encodec
       join(dir, "c.json"),
       "-o",
       "-",
+      "--vocoder",
+      "encodec",
       "--codec",
       weights,
       "--sample-format",
@@ -239,7 +263,7 @@ describe.skipIf(!encodecDir.present)(`vall-e encode / decode / inspect ${encodec
     expect(vallE(["encode", wav, "-o", "/tmp/x.npy", "--codec", weights, "-b", "5"]).stderr).toContain(
       "error: option '-b, --bandwidth <kbps>' argument '5' is invalid. Allowed choices are 1.5, 3, 6, 12, 24.",
     );
-    expect(vallE(["decode", wav, "-o", "/tmp/x.wav", "--codec", weights])).toMatchObject({
+    expect(vallE(["decode", wav, "-o", "/tmp/x.wav", "--vocoder", "encodec", "--codec", weights])).toMatchObject({
       code: EXIT_FAILURE,
       stderr: `error: ${wav}: unsupported codes file (expected .npy, .json or .enc)\n`,
     });
@@ -413,76 +437,130 @@ describe.skipIf(!lmDir.present)(`vall-e generate ${lmDir.reason}`, () => {
 
 const encodecWeights = fixture("encodec", "encodec_random_f16.bin");
 
-describe.skipIf(!lmDir.present || !encodecWeights.present)(`vall-e tts ${lmDir.reason}${encodecWeights.reason}`, () => {
-  const dir = tempDir("cli-tts-");
-  const voice = join(dir, "voice.wav");
-  const samples = Float32Array.from({ length: 12000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 180 * i) / 12000));
-  writeFileSync(voice, encodeWav(samples, 12000)); // 12 kHz: the pipeline resamples
-  const models = ["--model", `${lmDir.path}/valle_tiny_random_f16.gguf`, "--codec", encodecWeights.path];
-  const limits = ["--max-steps", "3", "--max-duration", "1.1", "--lang", "en", "--prompt-seconds", "0.5"];
+const vocosWeights = fixture("vocos", "vocos_random.pt");
 
-  it("speaks the text into a WAV (same seed, same bytes); --json summary; -o - carries only the WAV", () => {
-    const a = join(dir, "a.wav");
-    const first = vallE([
-      "tts",
-      "Hello there. Bye now.",
-      "--prompt",
-      voice,
-      "-o",
-      a,
-      ...models,
-      ...limits,
-      "--seed",
-      "9",
-      "--json",
-    ]);
-    expect(first.code).toBe(0);
-    const summary = JSON.parse(first.stdout);
-    expect(summary.sentences.map((s: { text: string; seed: number }) => [s.text, s.seed])).toEqual([
-      ["Hello there.", 9],
-      ["Bye now.", 10],
-    ]);
-    expect(first.stderr).toMatch(/wrote .*a\.wav: [\d.]+ s, 2 sentence\(s\); seed 9\n$/);
-    const b = join(dir, "b.wav");
-    const text = join(dir, "text.txt");
-    writeFileSync(text, "Hello there. Bye now.");
-    expect(
-      vallE(["tts", "--text-file", text, "--prompt", voice, "-o", b, ...models, ...limits, "--seed", "9"]).code,
-    ).toBe(0);
-    expect(readFileSync(b)).toEqual(readFileSync(a));
-    const piped = spawnSync(process.execPath, [
-      bin,
-      "tts",
-      "Hello there. Bye now.",
-      "--prompt",
-      voice,
-      "-o",
-      "-",
-      ...models,
-      ...limits,
-      "--seed",
-      "9",
-    ]);
-    expect(piped.status).toBe(0);
-    expect(Buffer.from(piped.stdout).subarray(44)).toEqual(readFileSync(a).subarray(44)); // streamed: same samples
-  });
+describe.skipIf(!lmDir.present || !encodecWeights.present || !vocosWeights.present)(
+  `vall-e tts ${lmDir.reason}${encodecWeights.reason}${vocosWeights.reason}`,
+  () => {
+    const dir = tempDir("cli-tts-");
+    const voice = join(dir, "voice.wav");
+    const samples = Float32Array.from({ length: 12000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 180 * i) / 12000));
+    writeFileSync(voice, encodeWav(samples, 12000)); // 12 kHz: the pipeline resamples
+    const models = [
+      "--model",
+      `${lmDir.path}/valle_tiny_random_f16.gguf`,
+      "--codec",
+      encodecWeights.path,
+      "--vocos",
+      vocosWeights.path,
+    ];
+    const limits = ["--max-steps", "3", "--max-duration", "1.1", "--lang", "en", "--prompt-seconds", "0.5"];
 
-  it("bad input exits 2 with the problem named", () => {
-    expect(vallE(["tts", "--text-file", join(dir, "none.txt"), "-o", join(dir, "x.wav"), ...models])).toMatchObject({
-      code: EXIT_USAGE,
-      stderr: `error: Text file not found: ${join(dir, "none.txt")}\n`,
+    it("speaks the text into a WAV (same seed, same bytes); --json summary; -o - carries only the WAV", () => {
+      const a = join(dir, "a.wav");
+      const first = vallE([
+        "tts",
+        "Hello there. Bye now.",
+        "--prompt",
+        voice,
+        "-o",
+        a,
+        ...models,
+        ...limits,
+        "--seed",
+        "9",
+        "--json",
+      ]);
+      expect(first.code).toBe(0);
+      const summary = JSON.parse(first.stdout);
+      expect(summary.sentences.map((s: { text: string; seed: number }) => [s.text, s.seed])).toEqual([
+        ["Hello there.", 9],
+        ["Bye now.", 10],
+      ]);
+      expect(first.stderr).toMatch(/wrote .*a\.wav: [\d.]+ s, 2 sentence\(s\); seed 9\n$/);
+      const b = join(dir, "b.wav");
+      const text = join(dir, "text.txt");
+      writeFileSync(text, "Hello there. Bye now.");
+      expect(
+        vallE(["tts", "--text-file", text, "--prompt", voice, "-o", b, ...models, ...limits, "--seed", "9"]).code,
+      ).toBe(0);
+      expect(readFileSync(b)).toEqual(readFileSync(a));
+      const piped = spawnSync(process.execPath, [
+        bin,
+        "tts",
+        "Hello there. Bye now.",
+        "--prompt",
+        voice,
+        "-o",
+        "-",
+        ...models,
+        ...limits,
+        "--seed",
+        "9",
+      ]);
+      expect(piped.status).toBe(0);
+      expect(Buffer.from(piped.stdout).subarray(44)).toEqual(readFileSync(a).subarray(44)); // streamed: same samples
     });
-    expect(vallE(["tts", "hi", "--text-file", voice, "-o", join(dir, "x.wav"), ...models])).toMatchObject({
-      code: EXIT_USAGE,
-      stderr: "error: Give one input, not a text argument and --text-file\n",
+
+    it("bad input exits 2 with the problem named", () => {
+      expect(vallE(["tts", "--text-file", join(dir, "none.txt"), "-o", join(dir, "x.wav"), ...models])).toMatchObject({
+        code: EXIT_USAGE,
+        stderr: `error: Text file not found: ${join(dir, "none.txt")}\n`,
+      });
+      expect(vallE(["tts", "hi", "--text-file", voice, "-o", join(dir, "x.wav"), ...models])).toMatchObject({
+        code: EXIT_USAGE,
+        stderr: "error: Give one input, not a text argument and --text-file\n",
+      });
+      expect(vallE(["tts", "hi", "-o", join(dir, "x.wav"), ...models, "--top-p", "0"])).toMatchObject({
+        code: EXIT_USAGE,
+        stderr: "error: Expected a number in (0, 1] for --top-p, got 0\n",
+      });
+      expect(
+        vallE(["tts", "hi", "--prompt", join(dir, "none.wav"), "-o", join(dir, "x.wav"), ...models, ...limits]).code,
+      ).toBe(EXIT_USAGE);
+      expect(() => readFileSync(join(dir, "x.wav"))).toThrow();
     });
-    expect(vallE(["tts", "hi", "-o", join(dir, "x.wav"), ...models, "--top-p", "0"])).toMatchObject({
-      code: EXIT_USAGE,
-      stderr: "error: Expected a number in (0, 1] for --top-p, got 0\n",
+
+    it("decodes with Vocos by default, with EnCodec on --vocoder encodec; run.json says which", () => {
+      const [vocos, encodec] = ["vocos", "encodec"].map((vocoder) => {
+        const out = join(dir, `${vocoder}.wav`);
+        const artifacts = join(dir, `${vocoder}-artifacts`);
+        const flags = vocoder === "vocos" ? models : models.slice(0, 4);
+        const run = vallE([
+          "tts",
+          "Hello there.",
+          "--prompt",
+          voice,
+          "-o",
+          out,
+          ...flags,
+          ...limits,
+          "--seed",
+          "3",
+          "--artifacts",
+          artifacts,
+          ...(vocoder === "encodec" ? ["--vocoder", "encodec"] : []),
+        ]);
+        expect(run.code, run.stderr).toBe(0);
+        const manifest = JSON.parse(readFileSync(join(artifacts, "run.json"), "utf8"));
+        expect(manifest.options.decoder).toBe(vocoder);
+        expect(manifest.models.vocos?.path).toBe(vocoder === "vocos" ? vocosWeights.path : undefined);
+        return readFileSync(out);
+      });
+      expect(vocos?.length).toBe(encodec?.length);
+      expect(vocos).not.toEqual(encodec);
+      expect(vallE(["tts", "hi", "-o", join(dir, "x.wav"), ...models, "--vocoder", "encodec"])).toMatchObject({
+        code: EXIT_USAGE,
+        stderr: "error: --vocos names Vocos' weights; with --vocoder encodec, give --codec instead\n",
+      });
+      const offline = vallE(["tts", "hi", "-o", join(dir, "x.wav"), ...models.slice(0, 4)], {
+        VALL_E_MODEL_DIR: "/nonexistent",
+        XDG_CACHE_HOME: tempDir("cli-no-vocos-"),
+      });
+      expect(offline.code).toBe(EXIT_FAILURE);
+      expect(offline.stderr).toContain("pytorch_model.bin (charactr/vocos-encodec-24khz, branch main)");
+      expect(offline.stderr).toContain("or decode with `--vocoder encodec` (EnCodec's own decoder)");
+      expect(() => readFileSync(join(dir, "x.wav"))).toThrow();
     });
-    expect(
-      vallE(["tts", "hi", "--prompt", join(dir, "none.wav"), "-o", join(dir, "x.wav"), ...models, ...limits]).code,
-    ).toBe(EXIT_USAGE);
-    expect(() => readFileSync(join(dir, "x.wav"))).toThrow();
-  });
-});
+  },
+);

@@ -104,7 +104,7 @@ describe("vall-e on the tiny bundle", () => {
       "from-prompt-codes",
     );
     same(
-      ["tts", "--response-codes", join(run, "001.codes.npy"), join(run, "002.codes.npy"), "--codec", "tiny"],
+      ["tts", "--response-codes", join(run, "001.codes.npy"), join(run, "002.codes.npy"), "--vocos", "tiny"],
       "from-response-codes",
     );
     same(["tts", "--replay", join(run, "run.json")], "replay");
@@ -179,7 +179,10 @@ describe("vall-e on the tiny bundle", () => {
     expect(g.stderr).toMatch(/wrote .*hi\.codes\.npy: 8 × \d+ codes/);
     expect(g.code).toBe(0);
     const out = join(dir, "hi.wav");
-    expect(vallE(["decode", codes, "-o", out, "--codec", "tiny"]).code).toBe(0);
+    expect(vallE(["decode", codes, "-o", out, "--vocos", "tiny"]).code).toBe(0);
+    const encodecOut = join(dir, "hi-encodec.wav");
+    expect(vallE(["decode", codes, "-o", encodecOut, "--vocoder", "encodec", "--codec", "tiny"]).code).toBe(0);
+    expect(readFileSync(encodecOut).length).toBe(readFileSync(out).length);
     expect(parseWav(readFileSync(out)).sampleRate).toBe(24000);
     const inspect = vallE(["inspect", codes]);
     expect(inspect.code).toBe(0);
@@ -198,13 +201,14 @@ describe("vall-e on the tiny bundle", () => {
     expect(vallE(["models", "path"]).stdout.toString()).toBe(`${cache}\n`);
     const pulled = vallE(["models", "pull", "--tiny"]);
     expect(pulled.stdout.toString().trim().split("\n")).toEqual(
-      ["vall_e-tiny.gguf", "encodec.bin", "tokenizer.json"].map((f) => join(cache, "tiny", f)),
+      ["vall_e-tiny.gguf", "encodec.bin", "tokenizer.json", "vocos-tiny.pt"].map((f) => join(cache, "tiny", f)),
     );
     const list = JSON.parse(vallE(["models", "list", "--json"]).stdout.toString());
     expect(list.files.map((f: { name: string; location: string }) => `${f.location}:${f.name}`)).toEqual([
       "tiny:encodec.bin",
       "tiny:tokenizer.json",
       "tiny:vall_e-tiny.gguf",
+      "tiny:vocos-tiny.pt",
     ]);
   });
 
@@ -279,7 +283,7 @@ describe("vall-e on the tiny bundle", () => {
     const offline = vallE(["tts", "hi", "-o", x]);
     expect(offline.code).toBe(EXIT_FAILURE);
     expect(offline.stderr).toMatch(
-      /^error: The model files are not on this machine and cannot be downloaded \(HF_HUB_OFFLINE is set\)\. Needed from ecker\/vall-e: vall_e-Q8_0\.gguf \(branch gguf\), encodec\.bin \(branch gguf\), tokenizer\.json \(branch hf\)\..*or use --model tiny/,
+      /^error: The model files are not on this machine and cannot be downloaded \(HF_HUB_OFFLINE is set\)\. Needed: vall_e-Q8_0\.gguf \(ecker\/vall-e, branch gguf\), tokenizer\.json \(ecker\/vall-e, branch hf\), pytorch_model\.bin \(charactr\/vocos-encodec-24khz, branch main\)\..*or decode with `--vocoder encodec`.*or use --model tiny/,
     );
     expect(existsSync(x)).toBe(false);
   });
@@ -291,6 +295,13 @@ describe("vall-e on the tiny bundle", () => {
     writeFileSync(join(cache, "vall-e", "vall_e-Q8_0.gguf"), randomBytes(4096));
     writeFileSync(join(cache, "vall-e", "encodec.bin"), readFileSync(join(tinyDir, "encodec.bin")));
     writeFileSync(join(cache, "vall-e", "tokenizer.json"), readFileSync(join(tinyDir, "tokenizer.json")));
+    mkdirSync(join(cache, "vall-e", "vocos-encodec-24khz"));
+    for (const [from, to] of [
+      ["vocos-tiny.pt", "pytorch_model.bin"],
+      ["config.yaml", "config.yaml"],
+    ] as const) {
+      writeFileSync(join(cache, "vall-e", "vocos-encodec-24khz", to), readFileSync(join(tinyDir, from)));
+    }
     const result = vallE(["tts", "hi", "-o", join(dir, "c.wav"), ...limits], { XDG_CACHE_HOME: cache });
     expect(result.code).toBe(EXIT_FAILURE);
     expect(result.stderr).toBe(
@@ -305,6 +316,8 @@ describe("vall-e models pull against a local hub (HF_ENDPOINT)", () => {
     ["gguf/vall_e-Q8_0.gguf", { bytes: randomBytes(400_000), lfs: true }],
     ["gguf/encodec.bin", { bytes: randomBytes(100_000), lfs: true }],
     ["hf/tokenizer.json", { bytes: Buffer.from("{}\n"), lfs: false }],
+    ["charactr/vocos-encodec-24khz/main/pytorch_model.bin", { bytes: randomBytes(50_000), lfs: true }],
+    ["charactr/vocos-encodec-24khz/main/config.yaml", { bytes: Buffer.from("head: {}\n"), lfs: false }],
   ]);
   let hub: HubStub;
   beforeAll(async () => {
@@ -335,7 +348,9 @@ describe("vall-e models pull against a local hub (HF_ENDPOINT)", () => {
     hub.requests.length = 0;
     const [a, b] = await Promise.all([pull(cache), pull(cache)]);
     expect([a.code, b.code]).toEqual([0, 0]);
-    const expected = ["vall_e-Q8_0.gguf", "encodec.bin", "tokenizer.json"].map((f) => join(cache, "vall-e", f));
+    const expected = ["vall_e-Q8_0.gguf", "encodec.bin", "tokenizer.json", "vocos-encodec-24khz/pytorch_model.bin"].map(
+      (f) => join(cache, "vall-e", f),
+    );
     expect(a.stdout.trim().split("\n")).toEqual(expected);
     expect(b.stdout.trim().split("\n")).toEqual(expected);
     expect(readFileSync(expected[0] as string)).toEqual(files.get("gguf/vall_e-Q8_0.gguf")?.bytes);

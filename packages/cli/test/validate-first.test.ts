@@ -44,7 +44,7 @@ describe("validate before work", () => {
     expect(both.stderr).toBe("error: Give -q (--quiet) or -v (--verbose), not both\n");
     expect(both.code).toBe(EXIT_USAGE);
     const lower = await vallE(["tts", "Hi.", "--quant", "f16", "-o", out]);
-    expect(lower.stderr).toContain("Needed from ecker/vall-e: vall_e-F16.gguf (branch gguf)");
+    expect(lower.stderr).toContain("Needed: vall_e-F16.gguf (ecker/vall-e, branch gguf)");
     const unknown = await vallE(["tts", "Hi.", "--quant", "q5", "-o", out]);
     expect(unknown.stderr).toContain('Unknown quant "q5": expected one of Q8_0, F16, BF16, Q4_K, Q3_K, Q2_K');
     expect(unknown.code).toBe(EXIT_USAGE);

@@ -93,7 +93,9 @@ export class OutputStore {
       const record = JSON.parse(await readFile(join(dir, ITEM_RECORD), "utf8")) as Partial<ItemRecord>;
       if (record.format !== ITEM_RECORD_FORMAT || record.id !== job.id || record.key !== job.key) return undefined;
       const run = await readRunManifest(join(dir, "run.json"));
-      if (run.inputs.text !== job.text || canonicalJson(run.options) !== canonicalJson(resolvedOptions(job))) {
+      // The decoder is the engine's (the worker's --vocoder), not the job's: an item counts whichever decoded it.
+      const { decoder: _decoder, ...options } = run.options;
+      if (run.inputs.text !== job.text || canonicalJson(options) !== canonicalJson(resolvedOptions(job))) {
         return undefined;
       }
       const wav = parseWav(await readFile(join(dir, "output.wav")), "output.wav");

@@ -12,7 +12,7 @@ import type { Engine } from "@vall-e/pipeline";
 import { Command } from "commander";
 import type { CommandContext } from "../context.js";
 import { EXIT_FAILURE } from "../exit-codes.js";
-import { addModelOptions, type ModelFlags, resolveModelFiles } from "../io/model-files.js";
+import { addModelOptions, engineRoles, type ModelFlags, resolveModelFiles } from "../io/model-files.js";
 import { parseThreads } from "../io/options.js";
 import { progressBar } from "../io/progress.js";
 
@@ -70,7 +70,7 @@ export function batchCommand(context: CommandContext): Command {
     .option("--json", "--status as JSON")
     .option("--voices <dir>", VOICES_HELP)
     .option("-t, --threads <n>", "threads of the engine (default: the physical cores)", parseThreads);
-  addModelOptions(command, ["lm", "codec", "tokenizer"]);
+  addModelOptions(command, ["lm", "codec", "tokenizer", "vocos"]);
   return command.action(async (manifestPath: string | undefined, flags: BatchFlags, self: Command) => {
     const usage = (message: string) => new VallEError("ERR_USAGE", message);
     if (flags.status) {
@@ -176,9 +176,10 @@ async function speakHere(context: CommandContext, flags: BatchFlags, manifest: M
       store,
       engine: async () => {
         bar?.stop(); // the download bar, if any, has the line
-        const resolved = await resolveModelFiles(context, flags, ["lm", "codec", "tokenizer"]);
+        const resolved = await resolveModelFiles(context, flags, engineRoles(flags));
         engine = await pipeline.Engine.load({
           models: resolved.files,
+          decoder: flags.vocoder ?? "vocos",
           ...(flags.threads === undefined ? {} : { threads: flags.threads }),
           signal: context.signal,
         });

@@ -123,7 +123,8 @@ export async function collectDoctorReport(): Promise<DoctorReport> {
   }
   const dirs = modelDirectories();
   const bundle: Record<string, string | null> = {};
-  for (const { path: name } of Object.values(bundleFiles())) bundle[name] = (await locateModelFile(name))?.path ?? null;
+  for (const { local: name } of Object.values(bundleFiles()))
+    bundle[name] = (await locateModelFile(name))?.path ?? null;
   const node = { ok: nodeOk(process.version), version: process.version, required: ">=20.19" };
   return {
     ok: node.ok && addon.ok && espeak.ok,

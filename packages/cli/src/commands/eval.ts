@@ -16,7 +16,7 @@ import {
   type GenerationFlags,
   generationFrom,
 } from "../io/generation-options.js";
-import { addModelOptions, type ModelFlags, resolveModelFiles } from "../io/model-files.js";
+import { addModelOptions, engineRoles, type ModelFlags, resolveModelFiles } from "../io/model-files.js";
 import { codeMapPng, type ReportItem, spectrogramPng, writeReportPage } from "../io/report.js";
 
 interface EvalFlags extends GenerationFlags, ModelFlags {
@@ -37,7 +37,7 @@ export function evalCommand(context: CommandContext): Command {
     .option("--report <dir>", "write an HTML report here: players, spectrograms, code maps, figures")
     .option("--json", "print the results as JSON on stdout")
     .addHelpText("after", "\nExample:\n  vall-e eval --texts texts.txt --prompt voice.wav --model tiny --report out/");
-  addModelOptions(command, ["lm", "codec", "tokenizer"]);
+  addModelOptions(command, ["lm", "codec", "tokenizer", "vocos"]);
   addGenerationOptions(command);
   return command.action(async (args: string[], flags: EvalFlags) => {
     let texts = args;
@@ -60,9 +60,10 @@ export function evalCommand(context: CommandContext): Command {
     const generation = await generationFrom(flags);
     await checkGeneration({ ...generation, language: flags.lang });
     const { Engine, evaluate } = await import("@vall-e/pipeline");
-    const resolved = await resolveModelFiles(context, flags, ["lm", "codec", "tokenizer"]);
+    const resolved = await resolveModelFiles(context, flags, engineRoles(flags));
     await using engine = await Engine.load({
       models: resolved.files,
+      decoder: flags.vocoder ?? "vocos",
       ...(flags.threads ? { threads: flags.threads } : {}),
     });
     const report = flags.report;

@@ -4,7 +4,7 @@
  * find the cache directory.
  */
 import { readdir, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Command } from "commander";
 import type { CommandContext } from "../context.js";
 import { downloadBar, MODEL_HELP } from "../io/model-files.js";
@@ -32,7 +32,7 @@ export function modelsCommand(context: CommandContext): Command {
       const { cacheDir } = pipeline.modelDirectories();
       if (options.tiny) {
         const tiny = await pipeline.tinyBundle(join(cacheDir, "tiny"), context.signal);
-        for (const path of [tiny.lm, tiny.codec, tiny.tokenizer]) context.output.data(`${path}\n`);
+        for (const path of [tiny.lm, tiny.codec, tiny.tokenizer, tiny.vocos]) context.output.data(`${path}\n`);
         context.output.info("the tiny bundle: random weights for offline runs and tests — its audio is noise");
         return;
       }
@@ -41,7 +41,7 @@ export function modelsCommand(context: CommandContext): Command {
       const bar = await downloadBar(context);
       try {
         for (const file of Object.values(files)) {
-          const pulled = await pipeline.pullFile(file, cacheDir, {
+          const pulled = await pipeline.pullBundleFile(file, cacheDir, {
             ...hub,
             signal: context.signal,
             onProgress: bar.update,
@@ -54,7 +54,7 @@ export function modelsCommand(context: CommandContext): Command {
               : "downloaded"
             : "up to date";
           context.output.info(
-            `${file.path}: ${state} (${pulled.checksum.algorithm} ${pulled.checksum.hash.slice(0, 12)}…)`,
+            `${file.local}: ${state} (${pulled.checksum.algorithm} ${pulled.checksum.hash.slice(0, 12)}…)`,
           );
           context.output.data(`${pulled.path}\n`);
         }
@@ -79,7 +79,7 @@ export function modelsCommand(context: CommandContext): Command {
           return;
         }
         for (const name of names.sort()) {
-          if (!/\.(gguf|bin)$|^tokenizer\.json$/.test(name)) continue;
+          if (!/\.(gguf|bin|pt|safetensors)$|^tokenizer\.json$/.test(name)) continue;
           const path = join(dir, name);
           const info = await stat(path);
           if (!info.isFile()) continue;
@@ -93,8 +93,14 @@ export function modelsCommand(context: CommandContext): Command {
           });
         }
       };
-      if (modelDir) await scan(modelDir, "model-dir");
+      // Vocos lives in a folder of its own (vocos-encodec-24khz/pytorch_model.bin), in both places.
+      const vocosDir = dirname(pipeline.bundleFiles().vocos.local);
+      if (modelDir) {
+        await scan(modelDir, "model-dir");
+        await scan(join(modelDir, vocosDir), "model-dir");
+      }
       await scan(cacheDir, "cache");
+      await scan(join(cacheDir, vocosDir), "cache");
       await scan(join(cacheDir, "tiny"), "tiny");
       if (options.json) {
         context.output.data(`${JSON.stringify({ modelDir: modelDir ?? null, cacheDir, files: entries }, null, 2)}\n`);

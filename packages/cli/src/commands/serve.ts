@@ -6,7 +6,7 @@
  */
 import { Command } from "commander";
 import type { CommandContext } from "../context.js";
-import { addModelOptions, type ModelFlags, resolveModelFiles } from "../io/model-files.js";
+import { addModelOptions, engineRoles, type ModelFlags, resolveModelFiles } from "../io/model-files.js";
 import { parseInteger, parseThreads } from "../io/options.js";
 
 interface ServeFlags extends ModelFlags {
@@ -43,13 +43,14 @@ Example:
   curl -s http://127.0.0.1:8080/v1/audio/speech -H 'content-type: application/json' \\
     -d '{"model": "vall-e", "input": "Hello there."}' -o hello.wav`,
     );
-  addModelOptions(command, ["lm", "codec", "tokenizer"]);
+  addModelOptions(command, ["lm", "codec", "tokenizer", "vocos"]);
   return command.action(async (flags: ServeFlags) => {
     const server = await import("@vall-e/server");
-    const resolved = await resolveModelFiles(context, flags, ["lm", "codec", "tokenizer"]);
+    const resolved = await resolveModelFiles(context, flags, engineRoles(flags));
     const apiKey = flags.apiKey ?? process.env.VALL_E_API_KEY;
     const running = await server.startServer({
       models: resolved.files,
+      load: { decoder: flags.vocoder ?? "vocos" },
       host: flags.host,
       port: flags.port,
       voicesDir: flags.voices ?? server.defaultVoicesDir(),

@@ -49,6 +49,7 @@ export function sttCommand(context: CommandContext): Command {
     const resolved = await resolveModelFiles(context, flags, ["lm", "codec", "tokenizer"]);
     await using engine = await Engine.load({
       models: resolved.files,
+      need: ["lm", "codec", "tokenizer"], // nothing to decode
       ...(flags.threads ? { threads: flags.threads } : {}),
     });
     const result = await engine.transcribe({

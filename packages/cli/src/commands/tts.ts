@@ -1,13 +1,14 @@
 /**
  * `vall-e tts <text | -> [--text-file F] --prompt <voice.wav…> -o <out.wav | -> [--model PATH|tiny] [--codec PATH]
- * [--tokenizer PATH] [--quant Q] [--lang] [--task] [--prompt-seconds S] [--artifacts DIR] [--json] [generation flags]`:
- * the whole pipeline — text and a few seconds of a voice in, that voice speaking the text out (24 kHz WAV). Any stage
+ * [--tokenizer PATH] [--vocoder vocos|encodec] [--vocos PATH] [--quant Q] [--lang] [--task] [--prompt-seconds S]
+ * [--artifacts DIR] [--json] [generation flags]`: the whole pipeline — text and a few seconds of a voice in, that voice
+ * speaking the text out (24 kHz WAV, decoded by Vocos as the reference does, or by EnCodec with --vocoder encodec). Any stage
  * can start from its artifact (--phonemes, --prompt-codes, --response-codes), and --replay runs a run.json again.
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileReadError, REQUEST_SETTINGS, VallEError } from "@vall-e/core";
-import type { SynthesizeOptions, SynthesizeResult } from "@vall-e/pipeline";
+import type { ModelRole, SynthesizeOptions, SynthesizeResult } from "@vall-e/pipeline";
 import { Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
 import {
@@ -17,7 +18,13 @@ import {
   type GenerationFlags,
   generationFrom,
 } from "../io/generation-options.js";
-import { addModelOptions, explainCachedModelError, type ModelFlags, resolveModelFiles } from "../io/model-files.js";
+import {
+  addModelOptions,
+  decoderRole,
+  explainCachedModelError,
+  type ModelFlags,
+  resolveModelFiles,
+} from "../io/model-files.js";
 import { checkOutputPath } from "../io/options.js";
 import { readTextArgument } from "../io/read-input.js";
 import { openVoices } from "./voices.js";
@@ -90,7 +97,7 @@ export function ttsCommand(context: CommandContext): Command {
     .option("--prompt-codes <file>", "the prepared prompt (prompt.codes.npy of --artifacts) instead of --prompt")
     .option("--response-codes <files...>", "start from response codes (one per sentence): only decode")
     .option("--replay <run.json>", "run a run.json again: same inputs, models (checked), options and seed");
-  addModelOptions(command, ["lm", "codec", "tokenizer"]);
+  addModelOptions(command, ["lm", "codec", "tokenizer", "vocos"]);
   addGenerationOptions(command);
   return command.action(async (textArgument: string | undefined, options: TtsOptions, self: Command) => {
     // `--prompt voice.wav "Hello there."`: the variadic --prompt took the text too. Its last value is the text when it
@@ -218,11 +225,16 @@ export function ttsCommand(context: CommandContext): Command {
           contextHistory: options.contextHistory,
           ...(options.task !== "tts" ? { reference: options.prompt ?? options.promptCodes ?? options.voiceRef } : {}),
         });
-        const need = options.responseCodes
-          ? (["codec"] as const)
-          : text === undefined
-            ? (["lm", "codec"] as const)
-            : (["lm", "codec", "tokenizer"] as const);
+        // The decoder's weights; the LM unless only decoding; the tokenizer for text; the codec for audio voices.
+        const encodesVoice =
+          !options.responseCodes &&
+          (options.prompt ?? []).some((p) => p.startsWith("espeak:") || !/\.(npy|json|enc)$/i.test(p));
+        const need: ModelRole[] = [
+          ...(options.responseCodes ? [] : (["lm"] as const)),
+          ...(text === undefined ? [] : (["tokenizer"] as const)),
+          ...(encodesVoice && options.vocoder !== "encodec" ? (["codec"] as const) : []),
+          decoderRole(options),
+        ];
         // A voice of the library: its codes, prepared when it was added.
         const voice = options.voiceRef ? (await openVoices(options.voices)).find(options.voiceRef)?.voice : undefined;
         if (options.voiceRef && !voice) {
@@ -242,6 +254,7 @@ export function ttsCommand(context: CommandContext): Command {
             ...(options.phonemes ? { phonemes: options.phonemes } : {}),
             ...(options.responseCodes ? { responseCodes: options.responseCodes } : {}),
             models,
+            decoder: options.vocoder ?? "vocos",
             ...(options.prompt ? { reference: options.prompt } : {}),
             ...(voice ? { reference: voice } : {}),
             ...(options.promptCodes ? { promptCodes: options.promptCodes } : {}),
@@ -284,11 +297,7 @@ export function ttsCommand(context: CommandContext): Command {
  * The bundle for tts. A tokenizer.json that cannot be found or fetched, next to an explicit --model, falls back to the
  * GGUF's own vocabulary (the loader warns that aliases are missing).
  */
-async function resolveTtsModels(
-  context: CommandContext,
-  flags: ModelFlags,
-  need: readonly ("lm" | "codec" | "tokenizer")[],
-) {
+async function resolveTtsModels(context: CommandContext, flags: ModelFlags, need: readonly ModelRole[]) {
   try {
     return await resolveModelFiles(context, flags, need);
   } catch (error) {

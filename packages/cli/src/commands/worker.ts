@@ -10,7 +10,7 @@ import { DEFAULT_LOCK_DURATION_MS, DEFAULT_QUEUE_NAME, DEFAULT_STALLED_INTERVAL_
 import { VallEError } from "@vall-e/core";
 import { Command } from "commander";
 import type { CommandContext } from "../context.js";
-import { addModelOptions, type ModelFlags, resolveModelFiles } from "../io/model-files.js";
+import { addModelOptions, engineRoles, type ModelFlags, resolveModelFiles } from "../io/model-files.js";
 import { parseInteger, parseThreads } from "../io/options.js";
 import { VOICES_HELP } from "./batch.js";
 
@@ -48,7 +48,7 @@ export function workerCommand(context: CommandContext): Command {
       DEFAULT_STALLED_INTERVAL_MS,
     )
     .option("--name <name>", "the worker's name, kept on the jobs it runs (default: <host>-<pid>)");
-  addModelOptions(command, ["lm", "codec", "tokenizer"]);
+  addModelOptions(command, ["lm", "codec", "tokenizer", "vocos"]);
   return command.action(async (flags: WorkerFlags) => {
     const { output } = context;
     const [batch, pipeline] = await Promise.all([import("@vall-e/batch"), import("@vall-e/pipeline")]);
@@ -64,9 +64,10 @@ export function workerCommand(context: CommandContext): Command {
       );
     }
     await batch.checkRedis(location.url);
-    const resolved = await resolveModelFiles(context, flags, ["lm", "codec", "tokenizer"]);
+    const resolved = await resolveModelFiles(context, flags, engineRoles(flags));
     await using engine = await pipeline.Engine.load({
       models: resolved.files,
+      decoder: flags.vocoder ?? "vocos",
       ...(flags.threads === undefined ? {} : { threads: flags.threads }),
       signal: context.signal,
     });

@@ -2,8 +2,10 @@
  * Model files for the commands: explicit paths, then VALL_E_MODEL_DIR, then the cache, then a download from the hub
  * (the pipeline's resolveModels), with the download's progress on stderr and a warning when `tiny` is in use.
  */
+
+import { VallEError } from "@vall-e/core";
 import type { ModelRole, ResolvedModels } from "@vall-e/pipeline";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
 import { progressBar } from "./progress.js";
 
@@ -11,6 +13,9 @@ export interface ModelFlags {
   model?: string;
   codec?: string;
   tokenizer?: string;
+  vocos?: string;
+  /** Which decoder turns codes into audio: vocos (default) or encodec. */
+  vocoder?: "vocos" | "encodec";
   quant?: string;
 }
 
@@ -21,7 +26,20 @@ export const MODEL_HELP = {
   tokenizer:
     'tokenizer.json, a VALL-E GGUF, or "tiny" (default: tokenizer.json from VALL_E_MODEL_DIR, the cache, or the hub)',
   quant: "which published LM to use: Q8_0, F16, BF16, Q4_K, Q3_K, Q2_K (default Q8_0)",
+  vocos:
+    'Vocos weights: pytorch_model.bin or .safetensors, or "tiny" (default: vocos-encodec-24khz/pytorch_model.bin from VALL_E_MODEL_DIR, the cache, or the hub)',
+  vocoder: "codes to audio with vocos (the reference's default: better audio) or encodec (EnCodec's own decoder)",
 } as const;
+
+/** What an Engine serving requests loads: the LM, the codec (voices), the tokenizer and the decoder's weights. */
+export function engineRoles(flags: Pick<ModelFlags, "vocoder">): ModelRole[] {
+  return flags.vocoder === "encodec" ? ["lm", "codec", "tokenizer"] : ["lm", "codec", "tokenizer", "vocos"];
+}
+
+/** The model role of the decoder the flags choose: Vocos' weights, or the codec for EnCodec's decoder. */
+export function decoderRole(flags: Pick<ModelFlags, "vocoder">): "vocos" | "codec" {
+  return flags.vocoder === "encodec" ? "codec" : "vocos";
+}
 
 export async function resolveModelFiles(
   context: CommandContext,
@@ -29,10 +47,15 @@ export async function resolveModelFiles(
   need: readonly ModelRole[],
 ): Promise<ResolvedModels> {
   const { resolveModels } = await import("@vall-e/pipeline");
+  // --vocos names Vocos' weights; with --vocoder encodec they are not used, so a --vocos there is a mistake.
+  if (flags.vocoder === "encodec" && flags.vocos !== undefined) {
+    throw new VallEError("ERR_USAGE", "--vocos names Vocos' weights; with --vocoder encodec, give --codec instead");
+  }
   const bar = await downloadBar(context);
   try {
+    const { vocoder: _vocoder, ...paths } = flags;
     const resolved = await resolveModels({
-      ...flags,
+      ...paths,
       need,
       signal: context.signal,
       onProgress: bar.update,
@@ -72,11 +95,17 @@ export async function resolveModelFile(context: CommandContext, role: ModelRole,
   return (await resolveModelFiles(context, flags, [role])).files[role];
 }
 
-/** --model/--codec/--tokenizer/--quant for a command that needs the given files. */
+/** --model/--codec/--tokenizer/--quant (and --vocoder/--vocos) for a command that needs the given files. */
 export function addModelOptions(command: Command, roles: readonly ModelRole[]): Command {
   if (roles.includes("lm")) command.option("--model <gguf|tiny>", MODEL_HELP.model);
   if (roles.includes("codec")) command.option("--codec <path>", MODEL_HELP.codec);
   if (roles.includes("tokenizer")) command.option("--tokenizer <path>", MODEL_HELP.tokenizer);
+  if (roles.includes("vocos")) {
+    command.addOption(
+      new Option("--vocoder <name>", MODEL_HELP.vocoder).choices(["vocos", "encodec"]).default("vocos"),
+    );
+    command.option("--vocos <path|tiny>", MODEL_HELP.vocos);
+  }
   if (roles.includes("lm")) {
     command.option("--quant <quant>", MODEL_HELP.quant);
   }
