@@ -51,7 +51,7 @@ function thePage(): Page {
 
 beforeAll(async () => {
   server = await startServer({
-    models: { lm: tiny.lm, codec: tiny.codec, tokenizer: tiny.tokenizer },
+    models: { lm: tiny.lm, codec: tiny.codec, tokenizer: tiny.tokenizer, vocos: tiny.vocos },
     port: 0,
     voicesDir: tempDir("page-voices-"),
     threads: 2,
@@ -214,7 +214,7 @@ describe("the web page", () => {
   it("asks for the API key when the server has one and keeps it for the tab", async () => {
     thePage();
     const keyed = await startServer({
-      models: { lm: tiny.lm, codec: tiny.codec, tokenizer: tiny.tokenizer },
+      models: { lm: tiny.lm, codec: tiny.codec, tokenizer: tiny.tokenizer, vocos: tiny.vocos },
       port: 0,
       voicesDir: tempDir("page-keyed-voices-"),
       apiKey: "open sesame",

@@ -12,7 +12,7 @@ import { type SpeechServer, startServer } from "./serve.js";
 import { VoiceStore } from "./voices.js";
 
 const tiny = await tinyBundle(tempDir("server-tiny-"));
-const models = { lm: tiny.lm, codec: tiny.codec, tokenizer: tiny.tokenizer };
+const models = { lm: tiny.lm, codec: tiny.codec, tokenizer: tiny.tokenizer, vocos: tiny.vocos };
 const quick = { max_steps: 4, language: "en", seed: 7 };
 
 function tone(seconds: number, rate = 16000): Uint8Array {
