@@ -38,6 +38,12 @@ export function decodeCommand(context: CommandContext): Command {
     if (options.output !== "-") checkOutputPath(options.output);
     const { Codec, Vocos, encodeWav, readCodes, writeWav, SAMPLE_RATE } = await import("@vall-e/codec");
     const codes = await readCodes(input);
+    if (role === "vocos" && ![2, 4, 8, 16].includes(codes.codebooks)) {
+      throw new VallEError(
+        "ERR_USAGE",
+        `${input} holds ${codes.codebooks} codebooks; Vocos decodes 2, 4, 8 or 16 (its bandwidths, 1.5 to 12 kbps): decode it with --vocoder encodec`,
+      );
+    }
     const path = await resolveModelFile(context, role, options);
     const threads = options.threads === undefined ? {} : { threads: options.threads };
     let audio: Float32Array;
