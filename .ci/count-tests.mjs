@@ -18,8 +18,8 @@ const packageDirs = [
 const FIXTURE_SUITES = [
   "packages/codec/test/artifacts.test.ts",
   "packages/codec/test/golden.test.ts",
-  "packages/phonemizer/src/phonemize.test.ts",
-  "packages/phonemizer/src/tokenizer/phoneme-tokenizer.test.ts",
+  "packages/phonemizer/test/phonemize.test.ts",
+  "packages/phonemizer/test/tokenizer/phoneme-tokenizer.test.ts",
   "packages/lm/test/fixtures.test.ts",
   "packages/lm/test/stt.test.ts",
   "packages/cli/test/cli.test.ts",

@@ -9,7 +9,8 @@ import { defineConfig } from "vitest/config";
 export function packageTestConfig(options = {}) {
   return defineConfig({
     test: {
-      include: ["src/**/*.test.ts", "lib/**/*.test.ts", "tests/**/*.test.ts", "test/**/*.test.ts"],
+      // Tests live in <package>/test/ only (docs/ARCHITECTURE.md, "Tests"): a *.test.ts anywhere else does not run.
+      include: ["test/**/*.test.ts"],
       // Native addons and child processes: separate processes isolate a crash to one file.
       pool: "forks",
       // Every temporary file of the run lives in one sandbox that is removed when the run ends.
