@@ -9,7 +9,13 @@ export const EXIT_CANCELLED = 130;
 
 /** Error codes that mean "the user asked for something invalid" (including a file that does not exist) rather than
  * "it failed". */
-const USAGE_CODES = new Set(["ERR_INVALID_ARGUMENT", "ERR_USAGE", "ERR_FILE_NOT_FOUND"]);
+const USAGE_CODES = new Set([
+  "ERR_INVALID_ARGUMENT",
+  "ERR_USAGE",
+  "ERR_FILE_NOT_FOUND",
+  "ERR_NOT_A_FILE",
+  "ERR_FILE_TOO_LARGE",
+]);
 
 export function exitCodeFor(error: unknown): number {
   const code = typeof error === "object" && error !== null ? (error as { code?: unknown }).code : undefined;

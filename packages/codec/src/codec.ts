@@ -3,10 +3,10 @@
  * codes back to audio, on a worker thread, in bounded memory. Weights: encodec.cpp's ggml binary (the `encodec.bin`
  * published next to the VALL-E GGUFs, f32 or f16); Hugging Face checkpoints go through `convertHuggingFaceEncodec`.
  */
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { expectThreads } from "@vall-e/core";
+import { expectThreads, statPathSync } from "@vall-e/core";
 import { type EncodecInfo, EncodecModel, type EncodecRunOptions } from "@vall-e/native";
 import { type CodesArtifact, createCodesArtifact } from "./artifact/codes-artifact.js";
 import { readAudio } from "./audio/decode.js";
@@ -53,7 +53,7 @@ export class Codec implements AsyncDisposable {
    */
   static async load(path: string, options: CodecOptions = {}): Promise<Codec> {
     const threads = expectThreads(options.threads);
-    const huggingFace = path.endsWith(".safetensors") || (existsSync(path) && statSync(path).isDirectory());
+    const huggingFace = path.endsWith(".safetensors") || statPathSync(path)?.isDirectory() === true;
     if (!huggingFace) return new Codec(await EncodecModel.load(path), threads);
     const converted = join(mkdtempSync(join(tmpdir(), "vall-e-encodec-")), "encodec.bin");
     try {

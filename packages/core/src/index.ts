@@ -41,6 +41,7 @@ export {
   type VallEErrorCode,
   type VallEErrorOptions,
 } from "./errors.js";
+export { readRegularFile, statPathSync, statRegularFile, writeOutputFile } from "./files.js";
 export {
   describeValue,
   expectFloat32Array,

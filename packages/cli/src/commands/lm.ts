@@ -7,7 +7,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileReadError, fileWriteError, VallEError } from "@vall-e/core";
+import { fileReadError, fileWriteError, VallEError, writeOutputFile } from "@vall-e/core";
 import { Command, Option } from "commander";
 import writeFileAtomic from "write-file-atomic";
 import type { CommandContext } from "../context.js";
@@ -101,7 +101,7 @@ export function lmCommand(context: CommandContext): Command {
       const bytes = encodeNpy(logits, [input.outputs, input.head.end - input.head.start]);
       if (options.output === "-") context.output.data(bytes);
       else {
-        await writeFileAtomic(options.output, Buffer.from(bytes));
+        await writeOutputFile(options.output, bytes);
         context.output.info(
           `wrote ${options.output}: ${input.outputs} × ${input.head.end - input.head.start} logits (head ${input.head.name}, ${input.rows.length} tokens)`,
         );

@@ -1,6 +1,6 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { InvalidArgumentError, VallEError } from "@vall-e/core";
+import { InvalidArgumentError, statPathSync, VallEError } from "@vall-e/core";
 
 /** --threads: an integer from 1 to 512. */
 export function parseThreads(value: string): number {
@@ -18,10 +18,10 @@ export function checkOutputPath(path: string, flag = "-o"): void {
   if (!existsSync(folder)) {
     throw new VallEError("ERR_USAGE", `Cannot write ${path} (${flag}): the folder ${folder} does not exist`);
   }
-  if (!statSync(folder).isDirectory()) {
+  if (!statPathSync(folder)?.isDirectory()) {
     throw new VallEError("ERR_USAGE", `Cannot write ${path} (${flag}): ${folder} is not a folder`);
   }
-  if (existsSync(path) && statSync(path).isDirectory()) {
+  if (statPathSync(path)?.isDirectory()) {
     throw new VallEError("ERR_USAGE", `Cannot write ${path} (${flag}): it is a folder`);
   }
 }

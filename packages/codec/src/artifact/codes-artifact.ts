@@ -6,7 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
-import writeFileAtomic from "write-file-atomic";
+import { VallEError, writeOutputFile } from "@vall-e/core";
 import { CODEBOOK_SIZE, FRAME_RATE, SAMPLE_RATE } from "../encodec.js";
 import { CodesFormatError, fileReadError, fileWriteError } from "../errors.js";
 import { encodeNpyInt16, parseNpy, parseNpyHeader } from "./npy.js";
@@ -297,15 +297,15 @@ export async function writeCodes(path: string, artifact: CodesArtifact): Promise
   const extension = extname(path).toLowerCase();
   try {
     if (extension === ".npy") {
-      await writeFileAtomic(`${path}.json`, `${JSON.stringify(metadataJson(checked), null, 2)}\n`);
-      await writeFileAtomic(path, Buffer.from(encodeNpyInt16(checked.codes, [checked.codebooks, checked.frames])));
+      await writeOutputFile(`${path}.json`, `${JSON.stringify(metadataJson(checked), null, 2)}\n`);
+      await writeOutputFile(path, encodeNpyInt16(checked.codes, [checked.codebooks, checked.frames]));
     } else if (extension === ".json") {
-      await writeFileAtomic(path, serializeCodesJson(checked));
+      await writeOutputFile(path, serializeCodesJson(checked));
     } else {
       throw new CodesFormatError(`${path}: codes are written as .npy or .json`);
     }
   } catch (error) {
-    if (error instanceof CodesFormatError) throw error;
+    if (error instanceof VallEError) throw error;
     throw fileWriteError(path, error);
   }
 }

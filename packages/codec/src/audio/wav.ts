@@ -5,9 +5,9 @@
  * files and non-finite samples are errors. Writing is 16-bit PCM by default (clamped, rounded) or 32-bit float.
  */
 import { readFile } from "node:fs/promises";
+import { writeOutputFile } from "@vall-e/core";
 import wavefile from "wavefile";
-import writeFileAtomic from "write-file-atomic";
-import { AudioFormatError, fileReadError, fileWriteError } from "../errors.js";
+import { AudioFormatError, fileReadError } from "../errors.js";
 
 const { WaveFile } = wavefile;
 
@@ -165,16 +165,15 @@ export function pcm16Bytes(samples: Float32Array): Uint8Array {
   return bytes;
 }
 
-/** Write a WAV atomically (a temporary file renamed into place: never half-written). */
+/**
+ * Write a WAV atomically (a temporary file renamed into place: never half-written); into a FIFO or a device such as
+ * /dev/null as a stream (writeOutputFile).
+ */
 export async function writeWav(
   path: string,
   samples: Float32Array,
   sampleRate: number,
   format: SampleFormat = "s16",
 ): Promise<void> {
-  try {
-    await writeFileAtomic(path, Buffer.from(encodeWav(samples, sampleRate, format)));
-  } catch (error) {
-    throw fileWriteError(path, error);
-  }
+  await writeOutputFile(path, encodeWav(samples, sampleRate, format));
 }

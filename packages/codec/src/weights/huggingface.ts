@@ -6,9 +6,10 @@
  * Accepts the weight-norm spellings weight_g/weight_v and parametrizations.weight.original0/original1, and state dicts
  * already using the official names.
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { statPathSync } from "@vall-e/core";
 import { CodecFormatError, fileReadError } from "../errors.js";
 import { type EncodecBin, type EncodecBinHeader, type EncodecBinTensor, halfToFloat } from "./encodec-bin.js";
 import { ENCODEC_24KHZ_HEADER, encodecTensorShapes, storedAsHalf } from "./layout.js";
@@ -130,7 +131,7 @@ export interface ConvertOptions {
  * .safetensors file (a config.json beside it is used when present).
  */
 export async function convertHuggingFaceEncodec(input: string, options: ConvertOptions = {}): Promise<EncodecBin> {
-  const isDirectory = existsSync(input) && statSync(input).isDirectory();
+  const isDirectory = statPathSync(input)?.isDirectory() === true;
   const weightsPath = isDirectory ? join(input, "model.safetensors") : input;
   const configPath = join(isDirectory ? input : dirname(input), "config.json");
   let bytes: Buffer;

@@ -3,10 +3,8 @@
  * JSON a person can read and edit. Reading validates every field; writing is atomic (a temporary file renamed into
  * place), so a failed write never leaves a half-written artifact.
  */
-import { randomBytes } from "node:crypto";
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { fileReadError, fileWriteError, VallEError } from "@vall-e/core";
+import { readFile } from "node:fs/promises";
+import { fileReadError, VallEError, writeOutputFile } from "@vall-e/core";
 import { isLanguage, LANGUAGES, type Language } from "../text/languages.js";
 import { BOS_ID, EOS_ID } from "../tokenizer/phoneme-tokenizer.js";
 
@@ -96,15 +94,7 @@ export async function readPhonemeArtifact(path: string): Promise<PhonemeArtifact
   return validatePhonemeArtifact(value, `phoneme artifact ${path}`);
 }
 
-/** Write atomically: validated first, then a temporary file in the same directory renamed over `path`. */
+/** Write atomically (validated first; writeOutputFile: a temporary file renamed over `path`, a FIFO streamed into). */
 export async function writePhonemeArtifact(path: string, artifact: PhonemeArtifact): Promise<void> {
-  const text = serializePhonemeArtifact(artifact);
-  const temporary = join(dirname(path), `.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    await writeFile(temporary, text, { flag: "wx" });
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw fileWriteError(path, error);
-  }
+  await writeOutputFile(path, serializePhonemeArtifact(artifact));
 }

@@ -3,9 +3,9 @@
  * weights (the default decoder, from charactr/vocos-encodec-24khz), found in this order — explicit paths, VALL_E_MODEL_DIR, the user cache — and downloaded into the cache from Hugging Face when
  * missing. `tiny` stands for the offline random-weight bundle (models/tiny.ts).
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { InvalidArgumentError, VallEError } from "@vall-e/core";
+import { InvalidArgumentError, statPathSync, VallEError } from "@vall-e/core";
 import { modelDirectories } from "./directories.js";
 import {
   type DownloadProgress,
@@ -211,7 +211,7 @@ export async function locateModelFile(
   const cached = join(cacheDir, name);
   if (!existsSync(cached)) return undefined;
   const record = await readDownloadRecord(cached);
-  return record === undefined || statSync(cached).size === record.checksum.size
+  return record === undefined || Number(statPathSync(cached)?.size ?? -1) === record.checksum.size
     ? { path: cached, source: "cache" }
     : undefined;
 }

@@ -1,0 +1,53 @@
+/**
+ * Outputs that are not regular files: a FIFO given as `-o` is written into as a stream (a reader at the other end
+ * gets the WAV), never replaced by a regular file; a folder is refused before any work. (A device node behaves as a
+ * FIFO does — written into, never renamed over — but the test does not touch the machine's /dev.)
+ */
+import { spawnSync } from "node:child_process";
+import { closeSync, createReadStream, existsSync, openSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { tempDir } from "@tooling/config/temp-dir";
+import { createCodesArtifact, writeCodes } from "@vall-e/codec";
+import { beforeAll, describe, expect, it } from "vitest";
+import { EXIT_OK, EXIT_USAGE } from "../src/exit-codes.js";
+import { offlineEnv, vallE } from "./processes.js";
+
+const dir = tempDir("cli-special-");
+const env = offlineEnv(dir);
+const codes = join(dir, "codes.npy");
+
+beforeAll(async () => {
+  const values = Int16Array.from({ length: 8 * 20 }, (_, i) => (i * 131) % 1024);
+  await writeCodes(codes, createCodesArtifact(values, 8));
+});
+
+describe("-o that is not a regular file", () => {
+  it("a FIFO is written into as a stream and stays a FIFO", async () => {
+    const fifo = join(dir, "out.fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    const received: Buffer[] = [];
+    const reading = new Promise<void>((resolve, reject) => {
+      createReadStream(fifo)
+        .on("data", (chunk) => received.push(chunk as Buffer))
+        .on("end", resolve)
+        .on("error", reject);
+    });
+    const run = await vallE(["decode", codes, "-o", fifo, "--vocos", "tiny"], env);
+    // A run that failed before opening the FIFO would leave the reader waiting: open it once to end the read.
+    if (run.code !== EXIT_OK) closeSync(openSync(fifo, "w"));
+    await reading;
+    expect(run.code, run.stderr).toBe(EXIT_OK);
+    expect(statSync(fifo).isFIFO()).toBe(true);
+    const wav = Buffer.concat(received);
+    expect(wav.subarray(0, 4).toString()).toBe("RIFF");
+    expect(wav.length).toBe(44 + 2 * 20 * 320);
+  });
+
+  it("a folder is refused before any model is loaded, and left as it is", async () => {
+    const folder = join(dir, "a-folder");
+    const run = await vallE(["decode", codes, "-o", dir, "--vocos", "tiny"], env);
+    expect(run).toMatchObject({ code: EXIT_USAGE, stderr: `error: Cannot write ${dir} (-o): it is a folder\n` });
+    expect(existsSync(folder)).toBe(false);
+    expect(statSync(dir).isDirectory()).toBe(true);
+  });
+});
