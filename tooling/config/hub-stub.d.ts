@@ -10,6 +10,10 @@ export interface HubFault {
   corrupt?: boolean;
   /** Pause between 16 KiB chunks (ms). */
   slow?: number;
+  /** Accept every request and never answer it. */
+  hang?: boolean;
+  /** Stop sending (the connection stays open) after this many body bytes of the next transfer. */
+  stallAfter?: number | undefined;
 }
 export interface HubRequest {
   method: string;

@@ -31,6 +31,8 @@ export async function startHubStub(files, repo = "ecker/vall-e") {
       ...(request.headers.range ? { range: request.headers.range } : {}),
       ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
     });
+    // A hub that accepts the connection and never answers (headers never come).
+    if (hub.fault.hang) return;
     const info = url.match(paths);
     if (info && request.method === "POST") {
       let body = "";
@@ -75,6 +77,11 @@ export async function startHubStub(files, repo = "ecker/vall-e") {
     const drop = body.length > 1 ? fault.dropAfter : undefined;
     if (drop !== undefined) hub.fault = { ...fault, dropAfter: undefined };
     for (let offset = 0; offset < body.length; offset += 16_384) {
+      // Stall mid-file: the connection stays open, no more bytes come (once).
+      if (fault.stallAfter !== undefined && offset >= fault.stallAfter && body.length > 1) {
+        hub.fault = { ...hub.fault, stallAfter: undefined };
+        return;
+      }
       if (drop !== undefined && offset >= drop) {
         request.socket.destroy();
         return;
@@ -89,9 +96,18 @@ export async function startHubStub(files, repo = "ecker/vall-e") {
   const server = createServer((request, response) => {
     handle(request, response).catch((error) => response.destroy(error));
   });
+  const sockets = new Set();
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   hub.endpoint = `http://127.0.0.1:${server.address().port}`;
-  hub.close = () => new Promise((resolve) => server.close(() => resolve()));
+  hub.close = () =>
+    new Promise((resolve) => {
+      for (const socket of sockets) socket.destroy(); // hung and stalled requests too
+      server.close(() => resolve());
+    });
   return hub;
 }
 

@@ -2,11 +2,17 @@
  * Replaying a run: the inputs, model files and options of a run.json, run again — the same models (checked by
  * SHA-256), the same seed, the same options — give the same audio, sample for sample.
  */
-import { readFile } from "node:fs/promises";
-import { fileReadError, VallEError } from "@vall-e/core";
+import { dirname, resolve } from "node:path";
+import { fileReadError, readRegularFile, statRegularFile, VallEError } from "@vall-e/core";
+import { isEspeakReference } from "@vall-e/phonemizer";
 import { DECODERS } from "./engine/decoder.js";
 import type { ModelFiles } from "./engine/engine.js";
+import { MODEL_ROLES } from "./models/bundle.js";
 import { checksumOf } from "./models/hub.js";
+
+/** The largest model file a run may name (the F16 LM is under 1 GB). */
+const MAX_MODEL_FILE_BYTES = 16 * 2 ** 30;
+
 import type { RunManifest } from "./run-manifest.js";
 import { type SynthesizeOptions, type SynthesizeResult, synthesize } from "./synthesize.js";
 
@@ -17,18 +23,24 @@ export class ReplayError extends VallEError {
   }
 }
 
+/** The largest run.json read (a run of thousands of sentences is well below it). */
+export const MAX_RUN_MANIFEST_BYTES = 16 * 2 ** 20;
+
+/**
+ * Read and check a run.json. Paths in it that are relative are taken relative to its folder (the engine writes
+ * absolute ones; a moved run folder stays replayable), and only the model roles the engine has are accepted.
+ */
 export async function readRunManifest(path: string): Promise<RunManifest> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    throw fileReadError("Run manifest", path, error);
-  }
+  const text = (await readRegularFile(path, "Run manifest", MAX_RUN_MANIFEST_BYTES)).toString("utf8");
   let run: RunManifest;
   try {
     run = JSON.parse(text) as RunManifest;
   } catch (error) {
-    throw new ReplayError(`${path} is not JSON (${(error as Error).message})`, { cause: error });
+    // The position only: the parser's own message quotes the file's bytes, which may not be a run.json at all.
+    const at = /position (\d+)/.exec((error as Error).message)?.[1];
+    throw new ReplayError(`${path} is not JSON${at === undefined ? "" : ` (a syntax error at byte ${at})`}`, {
+      cause: error,
+    });
   }
   if (run?.format !== "vall-e.run/1") {
     throw new ReplayError(`${path}: not a vall-e run manifest (format ${JSON.stringify(run?.format)})`);
@@ -51,10 +63,23 @@ export async function readRunManifest(path: string): Promise<RunManifest> {
     }
   }
   for (const [role, entry] of Object.entries(run.models)) {
+    if (!(MODEL_ROLES as readonly string[]).includes(role)) {
+      throw new ReplayError(`${path}: "models.${role}" is not a model role (expected ${MODEL_ROLES.join(", ")})`);
+    }
     if (!isObject(entry) || typeof entry?.path !== "string" || !/^[0-9a-f]{64}$/.test(String(entry?.sha256))) {
       throw new ReplayError(`${path}: "models.${role}" must hold a "path" and a hex "sha256"`);
     }
+    if (entry.bytes !== undefined && !(Number.isSafeInteger(entry.bytes) && entry.bytes >= 0)) {
+      throw new ReplayError(`${path}: "models.${role}.bytes" must be a size in bytes`);
+    }
   }
+  const folder = dirname(resolve(path));
+  const at = (p: string) => (isEspeakReference(p) ? p : resolve(folder, p));
+  run.inputs.reference = run.inputs.reference.map(at);
+  if (typeof run.inputs.promptCodes === "string") run.inputs.promptCodes = at(run.inputs.promptCodes);
+  if (run.inputs.phonemes) run.inputs.phonemes = run.inputs.phonemes.map(at);
+  if (run.inputs.responseCodes) run.inputs.responseCodes = run.inputs.responseCodes.map(at);
+  for (const entry of Object.values(run.models)) if (entry) entry.path = resolve(folder, entry.path);
   return run;
 }
 
@@ -70,6 +95,13 @@ export async function replay(path: string, overrides: ReplayOverrides = {}): Pro
   const models: Partial<ModelFiles> = {};
   for (const [role, entry] of Object.entries(run.models) as [keyof ModelFiles, RunManifest["models"]["lm"]][]) {
     if (!entry) continue;
+    // A regular file of the recorded size, before a byte is hashed (a FIFO or /dev/zero would be read forever).
+    const found = await statRegularFile(entry.path, `The run's ${role} file`, MAX_MODEL_FILE_BYTES);
+    if (entry.bytes !== undefined && found.size !== entry.bytes) {
+      throw new ReplayError(
+        `${entry.path} is not the ${role} file the run used: it has ${found.size} bytes, the run recorded ${entry.bytes}`,
+      );
+    }
     let actual: string;
     try {
       actual = await checksumOf(entry.path, "sha256", overrides.signal);

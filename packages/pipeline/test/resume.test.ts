@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "@tooling/config/temp-dir";
 import { encodeWav, readCodes } from "@vall-e/codec";
@@ -121,6 +122,50 @@ describe("resuming from each stage's artifacts, and replaying run.json", () => {
     await expect(replay(bad)).rejects.toThrow(`${bad}: "models.lm" must hold a "path" and a hex "sha256"`);
     writeFileSync(bad, "{");
     await expect(replay(bad)).rejects.toMatchObject({ code: "ERR_REPLAY" });
+    // A file that is not JSON: named, its bytes not echoed.
+    writeFileSync(bad, "secret-token-1234 and more");
+    const notJson = await replay(bad).catch((e: Error) => e);
+    expect(notJson).toMatchObject({ code: "ERR_REPLAY" });
+    expect((notJson as Error).message).toMatch(new RegExp(`^${bad} is not JSON`));
+    expect((notJson as Error).message).not.toContain("secret");
+  });
+
+  it("run.json can make the tool read only model files it names, checked before a byte is hashed", async () => {
+    const bad = join(dir, "roles-run.json");
+    const sha256 = "0".repeat(64);
+    const manifest = (models: object) =>
+      JSON.stringify({ format: "vall-e.run/1", inputs: { reference: [] }, options: {}, models });
+    writeFileSync(bad, manifest({ secrets: { path: "/etc/shadow", sha256 } }));
+    await expect(replay(bad)).rejects.toThrow(
+      `${bad}: "models.secrets" is not a model role (expected lm, codec, tokenizer, vocos)`,
+    );
+    // A FIFO (or /dev/zero) as a model file is refused at once instead of hashed forever.
+    const fifo = join(dir, "model.fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    writeFileSync(bad, manifest({ lm: { path: fifo, sha256 } }));
+    await expect(replay(bad)).rejects.toMatchObject({
+      code: "ERR_NOT_A_FILE",
+      message: `The run's lm file ${fifo} is not a regular file (a FIFO)`,
+    });
+    // The recorded size is compared first.
+    writeFileSync(bad, manifest({ vocos: { path: tiny.vocos, sha256, bytes: 12 } }));
+    await expect(replay(bad)).rejects.toThrow(
+      `${tiny.vocos} is not the vocos file the run used: it has ${statSync(tiny.vocos).size} bytes, the run recorded 12`,
+    );
+  });
+
+  it("relative paths in run.json are taken relative to its folder: a moved run folder replays", async () => {
+    const original = join(dir, "to-move");
+    const run = await synthesize({ ...options(), text: "Hi.", reference: voice, artifactsDir: original });
+    const moved = join(tempDir("vall-e-moved-"), "run");
+    mkdirSync(moved);
+    for (const name of readdirSync(original)) copyFileSync(join(original, name), join(moved, name));
+    copyFileSync(voice, join(moved, "voice.wav"));
+    const manifest = JSON.parse(readFileSync(join(moved, "run.json"), "utf8")) as RunManifest;
+    manifest.inputs.reference = ["voice.wav"];
+    writeFileSync(join(moved, "run.json"), JSON.stringify(manifest));
+    const again = await replay(join(moved, "run.json"));
+    expect(again.audio).toEqual(run.audio);
   });
 
   it("bad combinations are refused before anything is read", async () => {

@@ -38,14 +38,35 @@ export interface HubOptions {
   token?: string;
   /** HF_HUB_OFFLINE: never touch the network. */
   offline?: boolean;
+  /**
+   * Milliseconds the hub may stay silent — to connect and answer a request, or between two pieces of a file — before
+   * the attempt counts as failed (VALL_E_HUB_TIMEOUT, in seconds; default 30 s). A dropped or stalled transfer is
+   * resumed; one that stays silent ends with ERR_NETWORK naming the timeout.
+   */
+  timeoutMs?: number;
 }
+
+export const DEFAULT_HUB_TIMEOUT_MS = 30_000;
 
 /** Hub settings from the environment, read the way the Hugging Face libraries read them. */
 export function hubOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HubOptions {
   const endpoint = (env.HF_ENDPOINT || DEFAULT_ENDPOINT).replace(/\/+$/, "");
   const token = env.HF_TOKEN || env.HUGGING_FACE_HUB_TOKEN || undefined;
   const offline = ["1", "true", "yes", "on"].includes((env.HF_HUB_OFFLINE ?? "").toLowerCase());
-  return { endpoint, ...(token ? { token } : {}), offline };
+  const seconds =
+    env.VALL_E_HUB_TIMEOUT === undefined || env.VALL_E_HUB_TIMEOUT === "" ? undefined : Number(env.VALL_E_HUB_TIMEOUT);
+  if (seconds !== undefined && !(Number.isFinite(seconds) && seconds > 0 && seconds <= 3600)) {
+    throw new VallEError(
+      "ERR_INVALID_ARGUMENT",
+      `Expected seconds in (0, 3600] for VALL_E_HUB_TIMEOUT, got ${JSON.stringify(env.VALL_E_HUB_TIMEOUT)}`,
+    );
+  }
+  return {
+    endpoint,
+    ...(token ? { token } : {}),
+    offline,
+    ...(seconds === undefined ? {} : { timeoutMs: Math.round(seconds * 1000) }),
+  };
 }
 
 export interface DownloadProgress {
@@ -219,12 +240,24 @@ async function hubClient(options: PullOptions): Promise<HubClient> {
     throw new VallEError("ERR_INVALID_ARGUMENT", 'HF_TOKEN must be a Hugging Face access token (it starts with "hf_")');
   }
   const hub = await import("@huggingface/hub");
-  const common = { hubUrl: endpoint, ...(token ? { accessToken: token } : {}) };
+  const timeoutMs = options.timeoutMs ?? DEFAULT_HUB_TIMEOUT_MS;
+  // Every metadata request ends within the timeout (or when the caller aborts).
+  const timedFetch: typeof fetch = (input, init) =>
+    fetch(input, {
+      ...init,
+      signal: AbortSignal.any([
+        AbortSignal.timeout(timeoutMs),
+        ...(options.signal ? [options.signal] : []),
+        ...(init?.signal ? [init.signal] : []),
+      ]),
+    });
+  const common = { hubUrl: endpoint, fetch: timedFetch, ...(token ? { accessToken: token } : {}) };
   const guard = async <T>(file: HubFile, call: () => Promise<T>): Promise<T> => {
     try {
       return await call();
     } catch (error) {
-      throw hubError(error, file, endpoint);
+      if (options.signal?.aborted) throw new CancelledError();
+      throw hubError(error, file, endpoint, timeoutMs);
     }
   };
   return {
@@ -261,8 +294,14 @@ function notFound(file: HubFile): VallEError {
   );
 }
 
-function hubError(error: unknown, file: HubFile, endpoint: string): unknown {
+function hubError(error: unknown, file: HubFile, endpoint: string, timeoutMs: number): unknown {
   if (error instanceof VallEError) return error;
+  if (isTimeout(error)) {
+    return new NetworkError(
+      `${endpoint} did not answer within ${timeoutMs / 1000} s (${file.repo}/${file.path}; VALL_E_HUB_TIMEOUT sets the limit)`,
+      { cause: error },
+    );
+  }
   const status = (error as { statusCode?: number }).statusCode;
   if (status === 404) return notFound(file);
   if (status === 401 || status === 403) {
@@ -278,7 +317,15 @@ function hubError(error: unknown, file: HubFile, endpoint: string): unknown {
   return new NetworkError(`Cannot reach ${endpoint} (${networkReason(error)})`, { cause: error });
 }
 
+function isTimeout(error: unknown): boolean {
+  for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
+    if ((e as { name?: string }).name === "TimeoutError") return true;
+  }
+  return false;
+}
+
 function networkReason(error: unknown): string {
+  if (isTimeout(error)) return (error as Error).message;
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   return cause?.code ?? cause?.message ?? (error as Error).message ?? String(error);
 }
@@ -290,6 +337,12 @@ async function remoteChecksum(hub: HubClient, file: HubFile, options: PullOption
   if (entry.lfs) return { algorithm: "sha256", hash: entry.lfs.oid, size: entry.lfs.size };
   if (entry.oid) return { algorithm: "git-sha1", hash: entry.oid, size: entry.size };
   throw new NetworkError(`The hub gave no checksum for ${file.repo}/${file.path}`);
+}
+
+function timeoutError(ms: number): Error {
+  const error = new Error(`no data from the hub for ${ms / 1000} s`);
+  error.name = "TimeoutError";
+  return error;
 }
 
 /** Fetch the bytes into `partial`, resuming from what it holds, reconnecting when the connection drops. */
@@ -315,17 +368,31 @@ async function transfer(
     if (offset === checksum.size) return;
     if (options.signal?.aborted) throw new CancelledError();
     options.onProgress?.({ file: name, received: offset, total: checksum.size });
+    // An idle timer: the attempt is given up when the hub is silent for timeoutMs — before it answers, or between
+    // two pieces of the body (a stalled connection) — and the next attempt resumes from what arrived.
+    const timeoutMs = options.timeoutMs ?? DEFAULT_HUB_TIMEOUT_MS;
+    const idle = new AbortController();
+    const arm = () => setTimeout(() => idle.abort(timeoutError(timeoutMs)), timeoutMs).unref();
+    let timer = arm();
+    const alive = () => {
+      clearTimeout(timer);
+      timer = arm();
+    };
+    const signal = AbortSignal.any([idle.signal, ...(options.signal ? [options.signal] : [])]);
     let response: Response;
     try {
       response = await fetch(url, {
         headers: { ...headers, ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}) },
-        ...(options.signal ? { signal: options.signal } : {}),
+        signal,
       });
+      alive();
     } catch (error) {
+      clearTimeout(timer);
       if (options.signal?.aborted) throw new CancelledError();
-      lastError = error;
+      lastError = idle.signal.aborted ? idle.signal.reason : error;
       continue;
     }
+    if (response.status !== 200 && response.status !== 206) clearTimeout(timer);
     if (response.status === 416 && offset > 0) {
       // The server has nothing past our offset: what we hold is stale. Start over.
       await response.body?.cancel();
@@ -349,15 +416,17 @@ async function transfer(
           throw fileWriteError(partial, error);
         });
         received += chunk.length;
+        alive();
         options.onProgress?.({ file: name, received, total: checksum.size });
       }
       await handle.sync();
     } catch (error) {
       if (options.signal?.aborted) throw new CancelledError();
       if ((error as { code?: string }).code === "ERR_FILE_WRITE") throw error;
-      lastError = error;
+      lastError = idle.signal.aborted ? idle.signal.reason : error;
       continue;
     } finally {
+      clearTimeout(timer);
       await handle.close();
     }
     if (received === checksum.size) return;

@@ -94,6 +94,32 @@ describe("hub downloads (a local server stands in for the hub via HF_ENDPOINT)",
     expect(resumedAt).toBeLessThanOrEqual(131_072);
   });
 
+  it("a transfer that stalls mid-file (the connection open, no bytes) is given up after the timeout and resumed", async () => {
+    const dir = cacheDir();
+    hub.fault = { stallAfter: 98_304 };
+    const pulled = await pullFile(gguf, dir, { endpoint, timeoutMs: 400 });
+    expect(readFileSync(pulled.path)).toEqual(bytesOf("gguf/vall_e-Q8_0.gguf"));
+    const gets = transfers("vall_e-Q8_0.gguf");
+    expect(gets).toHaveLength(2);
+    expect(Number(gets[1]?.range?.match(/^bytes=(\d+)-$/)?.[1])).toBeGreaterThan(0);
+  });
+
+  it("a hub that accepts and never answers is a network error after the timeout, naming it; nothing is cached", async () => {
+    const dir = cacheDir();
+    hub.fault = { hang: true };
+    const started = performance.now();
+    await expect(pullFile(gguf, dir, { endpoint, timeoutMs: 300 })).rejects.toMatchObject({
+      code: "ERR_NETWORK",
+      message: `${endpoint} did not answer within 0.3 s (ecker/vall-e/vall_e-Q8_0.gguf; VALL_E_HUB_TIMEOUT sets the limit)`,
+    });
+    expect(performance.now() - started).toBeLessThan(20_000);
+    expect(readdirSync(dir).filter((f) => !f.endsWith(".lock"))).toEqual([]);
+    expect(hubOptionsFromEnv({ VALL_E_HUB_TIMEOUT: "2.5" }).timeoutMs).toBe(2500);
+    expect(() => hubOptionsFromEnv({ VALL_E_HUB_TIMEOUT: "soon" })).toThrow(
+      'Expected seconds in (0, 3600] for VALL_E_HUB_TIMEOUT, got "soon"',
+    );
+  });
+
   it("a run that gives up keeps the partial file (never under the real name); the next run resumes it", async () => {
     const dir = cacheDir();
     hub.fault = { dropAfter: 65_536 };
