@@ -128,7 +128,10 @@ export class LmContext implements AsyncDisposable {
         `The sequences hold ${tokens} tokens, more than the context size ${this.contextSize}`,
       );
     }
-    return this.#run(options.signal, (native) => native.forward(sequences, head.start, head.end));
+    return this.#finite(
+      await this.#run(options.signal, (native) => native.forward(sequences, head.start, head.end)),
+      head,
+    );
   }
 
   /** Append a causal sequence after the cached tokens (prefill or one step); logits for its last `outputs` tokens. */
@@ -146,7 +149,10 @@ export class LmContext implements AsyncDisposable {
         `The cache holds ${native.cacheLength} tokens; ${sequence.positions.length} more exceed the context size ${this.contextSize}`,
       );
     }
-    return this.#run(options.signal, (n) => n.cacheAppend({ ...sequence, causal: true }, head.start, head.end));
+    return this.#finite(
+      await this.#run(options.signal, (n) => n.cacheAppend({ ...sequence, causal: true }, head.start, head.end)),
+      head,
+    );
   }
 
   /**
@@ -222,6 +228,23 @@ export class LmContext implements AsyncDisposable {
     ) {
       throw invalid(`a head range { start, end } within [0, ${vocab})`, "head", head);
     }
+  }
+
+  /**
+   * Logits must be finite: NaN or Inf come from weights that hold them (a damaged or badly converted file), and would
+   * otherwise be sampled into garbage without a word. Checking the outputs costs a pass over a few thousand values.
+   */
+  #finite(logits: Float32Array, head: LmHead): Float32Array {
+    const width = head.end - head.start;
+    for (let i = 0; i < logits.length; i++) {
+      if (!Number.isFinite(logits[i] as number)) {
+        throw new VallEError(
+          "ERR_MODEL_NUMERICS",
+          `${this.#model.path} gave a non-finite logit (${logits[i]}, output row ${Math.floor(i / width)}, column ${head.start + (i % width)}): its weights hold NaN or Inf values (a damaged or badly converted model file)`,
+        );
+      }
+    }
+    return logits;
   }
 
   #handle(): NativeLmContext {
