@@ -30,6 +30,7 @@ export { resample } from "./audio/resample.js";
 export {
   type Audio,
   encodeWav,
+  MAX_INPUT_SAMPLE_RATE,
   parseWav,
   pcm16Bytes,
   readWav,

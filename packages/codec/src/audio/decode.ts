@@ -7,7 +7,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { fileReadError } from "@vall-e/core";
 import { AudioFormatError } from "../errors.js";
-import { type Audio, parseWav } from "./wav.js";
+import { type Audio, MAX_INPUT_SAMPLE_RATE, parseWav } from "./wav.js";
 
 export const AUDIO_FORMATS = ["wav", "flac", "mp3", "opus", "vorbis"] as const;
 export type AudioFormat = (typeof AUDIO_FORMATS)[number];
@@ -60,6 +60,11 @@ export async function decodeAudio(bytes: Uint8Array, source = "audio"): Promise<
   if (samplesDecoded === 0 || channelData.length === 0 || !(sampleRate > 0)) {
     const why = decoded.errors[0]?.message ?? "no audio in it";
     throw new AudioFormatError(`${source}: cannot decode this ${format} file (${why})`);
+  }
+  if (sampleRate > MAX_INPUT_SAMPLE_RATE) {
+    throw new AudioFormatError(
+      `${source} is sampled at ${sampleRate} Hz: at most ${MAX_INPUT_SAMPLE_RATE} Hz can be resampled for the codec`,
+    );
   }
   return {
     sampleRate,

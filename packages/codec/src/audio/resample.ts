@@ -8,7 +8,9 @@ import { invalid } from "@vall-e/core";
 const { create, ConverterType } = libsamplerate;
 
 export async function resample(samples: Float32Array, from: number, to: number): Promise<Float32Array> {
-  if (!Number.isInteger(from) || from < 1) throw invalid("a positive integer sample rate", "from", from);
+  if (!Number.isInteger(from) || from < 1 || from > 192_000) {
+    throw invalid("an integer sample rate from 1 to 192000 Hz", "from", from);
+  }
   if (!Number.isInteger(to) || to < 1) throw invalid("a positive integer sample rate", "to", to);
   if (from === to) return samples;
   const length = Math.ceil((samples.length * to) / from);

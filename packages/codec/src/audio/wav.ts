@@ -9,6 +9,9 @@ import { writeOutputFile } from "@vall-e/core";
 import wavefile from "wavefile";
 import { AudioFormatError, fileReadError } from "../errors.js";
 
+/** The highest sample rate an input may have: what the resampler (libsamplerate) takes. */
+export const MAX_INPUT_SAMPLE_RATE = 192_000;
+
 const { WaveFile } = wavefile;
 
 export interface Audio {
@@ -70,6 +73,11 @@ export function parseWav(input: Uint8Array, source = "audio"): Audio {
       `${source} uses an unsupported WAV encoding (format ${fmt.audioFormat}, ${encoding} bits): expected PCM 8/16/24/32-bit integer or 32/64-bit float`,
     );
   }
+  if (fmt.audioFormat === 3 && !FLOAT_ENCODINGS.has(encoding)) {
+    throw new AudioFormatError(
+      `${source} uses ${encoding}-bit IEEE float samples: expected 32- or 64-bit float (or PCM integer)`,
+    );
+  }
   if (fmt.audioFormat !== 1 && fmt.audioFormat !== 3 && fmt.audioFormat !== 0xfffe) {
     throw new AudioFormatError(
       `${source} uses an unsupported WAV encoding (format ${fmt.audioFormat}): expected PCM or IEEE float`,
@@ -84,6 +92,11 @@ export function parseWav(input: Uint8Array, source = "audio"): Audio {
   ) {
     throw new AudioFormatError(
       `${source} has an invalid format header (${fmt.numChannels} channels, ${fmt.sampleRate} Hz)`,
+    );
+  }
+  if (fmt.sampleRate > MAX_INPUT_SAMPLE_RATE) {
+    throw new AudioFormatError(
+      `${source} is sampled at ${fmt.sampleRate} Hz: at most ${MAX_INPUT_SAMPLE_RATE} Hz can be resampled for the codec`,
     );
   }
   if (data.samples.length < data.chunkSize) {
