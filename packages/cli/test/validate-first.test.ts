@@ -27,6 +27,20 @@ describe("validate before work", () => {
     [["tts", "Hi.", "--max-levels", "9"], "error: Expected an integer from 0 to 7 for --max-levels, got 9"],
     [["tts", "Hi.", "--top-p", "2"], "error: Expected a number in (0, 1] for --top-p, got 2"],
     [
+      ["tts", "Hi.", "--seed", "4294967296"],
+      "error: Expected an integer from 0 to 4294967295 for --seed, got 4294967296",
+    ],
+    [["tts", "Hi.", "--ras-window", "0"], "error: Expected an integer ≥ 1 for --ras-window, got 0"],
+    [
+      ["tts", "Hi.", "--ras-window", "8", "--ras-ratio", "2"],
+      "error: Expected a number in (0, 1] for --ras-ratio, got 2",
+    ],
+    [
+      ["tts", "Hi.", "--prompt-seconds", "1e308"],
+      "error: Expected seconds from 0 to 600 (0: the references as they are) for --prompt-seconds, got 1e+308",
+    ],
+    [["tts", "Hi.", "--ar-temperature", "-1"], "error: Expected a number ≥ 0 for --ar-temperature, got -1"],
+    [
       ["generate", "--phonemes", "p.json", "--seed", "-1"],
       "error: Expected an integer from 0 to 4294967295 for --seed, got -1",
     ],

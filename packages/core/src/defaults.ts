@@ -49,13 +49,13 @@ export const SAMPLING_SETTINGS = {
     value: 1,
     domain: "a number ≥ 0",
     valid: num((v) => v >= 0),
-    doc: "AR / NAR-len temperature, ≤ 0 greedy",
+    doc: "AR / NAR-len temperature, 0 greedy",
   },
   narTemperature: {
     value: 0,
     domain: "a number ≥ 0",
     valid: num((v) => v >= 0),
-    doc: "NAR levels 1–7 temperature, ≤ 0 greedy",
+    doc: "NAR levels 1–7 temperature, 0 greedy",
   },
   minArTemperature: {
     value: -1,
@@ -202,8 +202,8 @@ export const REQUEST_SETTINGS: Readonly<RequestSettings> = {
   promptSeconds: {
     value: 3,
     unit: "s",
-    domain: "seconds ≥ 0 (0: the references as they are)",
-    valid: num((v) => v >= 0),
+    domain: "seconds from 0 to 600 (0: the references as they are)",
+    valid: num((v) => v >= 0 && v <= 600),
     doc: "voice prompt length in seconds (tts; 0: the references whole)",
   },
   sentencePause: {

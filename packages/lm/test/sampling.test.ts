@@ -231,7 +231,10 @@ describe("sampling options: defaults and domains", () => {
       "Expected a number in [0, 1] for sampling.cfgRescale, got NaN",
     );
     expect(() => resolveSampling({ repetitionAware: { window: 0, ratio: 0.5 } })).toThrow(
-      "for sampling.repetitionAware",
+      "Expected an integer ≥ 1 for sampling.repetitionAware.window, got 0",
+    );
+    expect(() => resolveSampling({ repetitionAware: { window: 4, ratio: 0 } })).toThrow(
+      "for sampling.repetitionAware.ratio, got 0",
     );
     expect(() => resolveSampling({ temperature: 1 } as never)).toThrow(
       /^Expected one of arTemperature, .* got "temperature"$/,

@@ -150,7 +150,8 @@ export function createProgress(context: CommandContext) {
 export function flagFor(name: string): string {
   const bare = name.replace(/^sampling\./, "");
   if (bare === "language") return "--lang";
-  if (bare === "repetitionAware") return "--ras-window";
+  if (bare === "repetitionAware" || bare === "repetitionAware.window") return "--ras-window";
+  if (bare === "repetitionAware.ratio") return "--ras-ratio";
   return `--${bare.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
@@ -165,7 +166,7 @@ export async function checkGeneration(settings: Record<string, unknown>): Promis
   } catch (error) {
     if (!(error instanceof InvalidArgumentError)) throw error;
     const message = error.message.replace(
-      / for ((?:sampling\.)?[a-zA-Z]+)(, got|$)/,
+      / for ((?:sampling\.)?[a-zA-Z]+(?:\.[a-zA-Z]+)?)(, got|$)/,
       (_, name: string, end: string) => ` for ${flagFor(name)}${end}`,
     );
     throw new InvalidArgumentError(message, { cause: error });

@@ -71,14 +71,14 @@ export function resolveSampling(options: Partial<SamplingOptions> = {}): Samplin
     if (value === undefined) continue;
     if (key === "repetitionAware") {
       const ras = value as RepetitionAware;
-      if (
-        typeof ras !== "object" ||
-        ras === null ||
-        !Number.isInteger(ras.window) ||
-        ras.window < 1 ||
-        !RAS_RATIO_SETTING.valid(ras.ratio)
-      ) {
+      if (typeof ras !== "object" || ras === null) {
         throw invalid("{ window: an integer ≥ 1, ratio: a number in (0, 1] }", "sampling.repetitionAware", value);
+      }
+      if (!Number.isInteger(ras.window) || ras.window < 1) {
+        throw invalid("an integer ≥ 1", "sampling.repetitionAware.window", ras.window);
+      }
+      if (!RAS_RATIO_SETTING.valid(ras.ratio)) {
+        throw invalid(RAS_RATIO_SETTING.domain, "sampling.repetitionAware.ratio", ras.ratio);
       }
       resolved.repetitionAware = { window: ras.window, ratio: ras.ratio };
       continue;
