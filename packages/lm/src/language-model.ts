@@ -3,8 +3,10 @@
  * export's, the model profile read from `vall_e.*` keys or given), contexts that evaluate assembled inputs, and the
  * incremental (KV-cached) calls the AR and len passes use.
  */
+
+import { stat } from "node:fs/promises";
 import { gguf } from "@huggingface/gguf";
-import { expectOneOf, invalid, VallEError } from "@vall-e/core";
+import { expectOneOf, invalid, statRegularFile, VallEError } from "@vall-e/core";
 import { type LmContext, type LmContextOptions, type LmDumpedTensor, type LmInfo, LmModel } from "@vall-e/native";
 import type { EvaluateOptions, Evaluator } from "./evaluator.js";
 import {
@@ -58,9 +60,13 @@ export class LanguageModel implements AsyncDisposable {
    */
   static async load(path: string, options: LanguageModelOptions = {}): Promise<LanguageModel> {
     if (typeof path !== "string" || path === "") throw invalid("a file path", "path", path);
+    await statRegularFile(path, "Model file", 2 ** 36); // a FIFO or a device is refused, not read
     let metadata: Record<string, unknown>;
+    let dataOffset: bigint;
     try {
-      metadata = (await gguf(path, { allowLocalFile: true })).metadata as unknown as Record<string, unknown>;
+      const parsed = await gguf(path, { allowLocalFile: true });
+      metadata = parsed.metadata as unknown as Record<string, unknown>;
+      dataOffset = parsed.tensorDataOffset;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOENT")
@@ -68,6 +74,15 @@ export class LanguageModel implements AsyncDisposable {
       throw new VallEError("ERR_MODEL_FORMAT", `${path} is not a readable GGUF file (${(error as Error).message})`, {
         cause: error,
       });
+    }
+    // The parser reads zeros past the end of a cut file: a header longer than the file means it was truncated (the
+    // native loader checks every tensor's data against the file's size).
+    const size = (await stat(path)).size;
+    if (dataOffset > BigInt(size)) {
+      throw new VallEError(
+        "ERR_MODEL_FORMAT",
+        `${path} is truncated: its GGUF header runs to byte ${dataOffset}, the file has ${size} bytes`,
+      );
     }
     if (metadata["general.architecture"] !== "llama") {
       throw new VallEError(

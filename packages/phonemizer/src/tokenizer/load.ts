@@ -2,7 +2,7 @@
  * Loading the phoneme vocabulary: from a Hugging Face `tokenizer.json` (what the model bundle ships, and the only
  * source with every alias), or from a VALL-E GGUF's `tokenizer.ggml.tokens` / `tokenizer.ggml.merges`.
  */
-import { open, readFile } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { gguf } from "@huggingface/gguf";
 import { fileReadError } from "@vall-e/core";
@@ -71,10 +71,20 @@ const SPECIAL_TOKEN = /^<\|.*\|>$/;
 export async function readGgufTokenizer(path: string): Promise<PhonemeTokenizer> {
   const source = basename(path);
   let metadata: Record<string, unknown>;
+  let dataOffset: bigint;
   try {
-    metadata = (await gguf(path, { allowLocalFile: true })).metadata as unknown as Record<string, unknown>;
+    const parsed = await gguf(path, { allowLocalFile: true });
+    metadata = parsed.metadata as unknown as Record<string, unknown>;
+    dataOffset = parsed.tensorDataOffset;
   } catch (error) {
     throw new TokenizerFormatError(`Invalid GGUF file ${source}: ${(error as Error).message}`, { cause: error });
+  }
+  // The parser reads zeros past the end of a cut file: a header longer than the file means it was truncated.
+  const size = (await stat(path)).size;
+  if (dataOffset > BigInt(size)) {
+    throw new TokenizerFormatError(
+      `Invalid GGUF file ${source}: truncated — its header runs to byte ${dataOffset}, the file has ${size} bytes`,
+    );
   }
   const tokens = metadata["tokenizer.ggml.tokens"];
   const merges = metadata["tokenizer.ggml.merges"];
