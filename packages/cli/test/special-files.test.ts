@@ -50,4 +50,33 @@ describe("-o that is not a regular file", () => {
     expect(existsSync(folder)).toBe(false);
     expect(statSync(dir).isDirectory()).toBe(true);
   });
+
+  it("inputs past their documented limits are refused before any work, naming the limit and the flag that raises it", async () => {
+    const long = join(dir, "long.npy");
+    await writeCodes(long, createCodesArtifact(new Int16Array(8 * 270_001), 8));
+    const decode = await vallE(["decode", long, "-o", join(dir, "long.wav"), "--vocos", "tiny"], env);
+    expect(decode.code).toBe(1);
+    expect(decode.stderr).toContain(
+      `${long} holds 270001 frames (60.0 min): more than the 270000 (60.0 min) allowed (--max-frames raises it)`,
+    );
+    const allowed = await vallE(
+      ["decode", codes, "-o", join(dir, "short.wav"), "--vocos", "tiny", "--max-frames", "19"],
+      env,
+    );
+    expect(allowed.stderr).toContain("holds 20 frames");
+    const endless = await vallE(["tts", "--text-file", "/dev/zero", "--model", "tiny", "-o", join(dir, "t.wav")], env);
+    expect(endless).toMatchObject({
+      code: EXIT_USAGE,
+      stderr: "error: Text file /dev/zero holds more than 100000 characters of text (--max-text raises the limit)\n",
+    });
+    const big = await vallE(
+      ["tts", "a".repeat(5000), "--max-text", "4999", "--model", "tiny", "-o", join(dir, "t.wav")],
+      env,
+    );
+    expect(big.stderr).toBe(
+      "error: The text argument holds 5000 characters, more than 4999 (--max-text raises the limit)\n",
+    );
+    expect(existsSync(join(dir, "t.wav"))).toBe(false);
+    expect(existsSync(join(dir, "long.wav"))).toBe(false);
+  });
 });

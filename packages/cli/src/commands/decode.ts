@@ -8,12 +8,13 @@ import { VallEError } from "@vall-e/core";
 import { Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
 import { addModelOptions, decoderRole, type ModelFlags, resolveModelFile } from "../io/model-files.js";
-import { checkOutputPath, parseThreads } from "../io/options.js";
+import { checkOutputPath, parseInteger, parseThreads } from "../io/options.js";
 
 interface DecodeCommandOptions extends ModelFlags {
   output: string;
   sampleFormat: "s16" | "f32";
   threads?: number;
+  maxFrames?: number;
 }
 
 export function decodeCommand(context: CommandContext): Command {
@@ -25,7 +26,12 @@ export function decodeCommand(context: CommandContext): Command {
       .addOption(
         new Option("--sample-format <format>", "16-bit PCM or 32-bit float").choices(["s16", "f32"]).default("s16"),
       )
-      .option("-t, --threads <n>", "threads (default: physical cores)", parseThreads),
+      .option("-t, --threads <n>", "threads (default: physical cores)", parseThreads)
+      .option(
+        "--max-frames <n>",
+        "refuse codes longer than this many frames (default 270000: one hour at 75 frames/s)",
+        parseInteger("--max-frames", 1, 2 ** 26),
+      ),
     ["codec", "vocos"],
   ).action(async (input: string, options: DecodeCommandOptions) => {
     const role = decoderRole(options);
@@ -37,7 +43,7 @@ export function decodeCommand(context: CommandContext): Command {
     }
     if (options.output !== "-") checkOutputPath(options.output);
     const { Codec, Vocos, encodeWav, readCodes, writeWav, SAMPLE_RATE } = await import("@vall-e/codec");
-    const codes = await readCodes(input);
+    const codes = await readCodes(input, options.maxFrames === undefined ? {} : { maxFrames: options.maxFrames });
     if (role === "vocos" && ![2, 4, 8, 16].includes(codes.codebooks)) {
       throw new VallEError(
         "ERR_USAGE",

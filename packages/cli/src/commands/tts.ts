@@ -6,8 +6,7 @@
  * can start from its artifact (--phonemes, --prompt-codes, --response-codes), and --replay runs a run.json again.
  */
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { fileReadError, REQUEST_SETTINGS, VallEError } from "@vall-e/core";
+import { REQUEST_SETTINGS, VallEError } from "@vall-e/core";
 import type { ModelRole, SynthesizeOptions, SynthesizeResult } from "@vall-e/pipeline";
 import { Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
@@ -25,12 +24,13 @@ import {
   type ModelFlags,
   resolveModelFiles,
 } from "../io/model-files.js";
-import { checkOutputPath } from "../io/options.js";
-import { readTextArgument } from "../io/read-input.js";
+import { checkOutputPath, parseInteger } from "../io/options.js";
+import { MAX_TEXT_CHARACTERS, readTextArgument, readTextFile } from "../io/read-input.js";
 import { openVoices } from "./voices.js";
 
 interface TtsOptions extends GenerationFlags, ModelFlags {
   textFile?: string;
+  maxText: number;
   prompt?: string[];
   promptCodes?: string;
   phonemes?: string[];
@@ -96,7 +96,13 @@ export function ttsCommand(context: CommandContext): Command {
     .option("--phonemes <files...>", "start from phoneme artifacts (one per sentence) instead of the text")
     .option("--prompt-codes <file>", "the prepared prompt (prompt.codes.npy of --artifacts) instead of --prompt")
     .option("--response-codes <files...>", "start from response codes (one per sentence): only decode")
-    .option("--replay <run.json>", "run a run.json again: same inputs, models (checked), options and seed");
+    .option("--replay <run.json>", "run a run.json again: same inputs, models (checked), options and seed")
+    .option(
+      "--max-text <chars>",
+      `refuse a text longer than this many characters (default ${MAX_TEXT_CHARACTERS}, about two hours of speech)`,
+      parseInteger("--max-text", 1, 2 ** 28),
+      MAX_TEXT_CHARACTERS,
+    );
   addModelOptions(command, ["lm", "codec", "tokenizer", "vocos"]);
   addGenerationOptions(command);
   return command.action(async (textArgument: string | undefined, options: TtsOptions, self: Command) => {
@@ -208,13 +214,9 @@ export function ttsCommand(context: CommandContext): Command {
         });
       } else {
         let text: string | undefined;
-        if (options.textFile !== undefined) {
-          try {
-            text = await readFile(options.textFile, "utf8");
-          } catch (error) {
-            throw fileReadError("Text file", options.textFile, error);
-          }
-        } else if (textArgument !== undefined) text = await readTextArgument(textArgument);
+        if (options.textFile !== undefined) text = await readTextFile(options.textFile, options.maxText);
+        else if (textArgument !== undefined)
+          text = await readTextArgument(textArgument, process.stdin, options.maxText);
         const generation = await generationFrom(options);
         // Every value and the output path are checked before a model is resolved (or downloaded).
         checkOutputPath(options.output);

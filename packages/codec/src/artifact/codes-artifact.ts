@@ -6,9 +6,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
-import { VallEError, writeOutputFile } from "@vall-e/core";
+import { readRegularFile, VallEError, writeOutputFile } from "@vall-e/core";
 import { CODEBOOK_SIZE, FRAME_RATE, SAMPLE_RATE } from "../encodec.js";
-import { CodesFormatError, fileReadError, fileWriteError } from "../errors.js";
+import { CodesFormatError, fileWriteError } from "../errors.js";
 import { encodeNpyInt16, parseNpy, parseNpyHeader } from "./npy.js";
 import { PickledArray, unpickleNumpy } from "./pickle.js";
 
@@ -160,20 +160,34 @@ function checkCounts(artifact: CodesArtifact, meta: Record<string, unknown>, sou
   }
 }
 
+/** The largest codes file read (an hour of 32 codebooks as JSON is well below it). */
+export const MAX_CODES_FILE_BYTES = 256 * 2 ** 20;
+/** The most frames a codes file may hold unless the caller allows more: one hour at 75 frames/s. */
+export const MAX_CODE_FRAMES = 75 * 3600;
+
 async function read(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    throw fileReadError("Codes file", path, error);
-  }
+  return readRegularFile(path, "Codes file", MAX_CODES_FILE_BYTES); // a FIFO or /dev/zero is refused, not read
 }
 
-export async function readCodes(path: string): Promise<CodesArtifact> {
+export interface ReadCodesOptions {
+  /** Frames allowed at most (default MAX_CODE_FRAMES, one hour): longer codes are refused before any work. */
+  maxFrames?: number;
+}
+
+export async function readCodes(path: string, options: ReadCodesOptions = {}): Promise<CodesArtifact> {
+  const maxFrames = options.maxFrames ?? MAX_CODE_FRAMES;
   const extension = extname(path).toLowerCase();
-  if (extension === ".npy") return readCodesNpy(path);
-  if (extension === ".json") return readCodesJson(path);
-  if (extension === ".enc") return parseEnc(await read(path), path);
-  throw new CodesFormatError(`${path}: unsupported codes file (expected .npy, .json or .enc)`);
+  let artifact: CodesArtifact;
+  if (extension === ".npy") artifact = await readCodesNpy(path);
+  else if (extension === ".json") artifact = await readCodesJson(path);
+  else if (extension === ".enc") artifact = parseEnc(await read(path), path);
+  else throw new CodesFormatError(`${path}: unsupported codes file (expected .npy, .json or .enc)`);
+  if (artifact.frames > maxFrames) {
+    throw new CodesFormatError(
+      `${path} holds ${artifact.frames} frames (${(artifact.frames / FRAME_RATE / 60).toFixed(1)} min): more than the ${maxFrames} (${(maxFrames / FRAME_RATE / 60).toFixed(1)} min) allowed (--max-frames raises it)`,
+    );
+  }
+  return artifact;
 }
 
 async function readCodesNpy(path: string): Promise<CodesArtifact> {
@@ -201,8 +215,12 @@ async function readCodesJson(path: string): Promise<CodesArtifact> {
   try {
     value = JSON.parse((await read(path)).toString("utf8"));
   } catch (error) {
-    if ((error as { code?: string }).code?.startsWith("ERR_FILE")) throw error;
-    throw new CodesFormatError(`${path}: not JSON (${(error as Error).message})`, { cause: error });
+    if (error instanceof VallEError) throw error;
+    // The position only: the parser's message quotes the file's bytes.
+    const at = /position (\d+)/.exec((error as Error).message)?.[1];
+    throw new CodesFormatError(`${path}: not JSON${at === undefined ? "" : ` (a syntax error at byte ${at})`}`, {
+      cause: error,
+    });
   }
   if (typeof value !== "object" || value === null) throw new CodesFormatError(`${path}: expected a JSON object`);
   const meta = value as Record<string, unknown>;
