@@ -38,7 +38,7 @@ describe("preparePrompt (as TTS.encode_audio repeats and trims)", () => {
       "Expected 2 frames at every level for references[0][1], got 1",
     );
     expect(() => preparePrompt([a], -1)).toThrow(
-      "Expected seconds ≥ 0 (0: the references as they are) for promptSeconds, got -1",
+      "Expected seconds from 0 to 600 (0: the references as they are) for promptSeconds, got -1",
     );
   });
 });
