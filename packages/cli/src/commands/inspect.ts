@@ -1,6 +1,7 @@
 /**
  * `vall-e inspect <file> [--json]`: what a file is and what it holds — WAV audio (rate, channels, duration, levels),
- * codes (.npy/.json/.enc: shape, duration, per-codebook code statistics), a phoneme artifact, or EnCodec weights.
+ * codes (.npy/.json/.enc: shape, duration, per-codebook code statistics), a phoneme artifact, a run.json, a VALL-E GGUF
+ * (loaded and validated), or EnCodec / Vocos weights. An invalid file is an error (exit 1 or 2), never described.
  */
 import { open, readFile } from "node:fs/promises";
 import { extname } from "node:path";
@@ -85,6 +86,46 @@ export async function inspectFile(path: string): Promise<Record<string, unknown>
       }),
     };
   }
+  if (head.subarray(0, 4).toString("latin1") === "GGUF") {
+    // Loaded for real (every tensor validated natively): an invalid model is an error here, not a description.
+    const { LanguageModel } = await import("@vall-e/lm");
+    const { GGML_TYPES } = await import("@vall-e/native");
+    await using model = await LanguageModel.load(path);
+    const info = model.info;
+    const type = Object.entries(GGML_TYPES).find(([, id]) => id === info.weightType)?.[0] ?? String(info.weightType);
+    return {
+      kind: "gguf",
+      format: "VALL-E GGUF (llama architecture)",
+      layers: info.nLayer,
+      width: info.nEmbd,
+      heads: info.nHead,
+      kvHeads: info.nHeadKv,
+      feedForward: info.nFf,
+      vocabulary: info.nVocab,
+      contextTrained: info.nCtxTrain,
+      weightType: type,
+      outputBiases: info.hasOutputBias,
+      fileBytes: info.fileBytes,
+      weightBytes: info.weightBytes,
+    };
+  }
+  if (head.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04])) || extension === ".safetensors") {
+    // A PyTorch zip or safetensors: Vocos' state dict (the only such checkpoint vall-e reads), checked completely.
+    const { readVocosWeights } = await import("@vall-e/codec");
+    const weights = await readVocosWeights(path);
+    return {
+      kind: "vocos-weights",
+      format: extension === ".safetensors" ? "safetensors" : "PyTorch state dict (zip)",
+      config: weights.config,
+      tensors: weights.tensors.length,
+      parameters: weights.tensors.reduce((sum, tensor) => sum + tensor.data.length, 0),
+    };
+  }
+  if (extension === ".json" && path.endsWith("run.json")) {
+    const { readRunManifest } = await import("@vall-e/pipeline");
+    const run = await readRunManifest(path);
+    return { kind: "run", ...run };
+  }
   if (head.length >= 4 && head.readUInt32LE(0) === 0x67676d6c) {
     const { parseEncodecBin } = await import("@vall-e/codec");
     const bin = parseEncodecBin(await readFile(path), path);
@@ -123,7 +164,7 @@ export async function inspectFile(path: string): Promise<Record<string, unknown>
   }
   throw new VallEError(
     "ERR_USAGE",
-    `${path}: not a file vall-e inspects (WAV audio, .npy/.json/.enc codes, .phonemes.json, EnCodec weights)`,
+    `${path}: not a file vall-e inspects (WAV audio, .npy/.json/.enc codes, .phonemes.json, run.json, a VALL-E GGUF, EnCodec or Vocos weights)`,
   );
 }
 
@@ -148,6 +189,32 @@ function formatInspection(report: Record<string, unknown>): string {
     for (const [i, level] of (report.levels as { peak: number; rms: number }[]).entries()) {
       lines.push(`channel ${i}: peak ${level.peak.toFixed(4)}, rms ${level.rms.toFixed(4)}`);
     }
+  } else if (report.kind === "gguf") {
+    lines.push(
+      `${report.format}: ${report.layers} layers, width ${report.width}, ${report.heads} heads (${report.kvHeads} KV), feed-forward ${report.feedForward}`,
+      `vocabulary ${report.vocabulary}, trained context ${report.contextTrained}, weights ${report.weightType}${report.outputBiases ? ", per-head output biases" : ""}`,
+      `${((report.fileBytes as number) / 1e6).toFixed(1)} MB on disk, ${((report.weightBytes as number) / 1e6).toFixed(1)} MB read per forward`,
+    );
+  } else if (report.kind === "vocos-weights") {
+    const config = report.config as Record<string, number>;
+    lines.push(
+      `Vocos weights (${report.format}): ${report.tensors} tensors, ${report.parameters} values`,
+      `backbone: ${config.layers} ConvNeXt blocks, width ${config.dim} (intermediate ${config.intermediateDim}), ${config.adanormEmbeddings} bandwidths; head: n_fft ${config.nFft}, hop ${config.hopLength}; ${config.codebooks} codebooks`,
+    );
+  } else if (report.kind === "run") {
+    const models = report.models as Record<string, { path: string; sha256: string }>;
+    const options = report.options as Record<string, unknown>;
+    const sentences = report.sentences as { text: string; seed?: number; frames: number }[];
+    lines.push(
+      `run manifest: ${sentences.length} sentence(s), task ${options.task}, decoder ${options.decoder ?? "encodec"}, seed ${options.seed ?? "drawn"}`,
+    );
+    for (const [role, entry] of Object.entries(models))
+      lines.push(`${role}: ${entry.path} (sha256 ${entry.sha256.slice(0, 12)}…)`);
+    for (const [i, sentence] of sentences.entries()) {
+      lines.push(
+        `${i + 1}: ${sentence.frames} frames${sentence.seed === undefined ? "" : `, seed ${sentence.seed}`}: ${sentence.text}`,
+      );
+    }
   } else if (report.kind === "phonemes") {
     lines.push(
       `phonemes: ${report.language} (espeak-ng ${report.voice}), ${report.tokenCount} tokens, tokenizer ${report.tokenizer}`,
@@ -166,7 +233,9 @@ function formatInspection(report: Record<string, unknown>): string {
 
 export function inspectCommand(context: CommandContext): Command {
   return new Command("inspect")
-    .description("describe a WAV, codes (.npy/.json/.enc), phoneme artifact or EnCodec weight file")
+    .description(
+      "describe a WAV, codes (.npy/.json/.enc), phoneme artifact, run.json, VALL-E GGUF, or EnCodec / Vocos weights",
+    )
     .argument("<file>")
     .option("--json", "print the description as one JSON document")
     .action(async (path: string, options: { json?: boolean }) => {
