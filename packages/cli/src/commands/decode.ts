@@ -15,6 +15,7 @@ interface DecodeCommandOptions extends ModelFlags {
   sampleFormat: "s16" | "f32";
   threads?: number;
   maxFrames?: number;
+  json?: boolean;
 }
 
 export function decodeCommand(context: CommandContext): Command {
@@ -31,7 +32,8 @@ export function decodeCommand(context: CommandContext): Command {
         "--max-frames <n>",
         "refuse codes longer than this many frames (default 270000: one hour at 75 frames/s)",
         parseInteger("--max-frames", 1, 2 ** 26),
-      ),
+      )
+      .option("--json", "print a summary as JSON on stdout (with -o FILE)"),
     ["codec", "vocos"],
   ).action(async (input: string, options: DecodeCommandOptions) => {
     const role = decoderRole(options);
@@ -40,6 +42,9 @@ export function decodeCommand(context: CommandContext): Command {
         "ERR_USAGE",
         "--codec names EnCodec's weights, which decode with --vocoder encodec; Vocos (the default) reads --vocos",
       );
+    }
+    if (options.json && options.output === "-") {
+      throw new VallEError("ERR_USAGE", "--json prints on stdout; write the WAV to a file (-o FILE)");
     }
     if (options.output !== "-") checkOutputPath(options.output);
     const { Codec, Vocos, encodeWav, readCodes, writeWav, SAMPLE_RATE } = await import("@vall-e/codec");
@@ -64,6 +69,19 @@ export function decodeCommand(context: CommandContext): Command {
       context.output.data(encodeWav(audio, SAMPLE_RATE, options.sampleFormat));
     } else {
       await writeWav(options.output, audio, SAMPLE_RATE, options.sampleFormat);
+      if (options.json) {
+        const summary = {
+          output: options.output,
+          decoder: role === "vocos" ? "vocos" : "encodec",
+          weights: path,
+          codebooks: codes.codebooks,
+          frames: codes.frames,
+          seconds: audio.length / SAMPLE_RATE,
+          sampleRate: SAMPLE_RATE,
+          sampleFormat: options.sampleFormat,
+        };
+        context.output.data(`${JSON.stringify(summary, null, 2)}\n`);
+      }
       context.output.info(
         `wrote ${options.output} (${(audio.length / SAMPLE_RATE).toFixed(2)} s at ${SAMPLE_RATE} Hz, ${role === "vocos" ? "Vocos" : "EnCodec"})`,
       );

@@ -2,10 +2,11 @@
  * `vall-e encode <in.wav> -o <codes.npy | codes.json | -> [--codec PATH] [--bandwidth 6] [--channel first|mix]`
  * Audio (any WAV: rate, channels, encoding) → EnCodec codes: the prompt stage's artifact.
  */
+import { VallEError } from "@vall-e/core";
 import { Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
 import { addModelOptions, resolveModelFile } from "../io/model-files.js";
-import { parseThreads } from "../io/options.js";
+import { checkOutputPath, parseThreads } from "../io/options.js";
 
 interface EncodeCommandOptions {
   output: string;
@@ -13,6 +14,7 @@ interface EncodeCommandOptions {
   bandwidth: string;
   channel: "first" | "mix";
   threads?: number;
+  json?: boolean;
 }
 
 export function encodeCommand(context: CommandContext): Command {
@@ -31,9 +33,14 @@ export function encodeCommand(context: CommandContext): Command {
           .choices(["first", "mix"])
           .default("first"),
       )
-      .option("-t, --threads <n>", "threads (default: physical cores)", parseThreads),
+      .option("-t, --threads <n>", "threads (default: physical cores)", parseThreads)
+      .option("--json", "print a summary as JSON on stdout (with -o FILE)"),
     ["codec"],
   ).action(async (input: string, options: EncodeCommandOptions) => {
+    if (options.json && options.output === "-") {
+      throw new VallEError("ERR_USAGE", "--json prints on stdout; write the codes to a file (-o FILE)");
+    }
+    checkOutputPath(options.output); // before any model is resolved or a sample encoded
     const { Codec, serializeCodesJson, writeCodes } = await import("@vall-e/codec");
     const path = await resolveModelFile(context, "codec", options);
     await using codec = await Codec.load(path, options.threads === undefined ? {} : { threads: options.threads });
@@ -46,6 +53,16 @@ export function encodeCommand(context: CommandContext): Command {
       context.output.data(serializeCodesJson(artifact));
     } else {
       await writeCodes(options.output, artifact);
+      if (options.json) {
+        const summary = {
+          output: options.output,
+          codebooks: artifact.codebooks,
+          frames: artifact.frames,
+          seconds: artifact.frames / 75,
+          source: artifact.source,
+        };
+        context.output.data(`${JSON.stringify(summary, null, 2)}\n`);
+      }
       context.output.info(
         `wrote ${options.output} (${artifact.codebooks} codebooks × ${artifact.frames} frames, ${(artifact.frames / 75).toFixed(2)} s)`,
       );
