@@ -58,6 +58,24 @@ describe("vall-e", () => {
       "tokenizer.json",
       "vocos-encodec-24khz/pytorch_model.bin",
     ]);
+    expect(Array.isArray(report.warnings)).toBe(true);
+  });
+
+  it("doctor warns about a VALL_E_MODEL_DIR that is not there and about being offline with files missing", () => {
+    const cache = tempDir("cli-doctor-");
+    const result = vallE(["doctor", "--json"], {
+      VALL_E_MODEL_DIR: "/nonexistent",
+      XDG_CACHE_HOME: cache,
+      HF_HUB_OFFLINE: "1",
+    });
+    const report = JSON.parse(result.stdout);
+    expect(report.models.offline).toBe(true);
+    expect(report.warnings).toEqual([
+      "VALL_E_MODEL_DIR is /nonexistent, which is not a folder: nothing is found there",
+      "HF_HUB_OFFLINE is set and vall_e-Q8_0.gguf, encodec.bin, tokenizer.json, vocos-encodec-24khz/pytorch_model.bin are not here: tts cannot run with the default models (--model tiny works offline)",
+    ]);
+    const text = vallE(["doctor"], { VALL_E_MODEL_DIR: "/nonexistent", XDG_CACHE_HOME: cache, HF_HUB_OFFLINE: "1" });
+    expect(text.stdout).toContain("warn VALL_E_MODEL_DIR is /nonexistent, which is not a folder");
   });
 
   it("doctor reports a missing addon, with what to do, and exits 1", () => {

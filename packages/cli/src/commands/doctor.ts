@@ -4,6 +4,7 @@
  */
 import { accessSync, constants, existsSync } from "node:fs";
 import { arch, cpus, platform, release, totalmem } from "node:os";
+import { statPathSync } from "@vall-e/core";
 import { Command } from "commander";
 import type { CommandContext } from "../context.js";
 import { EXIT_FAILURE } from "../exit-codes.js";
@@ -49,7 +50,11 @@ export interface DoctorReport {
     cacheWritable: boolean;
     /** The default bundle's files (Q8_0): where each was found, or null (a run would download it). */
     bundle: Record<string, string | null>;
+    /** HF_HUB_OFFLINE is set: nothing missing can be downloaded. */
+    offline: boolean;
   };
+  /** What works but will surprise (a VALL_E_MODEL_DIR that is not there, an unwritable cache, offline with files missing). */
+  warnings: string[];
 }
 
 function nodeOk(version: string): boolean {
@@ -77,7 +82,7 @@ export async function collectDoctorReport(): Promise<DoctorReport> {
   // Loaded here, not at startup: `vall-e --help` must work without a built addon.
   const native = await import("@vall-e/native");
   const { locateEspeakNg } = await import("@vall-e/phonemizer");
-  const { bundleFiles, locateModelFile, modelDirectories } = await import("@vall-e/pipeline");
+  const { bundleFiles, hubOptionsFromEnv, locateModelFile, modelDirectories } = await import("@vall-e/pipeline");
 
   const addon: DoctorReport["addon"] = { ok: false, path: native.addonPath(), error: undefined, ggml: undefined };
   try {
@@ -126,6 +131,24 @@ export async function collectDoctorReport(): Promise<DoctorReport> {
   for (const { local: name } of Object.values(bundleFiles()))
     bundle[name] = (await locateModelFile(name))?.path ?? null;
   const node = { ok: nodeOk(process.version), version: process.version, required: ">=20.19" };
+  let offline = false;
+  const warnings: string[] = [];
+  try {
+    offline = hubOptionsFromEnv().offline === true;
+  } catch (error) {
+    warnings.push((error as Error).message); // e.g. a VALL_E_HUB_TIMEOUT that is not a number
+  }
+  if (dirs.modelDir !== undefined && !statPathSync(dirs.modelDir)?.isDirectory()) {
+    warnings.push(`VALL_E_MODEL_DIR is ${dirs.modelDir}, which is not a folder: nothing is found there`);
+  }
+  const cacheWritable = writable(dirs.cacheDir);
+  const missing = Object.entries(bundle).filter(([, path]) => path === null);
+  if (!cacheWritable) warnings.push(`the model cache ${dirs.cacheDir} is not writable: downloads will fail`);
+  if (offline && missing.length > 0) {
+    warnings.push(
+      `HF_HUB_OFFLINE is set and ${missing.map(([name]) => name).join(", ")} ${missing.length === 1 ? "is" : "are"} not here: tts cannot run with the default models (--model tiny works offline)`,
+    );
+  }
   return {
     ok: node.ok && addon.ok && espeak.ok,
     version: CLI_VERSION,
@@ -137,9 +160,11 @@ export async function collectDoctorReport(): Promise<DoctorReport> {
       modelDir: dirs.modelDir,
       cacheDir: dirs.cacheDir,
       cacheExists: existsSync(dirs.cacheDir),
-      cacheWritable: writable(dirs.cacheDir),
+      cacheWritable,
       bundle,
+      offline,
     },
+    warnings,
   };
 }
 
@@ -176,6 +201,7 @@ export function formatDoctorReport(report: DoctorReport, color: Colors): string 
       ? `     models     ${Object.values(report.models.bundle).join(", ")}`
       : `     models     not here yet: ${missing.map(([name]) => name).join(", ")} (the first tts downloads them; \`vall-e models pull\` now, or --model tiny offline)`,
   );
+  for (const warning of report.warnings) lines.push(`${color.red("warn")} ${warning}`);
   lines.push(
     "",
     report.ok ? color.green("everything vall-e needs is here") : color.red("some checks failed (see above)"),
