@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { DisposedError, expectFloat32Array, expectInteger, expectThreads, invalid, VallEError } from "@vall-e/core";
 import { binding, type NativeCodec, type NativeCodecInfo } from "./binding.js";
 import { cancellableCall, InFlightCalls } from "./cancellable.js";
+import { checkCodeMatrix } from "./codes.js";
 import { countLive } from "./live.js";
 
 export interface EncodecRunOptions {
@@ -69,16 +70,7 @@ export class EncodecModel implements AsyncDisposable {
   async decode(codes: Int16Array, codebooks: number, options: EncodecRunOptions = {}): Promise<Float32Array> {
     if (!(codes instanceof Int16Array)) throw invalid("an Int16Array", "codes", codes);
     expectInteger(codebooks, "codebooks", 1, this.info.codebooks);
-    if (codes.length === 0 || codes.length % codebooks !== 0) {
-      throw invalid(`a non-empty multiple of ${codebooks} codes (codebooks × frames)`, "codes", codes);
-    }
-    const frames = codes.length / codebooks;
-    for (let i = 0; i < codes.length; i++) {
-      const code = codes[i] as number;
-      if (code < 0 || code >= this.info.bins) {
-        throw invalid(`codes from 0 to ${this.info.bins - 1}`, `codes[${Math.floor(i / frames)}][${i % frames}]`, code);
-      }
-    }
+    const frames = checkCodeMatrix(codes, codebooks, this.info.bins);
     return this.#run(options, (native, threads, chunk, cancel) =>
       native.decode(codes, codebooks, frames, threads, chunk, cancel),
     );

@@ -6,6 +6,7 @@
 import { DisposedError, expectInteger, expectThreads, invalid, VallEError } from "@vall-e/core";
 import { binding, type NativeVocos, type NativeVocosInfo } from "./binding.js";
 import { cancellableCall, InFlightCalls } from "./cancellable.js";
+import { checkCodeMatrix } from "./codes.js";
 import { countLive } from "./live.js";
 
 export type VocosInfo = NativeVocosInfo;
@@ -98,16 +99,7 @@ export class VocosModel implements AsyncDisposable {
         throw invalid(`${counts.join(", ")} codebooks (the bandwidths Vocos has)`, "codebooks", codebooks);
       }
     } else expectInteger(codebooks, "codebooks", 1, this.info.codebooks);
-    if (codes.length === 0 || codes.length % codebooks !== 0) {
-      throw invalid(`a non-empty multiple of ${codebooks} codes (codebooks × frames)`, "codes", codes);
-    }
-    const frames = codes.length / codebooks;
-    for (let i = 0; i < codes.length; i++) {
-      const code = codes[i] as number;
-      if (code < 0 || code >= this.info.bins) {
-        throw invalid(`codes from 0 to ${this.info.bins - 1}`, `codes[${Math.floor(i / frames)}][${i % frames}]`, code);
-      }
-    }
+    const frames = checkCodeMatrix(codes, codebooks, this.info.bins);
     const which = VOCOS_OUTPUTS[output];
     if (which === undefined) throw invalid(Object.keys(VOCOS_OUTPUTS).join(", "), "output", output);
     const threads = expectThreads(options.threads);

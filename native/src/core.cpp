@@ -96,6 +96,15 @@ std::string shape_string(const int64_t * ne, size_t n) {
     return out + "]";
 }
 
+void check_codes(const int16_t * codes, int32_t n_codebooks, int64_t n_frames, int32_t n_bins) {
+    for (int64_t i = 0; i < (int64_t) n_codebooks * n_frames; ++i) {
+        if (codes[i] < 0 || codes[i] >= n_bins) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected codes from 0 to %d, got %d at codebook %lld, frame %lld", n_bins - 1,
+                 codes[i], (long long) (i / n_frames), (long long) (i % n_frames));
+        }
+    }
+}
+
 }  // namespace vall_e
 
 extern "C" {

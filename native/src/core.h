@@ -105,6 +105,9 @@ inline bool cancel_requested(const volatile int32_t * cancel) { return cancel &&
 // Between graph evaluations: fail with VALL_E_ERR_CANCELLED when the flag is set.
 void check_cancel(const volatile int32_t * cancel);
 
+// Codes [n_codebooks][n_frames] must each be 0 … n_bins − 1 (VALL_E_ERR_INVALID_ARGUMENT naming the first that is not).
+void check_codes(const int16_t * codes, int32_t n_codebooks, int64_t n_frames, int32_t n_bins);
+
 // A tensor shape as loader messages print it: "[7, 1, 32]" (innermost first).
 std::string shape_string(const int64_t * ne, size_t n);
 

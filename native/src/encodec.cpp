@@ -134,13 +134,7 @@ vall_e_status vall_e_codec_decode(vall_e_codec * codec, const int16_t * codes, i
         if (n_frames < 1 || n_frames > (int64_t(1) << 26)) {
             fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected at least 1 frame for n_frames, got %lld", (long long) n_frames);
         }
-        const int32_t bins = codec->model.hparams.n_bins;
-        for (int64_t i = 0; i < (int64_t) n_codebooks * n_frames; ++i) {
-            if (codes[i] < 0 || codes[i] >= bins) {
-                fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected codes from 0 to %d, got %d at codebook %lld, frame %lld", bins - 1,
-                     codes[i], (long long) (i / n_frames), (long long) (i % n_frames));
-            }
-        }
+        check_codes(codes, n_codebooks, n_frames, codec->model.hparams.n_bins);
         const encodec_run_params run = run_params(params);
         compute_state_pool::lease lease(codec->states);
         encodec_decode(codec->model, lease.state(), codes, n_codebooks, n_frames, run, samples);

@@ -79,12 +79,7 @@ vall_e_status vall_e_vocos_decode(vall_e_vocos * vocos, const int16_t * codes, i
         if (output < VALL_E_VOCOS_AUDIO || output > VALL_E_VOCOS_BACKBONE) {
             fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected a vall_e_vocos_output (0 to 2) for output, got %d", output);
         }
-        for (int64_t i = 0; i < (int64_t) n_codebooks * n_frames; ++i) {
-            if (codes[i] < 0 || codes[i] >= hp.n_bins) {
-                fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected codes from 0 to %d, got %d at codebook %lld, frame %lld",
-                     hp.n_bins - 1, codes[i], (long long) (i / n_frames), (long long) (i % n_frames));
-            }
-        }
+        check_codes(codes, n_codebooks, n_frames, hp.n_bins);
         if (p.chunk_frames < 0 || p.chunk_frames > (1 << 20)) {
             fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected 0 (default) or from 1 to %d for chunk_frames, got %d", 1 << 20,
                  p.chunk_frames);

@@ -70,3 +70,12 @@ export function fileReadError(what: string, path: string, error: unknown): VallE
 export function fileWriteError(path: string, error: unknown): VallEError {
   return new VallEError("ERR_FILE_WRITE", `Cannot write ${path}: ${(error as Error).message}`, { cause: error });
 }
+
+/**
+ * Where a JSON.parse error is, as " (a syntax error at byte N)" ("" when the parser does not say): for messages about
+ * a file that is not JSON, which must not quote the file's bytes as the parser's own message does.
+ */
+export function jsonErrorPosition(error: unknown): string {
+  const at = /position (\d+)/.exec((error as Error)?.message ?? "")?.[1];
+  return at === undefined ? "" : ` (a syntax error at byte ${at})`;
+}

@@ -37,6 +37,7 @@ export {
   fileReadError,
   fileWriteError,
   InvalidArgumentError,
+  jsonErrorPosition,
   VallEError,
   type VallEErrorCode,
   type VallEErrorOptions,

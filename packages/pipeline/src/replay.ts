@@ -3,7 +3,7 @@
  * SHA-256), the same seed, the same options — give the same audio, sample for sample.
  */
 import { dirname, resolve } from "node:path";
-import { fileReadError, readRegularFile, statRegularFile, VallEError } from "@vall-e/core";
+import { fileReadError, jsonErrorPosition, readRegularFile, statRegularFile, VallEError } from "@vall-e/core";
 import { isEspeakReference } from "@vall-e/phonemizer";
 import { DECODERS } from "./engine/decoder.js";
 import type { ModelFiles } from "./engine/engine.js";
@@ -36,11 +36,7 @@ export async function readRunManifest(path: string): Promise<RunManifest> {
   try {
     run = JSON.parse(text) as RunManifest;
   } catch (error) {
-    // The position only: the parser's own message quotes the file's bytes, which may not be a run.json at all.
-    const at = /position (\d+)/.exec((error as Error).message)?.[1];
-    throw new ReplayError(`${path} is not JSON${at === undefined ? "" : ` (a syntax error at byte ${at})`}`, {
-      cause: error,
-    });
+    throw new ReplayError(`${path} is not JSON${jsonErrorPosition(error)}`, { cause: error });
   }
   if (run?.format !== "vall-e.run/1") {
     throw new ReplayError(`${path}: not a vall-e run manifest (format ${JSON.stringify(run?.format)})`);

@@ -6,7 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
-import { readRegularFile, VallEError, writeOutputFile } from "@vall-e/core";
+import { jsonErrorPosition, readRegularFile, VallEError, writeOutputFile } from "@vall-e/core";
 import { CODEBOOK_SIZE, FRAME_RATE, SAMPLE_RATE } from "../encodec.js";
 import { CodesFormatError, fileWriteError } from "../errors.js";
 import { encodeNpyInt16, parseNpy, parseNpyHeader } from "./npy.js";
@@ -216,11 +216,7 @@ async function readCodesJson(path: string): Promise<CodesArtifact> {
     value = JSON.parse((await read(path)).toString("utf8"));
   } catch (error) {
     if (error instanceof VallEError) throw error;
-    // The position only: the parser's message quotes the file's bytes.
-    const at = /position (\d+)/.exec((error as Error).message)?.[1];
-    throw new CodesFormatError(`${path}: not JSON${at === undefined ? "" : ` (a syntax error at byte ${at})`}`, {
-      cause: error,
-    });
+    throw new CodesFormatError(`${path}: not JSON${jsonErrorPosition(error)}`, { cause: error });
   }
   if (typeof value !== "object" || value === null) throw new CodesFormatError(`${path}: expected a JSON object`);
   const meta = value as Record<string, unknown>;

@@ -7,7 +7,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { fileReadError } from "@vall-e/core";
 import { AudioFormatError } from "../errors.js";
-import { type Audio, MAX_INPUT_SAMPLE_RATE, parseWav } from "./wav.js";
+import { type Audio, checkInputSampleRate, parseWav } from "./wav.js";
 
 export const AUDIO_FORMATS = ["wav", "flac", "mp3", "opus", "vorbis"] as const;
 export type AudioFormat = (typeof AUDIO_FORMATS)[number];
@@ -61,11 +61,7 @@ export async function decodeAudio(bytes: Uint8Array, source = "audio"): Promise<
     const why = decoded.errors[0]?.message ?? "no audio in it";
     throw new AudioFormatError(`${source}: cannot decode this ${format} file (${why})`);
   }
-  if (sampleRate > MAX_INPUT_SAMPLE_RATE) {
-    throw new AudioFormatError(
-      `${source} is sampled at ${sampleRate} Hz: at most ${MAX_INPUT_SAMPLE_RATE} Hz can be resampled for the codec`,
-    );
-  }
+  checkInputSampleRate(sampleRate, source);
   return {
     sampleRate,
     channels: channelData.map((channel) => channel.subarray(0, samplesDecoded)),

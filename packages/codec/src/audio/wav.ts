@@ -12,6 +12,15 @@ import { AudioFormatError, fileReadError } from "../errors.js";
 /** The highest sample rate an input may have: what the resampler (libsamplerate) takes. */
 export const MAX_INPUT_SAMPLE_RATE = 192_000;
 
+/** Refuse audio the codec's resampler cannot convert, naming the file. */
+export function checkInputSampleRate(sampleRate: number, source: string): void {
+  if (sampleRate > MAX_INPUT_SAMPLE_RATE) {
+    throw new AudioFormatError(
+      `${source} is sampled at ${sampleRate} Hz: at most ${MAX_INPUT_SAMPLE_RATE} Hz can be resampled for the codec`,
+    );
+  }
+}
+
 const { WaveFile } = wavefile;
 
 export interface Audio {
@@ -94,11 +103,7 @@ export function parseWav(input: Uint8Array, source = "audio"): Audio {
       `${source} has an invalid format header (${fmt.numChannels} channels, ${fmt.sampleRate} Hz)`,
     );
   }
-  if (fmt.sampleRate > MAX_INPUT_SAMPLE_RATE) {
-    throw new AudioFormatError(
-      `${source} is sampled at ${fmt.sampleRate} Hz: at most ${MAX_INPUT_SAMPLE_RATE} Hz can be resampled for the codec`,
-    );
-  }
+  checkInputSampleRate(fmt.sampleRate, source);
   if (data.samples.length < data.chunkSize) {
     throw new AudioFormatError(
       `${source} is truncated: its data chunk declares ${data.chunkSize} bytes but holds ${data.samples.length}`,
