@@ -7,12 +7,11 @@
  * stored contiguously are read, converted to f32. The pickle may name nothing but the OrderedDict, the tensor and
  * parameter builders and the storage classes: it is data, never code.
  */
-import { readFile } from "node:fs/promises";
-import { expectFloat32Array, invalid } from "@vall-e/core";
+import { expectFloat32Array, invalid, readRegularFile } from "@vall-e/core";
 import { type UnzipFileInfo, unzipSync, zipSync } from "fflate";
 import writeFileAtomic from "write-file-atomic";
 import { PickleGlobal, unpickle } from "../artifact/pickle.js";
-import { CodecFormatError, fileReadError, fileWriteError } from "../errors.js";
+import { CodecFormatError, fileWriteError } from "../errors.js";
 import { halfToFloat } from "./encodec-bin.js";
 
 export type TorchDtype = "F32" | "F16" | "BF16";
@@ -192,15 +191,20 @@ export function parseTorchStateDict(bytes: Uint8Array, source: string): Map<stri
   }
   const entries = new Map<string, UnzipFileInfo>();
   let files: Record<string, Uint8Array>;
+  let expanded = 0;
   try {
     files = unzipSync(bytes, {
       filter: (info) => {
         entries.set(info.name, info);
-        return true;
+        expanded += info.originalSize;
+        return expanded <= MAX_CHECKPOINT_BYTES; // nothing more is inflated once past the bound (a zip bomb)
       },
     });
   } catch (error) {
     throw fail(`truncated or damaged zip archive (${(error as Error).message})`, error);
+  }
+  if (expanded > MAX_CHECKPOINT_BYTES) {
+    throw fail(`its entries expand to ${expanded} bytes, more than the ${MAX_CHECKPOINT_BYTES} a checkpoint may hold`);
   }
   for (const [name, info] of entries) {
     if (files[name]?.length !== info.originalSize) {
@@ -269,15 +273,12 @@ export function parseTorchStateDict(bytes: Uint8Array, source: string): Map<stri
   return out;
 }
 
-/** Read a `torch.save` zip holding a state dict (e.g. a Hugging Face `pytorch_model.bin`). */
+/** The most a checkpoint may hold, on disk and unpacked (Vocos' is 40 MB). */
+export const MAX_CHECKPOINT_BYTES = 2 ** 31;
+
+/** Read a `torch.save` zip holding a state dict (e.g. a Hugging Face `pytorch_model.bin`); only a regular file. */
 export async function readTorchStateDict(path: string): Promise<Map<string, TorchTensor>> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw fileReadError("PyTorch checkpoint", path, error);
-  }
-  return parseTorchStateDict(bytes, path);
+  return parseTorchStateDict(await readRegularFile(path, "PyTorch checkpoint", MAX_CHECKPOINT_BYTES), path);
 }
 
 /** Pickle protocol 2 writer for exactly what a state dict needs. */

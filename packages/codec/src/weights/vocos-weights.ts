@@ -6,15 +6,14 @@
  * checked by name, shape, dtype and value. Also seeded random-weight models of any size in the same layout, for tests.
  */
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { CODEBOOK_SIZE, expectInteger, HOP_LENGTH, invalid } from "@vall-e/core";
+import { CODEBOOK_SIZE, expectInteger, HOP_LENGTH, invalid, readRegularFile } from "@vall-e/core";
 import writeFileAtomic from "write-file-atomic";
 import { parse as parseYaml } from "yaml";
-import { CodecFormatError, fileReadError, fileWriteError } from "../errors.js";
+import { CodecFormatError, fileWriteError } from "../errors.js";
 import { parseSafetensors } from "./huggingface.js";
 import { seededRandom } from "./random.js";
-import { isZip, parseTorchStateDict, writeTorchStateDict } from "./torch-zip.js";
+import { isZip, MAX_CHECKPOINT_BYTES, parseTorchStateDict, writeTorchStateDict } from "./torch-zip.js";
 
 export interface VocosConfig {
   /** Feature size = EnCodec's latent size (backbone `input_channels`). */
@@ -128,12 +127,8 @@ export function vocosTensorShapes(config: VocosConfig): Map<string, number[]> {
 type Loaded = Map<string, { shape: number[]; data: Float32Array }>;
 
 async function loadStateDict(path: string): Promise<Loaded> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw fileReadError("Vocos weights", path, error);
-  }
+  // Only a regular file (a FIFO or /dev/zero is refused, not read), of a checkpoint's size at most.
+  const bytes = await readRegularFile(path, "Vocos weights", MAX_CHECKPOINT_BYTES);
   if (isZip(bytes) || !path.endsWith(".safetensors")) return parseTorchStateDict(bytes, path);
   const out: Loaded = new Map();
   for (const [name, entry] of parseSafetensors(bytes, path, { otherDtypes: "refuse" })) {
@@ -219,12 +214,7 @@ function checkTensors(tensors: Loaded, config: VocosConfig, path: string): Vocos
 
 /** Cross-check `config.yaml` (the `Vocos.from_hparams` layout) with the configuration the weights have. */
 async function checkConfigFile(configPath: string, config: VocosConfig): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(configPath, "utf8");
-  } catch (error) {
-    throw fileReadError("Vocos config", configPath, error);
-  }
+  const text = (await readRegularFile(configPath, "Vocos config", 2 ** 20)).toString("utf8");
   const fail = (what: string) => new CodecFormatError(`${configPath}: ${what}`);
   let root: unknown;
   try {
