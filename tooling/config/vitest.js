@@ -16,6 +16,9 @@ export function packageTestConfig(options = {}) {
       // Every temporary file of the run lives in one sandbox that is removed when the run ends.
       globalSetup: [fileURLToPath(new URL("./test-sandbox.js", import.meta.url))],
       testTimeout: options.testTimeout ?? 60_000,
+      // Hooks load models, start servers and browsers: the same bound as a test (the default 10 s fails on a loaded
+      // machine — the page test's Chromium start did).
+      hookTimeout: options.testTimeout ?? 60_000,
       reporters: ["default", ["json", { outputFile: "test-results/vitest.json" }]],
     },
   });
