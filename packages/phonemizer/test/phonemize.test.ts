@@ -49,6 +49,15 @@ describe.skipIf(!tokenizerJson.present)(`phonemize ${tokenizerJson.reason}`, () 
     expect(marks(ipa)).toBe(marks(text));
   });
 
+  it("keeps a newline inside a punctuation group, as <unk> (0), like the reference", async () => {
+    const artifact = await phonemize("First line.\nSecond line.", { language: "en", tokenizer });
+    expect(artifact.ipa).toBe("fˈɜːst lˈaɪn.\nsˈɛkənd lˈaɪn.");
+    const dot = artifact.tokens.indexOf(11);
+    expect(artifact.tokens.slice(dot, dot + 2)).toEqual([11, 0]);
+    // Newlines at the ends of the text are stripped, as phonemizer strips line separators.
+    expect((await phonemizeToIpa("\nFirst line.\n", { language: "en" })).ipa).toBe("fˈɜːst lˈaɪn.");
+  });
+
   it("gives the ids of the ipa for every language", async () => {
     for (const [text, language] of [
       ["Bonjour le monde, comment ça va ?", "fr"],

@@ -6,8 +6,10 @@
  * preserve(): find every run matching "optional spaces, one or more marks, optional spaces" (repeated); each run is
  * a mark at the beginning (B), end (E), inside (I), or the whole line (A); the text between runs becomes the
  * chunks espeak-ng phonemises (empty chunks are dropped).
- * restore(): put each mark back, in order, with every whitespace character inside it rewritten as the word
- * separator (a space), and no trailing separator (strip).
+ * restore(): put each mark back, in order, and no trailing separator (strip). The reference rewrites only the spaces
+ * inside a mark as the word separator — itself a space — so a mark is put back verbatim: a newline or tab inside a
+ * mark group (".\n" in "First line.\nSecond line.") stays, and the tokenizer maps it to `<unk>` (0) as the
+ * reference's does (phonemizer 3.3 `Punctuation.restore`: `re.sub(' ', sep.word, mark)`).
  * Both run in time linear in the text length (the reference's repeated str.split is quadratic).
  */
 import { PY_WHITESPACE } from "./python-whitespace.js";
@@ -17,7 +19,6 @@ export const PUNCTUATION_MARKS = ';:,.!?¡¿—…"«»“”(){}[]';
 
 const escaped = PUNCTUATION_MARKS.replace(/[\\\][^-]/g, "\\$&");
 const MARKS_RE = new RegExp(`(?:[${PY_WHITESPACE}]*[${escaped}]+[${PY_WHITESPACE}]*)+`, "g");
-const WHITESPACE_RE = new RegExp(`[${PY_WHITESPACE}]`, "g");
 const SEPARATOR = " ";
 
 export type MarkPosition = "B" | "E" | "I" | "A";
@@ -105,8 +106,7 @@ export function restorePunctuation(phonemized: readonly string[], marks: readonl
         marks
           .slice(m)
           .map((item) => item.mark)
-          .join("")
-          .replace(WHITESPACE_RE, SEPARATOR),
+          .join(""),
       );
       return out;
     }
@@ -117,7 +117,7 @@ export function restorePunctuation(phonemized: readonly string[], marks: readonl
       continue;
     }
     const { position } = marks[m] as Mark;
-    const mark = (marks[m] as Mark).mark.replace(WHITESPACE_RE, SEPARATOR);
+    const { mark } = marks[m] as Mark;
     m++;
     current.dropTrailingSeparator();
     switch (position) {

@@ -24,7 +24,7 @@ describe("punctuation (phonemizer 3.x semantics)", () => {
     expect(preservePunctuation("(a) [b] {c}").marks.map((m) => m.mark)).toEqual(["(", ") [", "] {", "}"]);
   });
 
-  it("puts marks back, rewriting whitespace inside them as one space each", () => {
+  it("puts marks back verbatim: only spaces are the word separator, a newline inside a mark stays", () => {
     const { chunks, marks } = preservePunctuation("hello ,\n world.");
     expect(marks[0]?.mark).toBe(" ,\n ");
     expect(
@@ -32,7 +32,8 @@ describe("punctuation (phonemizer 3.x semantics)", () => {
         chunks.map((c) => c.toUpperCase()),
         marks,
       ),
-    ).toEqual(["HELLO ,  WORLD."]);
+    ).toEqual(["HELLO ,\n WORLD."]);
+    expect(restorePunctuation([], [{ mark: ".\t\n", position: "A" }])).toEqual([".\t\n"]);
     expect(restorePunctuation([], [{ mark: "?!", position: "A" }])).toEqual(["?!"]);
     const quoted = preservePunctuation('"Hi," she said.');
     expect(restorePunctuation(["hˈaɪ", "ʃiː sˈɛd"], quoted.marks)).toEqual(['"hˈaɪ," ʃiː sˈɛd.']);
