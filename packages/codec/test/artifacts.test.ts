@@ -65,10 +65,12 @@ describe("codes as .npy", () => {
     );
     const range = join(d, "o.npy");
     writeFileSync(range, encodeNpyInt16(Int16Array.from([5, 1024]), [1, 2]));
-    await expect(readCodes(range)).rejects.toThrow(`${range}: code 1024 at index 1 is outside 0 … 1023`);
+    await expect(readCodes(range)).rejects.toThrow(`${range}: code 1024 at codebook 0, frame 1 is outside 0 … 1023`);
     const negative = join(d, "n.npy");
     writeFileSync(negative, encodeNpyInt16(Int16Array.from([5, -1]), [2, 1]));
-    await expect(readCodes(negative)).rejects.toThrow(`${negative}: code -1 at index 1 is outside 0 … 1023`);
+    await expect(readCodes(negative)).rejects.toThrow(
+      `${negative}: code -1 at codebook 1, frame 0 is outside 0 … 1023`,
+    );
     const big = join(d, "big.npy");
     writeFileSync(big, encodeNpyInt16(new Int16Array(33), [33, 1]));
     await expect(readCodes(big)).rejects.toThrow(`${big}: expected 1 to 32 codebooks, got 33`);

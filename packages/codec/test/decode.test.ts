@@ -58,9 +58,10 @@ describe("any audio in (fixtures: make-audio.mjs beside them)", () => {
     );
     await expect(readAudio("/nonexistent/voice.mp3")).rejects.toThrow("Audio file not found: /nonexistent/voice.mp3");
     // Special files are refused at once, never read without end.
-    await expect(readAudio("/dev/zero")).rejects.toThrow(
-      "/dev/zero is not a regular file (an audio file was expected)",
-    );
+    await expect(readAudio("/dev/zero")).rejects.toMatchObject({
+      code: "ERR_NOT_A_FILE",
+      message: "Audio file /dev/zero is not a regular file (a device)",
+    });
     await expect(readAudio(fileURLToPath(new URL("fixtures", import.meta.url)))).rejects.toThrow(
       "is not a regular file",
     );

@@ -37,6 +37,7 @@ export {
   fileReadError,
   fileWriteError,
   InvalidArgumentError,
+  foundValue,
   jsonErrorPosition,
   VallEError,
   type VallEErrorCode,

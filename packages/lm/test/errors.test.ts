@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "@tooling/config/temp-dir";
 import { describe, expect, it } from "vitest";
+import { generate } from "../src/inference/generate.js";
 import { LanguageModel } from "../src/language-model.js";
 import { writeGguf } from "../src/model/gguf-writer.js";
 import { type GgufParts, randomModel } from "../src/model/random-model.js";
@@ -144,5 +145,18 @@ describe("evaluation: bad input is a clear error", () => {
     await model.dispose();
     await expect(context.evaluate(sampleSpec("ar", 1))).rejects.toThrow("This LmContext has been disposed");
     await expect(model.createContext()).rejects.toThrow("This LmModel has been disposed");
+  });
+
+  it("an input longer than the model's positions is refused before any context is sized for it", async () => {
+    await using model = await LanguageModel.load(await tinyModel("F32"));
+    expect(model.info.nCtxTrain).toBe(22_500);
+    const phonemes = [1, ...new Array<number>(22_400).fill(5), 2];
+    const prompt = Array.from({ length: 8 }, () => new Array<number>(99).fill(7));
+    await expect(generate(model, { phonemes, prompt, lang: "en", seed: 1 })).rejects.toMatchObject({
+      code: "ERR_INVALID_ARGUMENT",
+      message:
+        "The input takes 22501 positions (22402 phoneme tokens, 99 prompt frames): more than the 22500 the model " +
+        "was trained for (llama.context_length) — split the text into shorter sentences or use a shorter prompt",
+    });
   });
 });

@@ -4,9 +4,8 @@
  * `<file>.json` sidecar for the metadata, or as one .json for reading by eye. The Python tooling's .enc files are read
  * too. Every reader validates shape, dtype and range; every writer is atomic.
  */
-import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
-import { jsonErrorPosition, readRegularFile, VallEError, writeOutputFile } from "@vall-e/core";
+import { foundValue, jsonErrorPosition, readRegularFile, VallEError, writeOutputFile } from "@vall-e/core";
 import { CODEBOOK_SIZE, FRAME_RATE, SAMPLE_RATE } from "../encodec.js";
 import { CodesFormatError, fileWriteError } from "../errors.js";
 import { encodeNpyInt16, parseNpy, parseNpyHeader } from "./npy.js";
@@ -111,10 +110,16 @@ function fromArray(
     );
   }
   const codes = new Int16Array(values.length);
+  const frames = dims[1] as number;
   for (let i = 0; i < values.length; i++) {
     const value = values[i] as number;
     if (!Number.isInteger(value) || value < 0 || value >= CODEBOOK_SIZE) {
-      throw new CodesFormatError(`${source}: code ${value} at index ${i} is outside 0 … ${CODEBOOK_SIZE - 1}`);
+      const at = `codebook ${Math.floor(i / frames)}, frame ${i % frames}`;
+      throw new CodesFormatError(
+        typeof value === "number"
+          ? `${source}: code ${value} at ${at} is outside 0 … ${CODEBOOK_SIZE - 1}`
+          : `${source}: the code at ${at} is ${typeof value === "string" ? "a string" : foundValue(value)}, not an integer from 0 to ${CODEBOOK_SIZE - 1}`,
+      );
     }
     codes[i] = value;
   }
@@ -131,7 +136,7 @@ function metadataFrom(
   const meta = value as Record<string, unknown>;
   if (meta.format !== undefined && meta.format !== CODES_ARTIFACT_FORMAT) {
     throw new CodesFormatError(
-      `${source}: unsupported format ${JSON.stringify(meta.format)} (expected "${CODES_ARTIFACT_FORMAT}")`,
+      `${source}: ${meta.format === undefined ? 'no "format" field' : `unsupported format ${foundValue(meta.format)}`} (expected "${CODES_ARTIFACT_FORMAT}")`,
     );
   }
   if (meta.sampleRate !== undefined && meta.sampleRate !== SAMPLE_RATE) {
@@ -162,6 +167,8 @@ function checkCounts(artifact: CodesArtifact, meta: Record<string, unknown>, sou
 
 /** The largest codes file read (an hour of 32 codebooks as JSON is well below it). */
 export const MAX_CODES_FILE_BYTES = 256 * 2 ** 20;
+/** The largest `.npy.json` sidecar read (its text, phonemes and counts; a few kB). */
+const MAX_SIDECAR_BYTES = 16 * 2 ** 20;
 /** The most frames a codes file may hold unless the caller allows more: one hour at 75 frames/s. */
 export const MAX_CODE_FRAMES = 75 * 3600;
 
@@ -181,7 +188,10 @@ export async function readCodes(path: string, options: ReadCodesOptions = {}): P
   if (extension === ".npy") artifact = await readCodesNpy(path);
   else if (extension === ".json") artifact = await readCodesJson(path);
   else if (extension === ".enc") artifact = parseEnc(await read(path), path);
-  else throw new CodesFormatError(`${path}: unsupported codes file (expected .npy, .json or .enc)`);
+  else {
+    // A usage error, like a file that is not there: the name says it is not a codes file.
+    throw new VallEError("ERR_USAGE", `${path}: not a codes file by its name (expected .npy, .json or .enc)`);
+  }
   if (artifact.frames > maxFrames) {
     throw new CodesFormatError(
       `${path} holds ${artifact.frames} frames (${(artifact.frames / FRAME_RATE / 60).toFixed(1)} min): more than the ${maxFrames} (${(maxFrames / FRAME_RATE / 60).toFixed(1)} min) allowed (--max-frames raises it)`,
@@ -195,14 +205,20 @@ async function readCodesNpy(path: string): Promise<CodesArtifact> {
   if (array.dtype.includes("f"))
     throw new CodesFormatError(`${path}: codes must be integers, got dtype ${array.dtype}`);
   const { codes, codebooks } = fromArray(array.shape, array.data, path);
+  // The sidecar beside it (`<codes>.npy.json`), when there is one: a regular file of bounded size, like the codes.
+  const sidecar = `${path}.json`;
   let meta: Record<string, unknown> = {};
+  let text: string | undefined;
   try {
-    meta = JSON.parse(await readFile(`${path}.json`, "utf8"));
+    text = (await readRegularFile(sidecar, "Codes sidecar", MAX_SIDECAR_BYTES)).toString("utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
-      throw new CodesFormatError(`${path}.json: unreadable metadata sidecar (${(error as Error).message})`, {
-        cause: error,
-      });
+    if ((error as VallEError).code !== "ERR_FILE_NOT_FOUND") throw error;
+  }
+  if (text !== undefined) {
+    try {
+      meta = JSON.parse(text);
+    } catch (error) {
+      throw new CodesFormatError(`${sidecar}: not JSON${jsonErrorPosition(error)}`, { cause: error });
     }
   }
   const artifact = createCodesArtifact(codes, codebooks, metadataFrom(meta, `${path}.json`), path);
@@ -222,7 +238,7 @@ async function readCodesJson(path: string): Promise<CodesArtifact> {
   const meta = value as Record<string, unknown>;
   if (meta.format !== CODES_ARTIFACT_FORMAT) {
     throw new CodesFormatError(
-      `${path}: unsupported format ${JSON.stringify(meta.format)} (expected "${CODES_ARTIFACT_FORMAT}")`,
+      `${path}: ${meta.format === undefined ? 'no "format" field' : `unsupported format ${foundValue(meta.format)}`} (expected "${CODES_ARTIFACT_FORMAT}")`,
     );
   }
   const rows = meta.codes;

@@ -4,8 +4,7 @@
  * mpg123, libopus, libvorbis builds) — no ffmpeg needed. The result is the same `Audio` as readWav's: one Float32Array
  * per channel at the file's rate; toCodecInput resamples it to 24 kHz mono for the codec.
  */
-import { readFile, stat } from "node:fs/promises";
-import { fileReadError } from "@vall-e/core";
+import { readRegularFile } from "@vall-e/core";
 import { AudioFormatError } from "../errors.js";
 import { type Audio, checkInputSampleRate, parseWav } from "./wav.js";
 
@@ -122,19 +121,7 @@ export const MAX_AUDIO_FILE_BYTES = 2 ** 30;
  * MAX_AUDIO_FILE_BYTES: a FIFO, a device (/dev/zero) or a folder is refused at once instead of read without end.
  */
 export async function readAudio(path: string): Promise<Audio> {
-  let bytes: Buffer;
-  try {
-    const found = await stat(path);
-    if (!found.isFile()) throw new AudioFormatError(`${path} is not a regular file (an audio file was expected)`);
-    if (found.size > MAX_AUDIO_FILE_BYTES) {
-      throw new AudioFormatError(
-        `${path} is ${found.size} bytes: more than the ${MAX_AUDIO_FILE_BYTES} an audio file may have here`,
-      );
-    }
-    bytes = await readFile(path);
-  } catch (error) {
-    if (error instanceof AudioFormatError) throw error;
-    throw fileReadError("Audio file", path, error);
-  }
+  // ERR_NOT_A_FILE / ERR_FILE_TOO_LARGE (usage errors) before a byte is read.
+  const bytes = await readRegularFile(path, "Audio file", MAX_AUDIO_FILE_BYTES);
   return decodeAudio(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), path);
 }

@@ -64,12 +64,44 @@ export interface GenerateResult {
   stopped?: boolean;
 }
 
+/**
+ * Positions an input may take when the model does not say (`llama.context_length`): the published exports'
+ * `max_position_embeddings`, 22500 (75 frames/s · 60 s · 5; `vall_e/export.py`).
+ */
+export const DEFAULT_MAX_POSITIONS = 22_500;
+
+/**
+ * Refuse an input longer than the model's positions before any memory is sized for it (a million phoneme tokens
+ * would ask for a cache of gigabytes and end in "out of memory").
+ */
+function checkPositions(options: GenerateOptions, limit: number): void {
+  const text = Array.isArray(options.phonemes) ? options.phonemes.length : 0;
+  const history = Array.isArray(options.history?.phonemes) ? options.history.phonemes.length : 0;
+  const historyCodes = Array.isArray(options.history?.codes) ? options.history.codes.length : 0;
+  const prompt = Array.isArray(options.prompt?.[0]) ? options.prompt[0].length : 0;
+  const positions = text + history + historyCodes + prompt;
+  if (positions > limit) {
+    throw new InvalidArgumentError(
+      `The input takes ${positions} positions (${text + history} phoneme tokens, ${prompt + historyCodes} prompt ` +
+        `frames): more than the ${limit} the model was trained for (llama.context_length) — split the text into ` +
+        "shorter sentences or use a shorter prompt",
+    );
+  }
+}
+
+function maxPositions(target: Evaluator | EvaluatorSource): number {
+  const model = "createContext" in target ? target : (target as { model?: unknown }).model;
+  const trained = (model as { info?: { nCtxTrain?: unknown } } | undefined)?.info?.nCtxTrain;
+  return typeof trained === "number" && trained > 0 ? trained : DEFAULT_MAX_POSITIONS;
+}
+
 /** Generate on `target`: a context (an Evaluator), or a model that makes one for this run. */
 export async function generate(
   target: Evaluator | EvaluatorSource,
   options: GenerateOptions & { threads?: number },
 ): Promise<GenerateResult> {
   if (typeof options !== "object" || options === null) throw invalid("an options object", "options", options);
+  checkPositions(options, maxPositions(target));
   if (!("createContext" in target)) return generateOn(target, options);
   const promptFrames = options.prompt?.[0]?.length ?? 0;
   const maxDuration = settingValue(REQUEST_SETTINGS.maxDuration, options.maxDuration, "maxDuration");

@@ -3,8 +3,7 @@
  * JSON a person can read and edit. Reading validates every field; writing is atomic (a temporary file renamed into
  * place), so a failed write never leaves a half-written artifact.
  */
-import { readFile } from "node:fs/promises";
-import { fileReadError, VallEError, writeOutputFile } from "@vall-e/core";
+import { foundValue, jsonErrorPosition, readRegularFile, VallEError, writeOutputFile } from "@vall-e/core";
 import { isLanguage, LANGUAGES, type Language } from "../text/languages.js";
 import { BOS_ID, EOS_ID } from "../tokenizer/phoneme-tokenizer.js";
 
@@ -42,7 +41,9 @@ export function validatePhonemeArtifact(value: unknown, source = "phoneme artifa
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw fail("expected a JSON object");
   const artifact = value as Record<string, unknown>;
   if (artifact.format !== PHONEME_ARTIFACT_FORMAT) {
-    throw fail(`unsupported format ${JSON.stringify(artifact.format)} (expected "${PHONEME_ARTIFACT_FORMAT}")`);
+    throw fail(
+      `${artifact.format === undefined ? 'no "format" field' : `unsupported format ${foundValue(artifact.format)}`} (expected "${PHONEME_ARTIFACT_FORMAT}")`,
+    );
   }
   for (const key of ["text", "voice", "ipa", "tokenizer"] as const) {
     if (typeof artifact[key] !== "string") throw fail(`"${key}" must be a string`);
@@ -76,18 +77,17 @@ export function serializePhonemeArtifact(artifact: PhonemeArtifact): string {
   return `${JSON.stringify(validatePhonemeArtifact(artifact), null, 2)}\n`;
 }
 
+/** The largest phoneme artifact read (a sentence's is a few kB; a 100,000-character text about 2 MB). */
+export const MAX_PHONEME_ARTIFACT_BYTES = 16 * 2 ** 20;
+
 export async function readPhonemeArtifact(path: string): Promise<PhonemeArtifact> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    throw fileReadError("Phoneme artifact", path, error);
-  }
+  // A regular file of bounded size: a FIFO or /dev/zero is refused, not read.
+  const text = (await readRegularFile(path, "Phoneme artifact", MAX_PHONEME_ARTIFACT_BYTES)).toString("utf8");
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new ArtifactFormatError(`Invalid phoneme artifact ${path}: not JSON (${(error as Error).message})`, {
+    throw new ArtifactFormatError(`Invalid phoneme artifact ${path}: not JSON${jsonErrorPosition(error)}`, {
       cause: error,
     });
   }

@@ -5,7 +5,7 @@
 import { open, readFile, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { gguf } from "@huggingface/gguf";
-import { fileReadError } from "@vall-e/core";
+import { fileReadError, jsonErrorPosition, statRegularFile, VallEError } from "@vall-e/core";
 import { TokenizerFormatError } from "./errors.js";
 import { PhonemeTokenizer, type TokenizerDefinition } from "./phoneme-tokenizer.js";
 
@@ -15,14 +15,22 @@ function isObject(value: Json): value is Record<string, Json> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Parse the text of a tokenizer.json (BPE model). `source` names it in messages and in the fingerprint. */
-export function parseTokenizerJson(text: string, source = "tokenizer.json"): PhonemeTokenizer {
-  const fail = (what: string) => new TokenizerFormatError(`Invalid tokenizer file ${source}: ${what}`);
+/** The largest tokenizer.json read (the reference's is 13 kB). */
+export const MAX_TOKENIZER_JSON_BYTES = 64 * 2 ** 20;
+/** The largest GGUF a vocabulary is read from (only its header is read; the F16 LM is under 1 GB). */
+const MAX_GGUF_BYTES = 16 * 2 ** 30;
+
+/**
+ * Parse the text of a tokenizer.json (BPE model). `source` names it in the fingerprint; `label` (default: source) in
+ * messages — the file's path, when it came from one. A syntax error gives its position, never the file's bytes.
+ */
+export function parseTokenizerJson(text: string, source = "tokenizer.json", label = source): PhonemeTokenizer {
+  const fail = (what: string) => new TokenizerFormatError(`Invalid tokenizer file ${label}: ${what}`);
   let root: Json;
   try {
     root = JSON.parse(text);
   } catch (error) {
-    throw new TokenizerFormatError(`Invalid tokenizer file ${source}: not JSON (${(error as Error).message})`, {
+    throw new TokenizerFormatError(`Invalid tokenizer file ${label}: not JSON${jsonErrorPosition(error)}`, {
       cause: error,
     });
   }
@@ -69,7 +77,7 @@ const SPECIAL_TOKEN = /^<\|.*\|>$/;
 
 /** The phoneme vocabulary of a VALL-E GGUF (its first ids, up to the first <|…|> token). */
 export async function readGgufTokenizer(path: string): Promise<PhonemeTokenizer> {
-  const source = basename(path);
+  const source = basename(path); // the fingerprint's name; messages give the path
   let metadata: Record<string, unknown>;
   let dataOffset: bigint;
   try {
@@ -77,26 +85,26 @@ export async function readGgufTokenizer(path: string): Promise<PhonemeTokenizer>
     metadata = parsed.metadata as unknown as Record<string, unknown>;
     dataOffset = parsed.tensorDataOffset;
   } catch (error) {
-    throw new TokenizerFormatError(`Invalid GGUF file ${source}: ${(error as Error).message}`, { cause: error });
+    throw new TokenizerFormatError(`Invalid GGUF file ${path}: ${(error as Error).message}`, { cause: error });
   }
   // The parser reads zeros past the end of a cut file: a header longer than the file means it was truncated.
   const size = (await stat(path)).size;
   if (dataOffset > BigInt(size)) {
     throw new TokenizerFormatError(
-      `Invalid GGUF file ${source}: truncated — its header runs to byte ${dataOffset}, the file has ${size} bytes`,
+      `Invalid GGUF file ${path}: truncated — its header runs to byte ${dataOffset}, the file has ${size} bytes`,
     );
   }
   const tokens = metadata["tokenizer.ggml.tokens"];
   const merges = metadata["tokenizer.ggml.merges"];
   if (!Array.isArray(tokens) || !tokens.every((token) => typeof token === "string")) {
-    throw new TokenizerFormatError(`Invalid GGUF file ${source}: no string array tokenizer.ggml.tokens`);
+    throw new TokenizerFormatError(`Invalid GGUF file ${path}: no string array tokenizer.ggml.tokens`);
   }
   if (!Array.isArray(merges) || !merges.every((merge) => typeof merge === "string")) {
-    throw new TokenizerFormatError(`Invalid GGUF file ${source}: no string array tokenizer.ggml.merges`);
+    throw new TokenizerFormatError(`Invalid GGUF file ${path}: no string array tokenizer.ggml.merges`);
   }
   const textEnd = tokens.findIndex((token) => SPECIAL_TOKEN.test(token as string));
   if (textEnd <= 0)
-    throw new TokenizerFormatError(`Invalid GGUF file ${source}: no VALL-E special tokens (<|…|>) in its vocabulary`);
+    throw new TokenizerFormatError(`Invalid GGUF file ${path}: no VALL-E special tokens (<|…|>) in its vocabulary`);
   const vocab = new Map<string, number>();
   (tokens as string[]).slice(0, textEnd).forEach((token, id) => {
     if (!vocab.has(token)) vocab.set(token, id);
@@ -105,7 +113,7 @@ export async function readGgufTokenizer(path: string): Promise<PhonemeTokenizer>
     const parts = merge.split(" ");
     if (parts.length !== 2 || !parts[0] || !parts[1]) {
       throw new TokenizerFormatError(
-        `Invalid GGUF file ${source}: tokenizer.ggml.merges[${index}] is ${JSON.stringify(merge)}`,
+        `Invalid GGUF file ${path}: tokenizer.ggml.merges[${index}] is ${JSON.stringify(merge)}`,
       );
     }
     return [parts[0], parts[1]];
@@ -123,7 +131,7 @@ export async function readGgufTokenizer(path: string): Promise<PhonemeTokenizer>
     if (vocab.has(left + right)) return;
     if (offsets.size !== 1 || offset === undefined || offset + rank >= textEnd) {
       throw new TokenizerFormatError(
-        `Invalid GGUF file ${source}: the result of merge ${rank} ("${left} ${right}") is not in its vocabulary and its id cannot be inferred`,
+        `Invalid GGUF file ${path}: the result of merge ${rank} ("${left} ${right}") is not in its vocabulary and its id cannot be inferred`,
       );
     }
     vocab.set(left + right, offset + rank);
@@ -141,6 +149,8 @@ export async function readGgufTokenizer(path: string): Promise<PhonemeTokenizer>
 
 /** Load a tokenizer from a tokenizer.json or a GGUF file (told apart by the GGUF magic). */
 export async function loadTokenizer(path: string): Promise<PhonemeTokenizer> {
+  // A regular file (a FIFO would block the open, /dev/zero be read forever) of a bounded size.
+  const found = await statRegularFile(path, "Tokenizer file", MAX_GGUF_BYTES);
   let magic: Buffer;
   try {
     const file = await open(path, "r");
@@ -154,7 +164,19 @@ export async function loadTokenizer(path: string): Promise<PhonemeTokenizer> {
     throw fileReadError("Tokenizer file", path, error);
   }
   if (magic.toString("latin1") === "GGUF") return readGgufTokenizer(path);
-  return parseTokenizerJson(await readFile(path, "utf8"), basename(path));
+  if (found.size > MAX_TOKENIZER_JSON_BYTES) {
+    throw new VallEError(
+      "ERR_FILE_TOO_LARGE",
+      `Tokenizer file ${path} is ${found.size} bytes: more than the ${MAX_TOKENIZER_JSON_BYTES} a tokenizer.json may have`,
+    );
+  }
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw fileReadError("Tokenizer file", path, error);
+  }
+  return parseTokenizerJson(text, basename(path), path);
 }
 
 export type { TokenizerDefinition };

@@ -1,7 +1,14 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fixture } from "@tooling/config/fixtures";
+import { tempDir } from "@tooling/config/temp-dir";
 import { describe, expect, it } from "vitest";
-import { loadTokenizer, parseTokenizerJson, readGgufTokenizer } from "../../src/tokenizer/load.js";
+import {
+  loadTokenizer,
+  MAX_TOKENIZER_JSON_BYTES,
+  parseTokenizerJson,
+  readGgufTokenizer,
+} from "../../src/tokenizer/load.js";
 import type { PhonemeTokenizer } from "../../src/tokenizer/phoneme-tokenizer.js";
 
 const tokenizerJson = fixture("vall-e", "tokenizer.json");
@@ -109,7 +116,9 @@ describe.skipIf(!tokenizerJson.present)(`phoneme tokenizer (tokenizer.json) ${to
 
 describe("tokenizer.json validation", () => {
   it("rejects malformed files with a message naming the problem", () => {
-    expect(() => parseTokenizerJson("{", "bad.json")).toThrow(/^Invalid tokenizer file bad\.json: not JSON \(/);
+    expect(() => parseTokenizerJson('{"secret', "bad.json")).toThrow(
+      /^Invalid tokenizer file bad\.json: not JSON \(a syntax error at byte \d+\)$/, // never the file's bytes
+    );
     expect(() => parseTokenizerJson("[]", "bad.json")).toThrow(
       "Invalid tokenizer file bad.json: expected a JSON object",
     );
@@ -135,6 +144,21 @@ describe("tokenizer.json validation", () => {
     expect(arrays.encode("aab")).toEqual(strings.encode("aab"));
   });
 
+  it("names the file by its path, and reads only a regular file of bounded size", async () => {
+    const dir = tempDir("tokenizer-files-");
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, "[1]");
+    await expect(loadTokenizer(bad)).rejects.toThrow(`Invalid tokenizer file ${bad}: expected a JSON object`);
+    await expect(loadTokenizer(dir)).rejects.toMatchObject({
+      code: "ERR_NOT_A_FILE",
+      message: `Tokenizer file ${dir} is not a regular file (a folder)`,
+    });
+    const big = join(dir, "big.json");
+    writeFileSync(big, "");
+    truncateSync(big, MAX_TOKENIZER_JSON_BYTES + 1);
+    await expect(loadTokenizer(big)).rejects.toMatchObject({ code: "ERR_FILE_TOO_LARGE" });
+  });
+
   it("says when the file is missing", async () => {
     await expect(loadTokenizer("/nonexistent/tokenizer.json")).rejects.toMatchObject({
       code: "ERR_FILE_NOT_FOUND",
@@ -154,7 +178,7 @@ describe.skipIf(!gguf.present)(`phoneme tokenizer from a GGUF ${gguf.reason}`, (
 
   it("rejects files that are not GGUF", async () => {
     await expect(readGgufTokenizer(tokenizerJson.path)).rejects.toThrow(
-      "Invalid GGUF file tokenizer.json: not a valid gguf file: not starting with GGUF magic number",
+      `Invalid GGUF file ${tokenizerJson.path}: not a valid gguf file: not starting with GGUF magic number`,
     );
   });
 });
