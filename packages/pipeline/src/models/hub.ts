@@ -241,16 +241,21 @@ async function hubClient(options: PullOptions): Promise<HubClient> {
   }
   const hub = await import("@huggingface/hub");
   const timeoutMs = options.timeoutMs ?? DEFAULT_HUB_TIMEOUT_MS;
-  // Every metadata request ends within the timeout (or when the caller aborts).
-  const timedFetch: typeof fetch = (input, init) =>
-    fetch(input, {
-      ...init,
-      signal: AbortSignal.any([
-        AbortSignal.timeout(timeoutMs),
-        ...(options.signal ? [options.signal] : []),
-        ...(init?.signal ? [init.signal] : []),
-      ]),
-    });
+  // Every metadata request ends within the timeout (or when the caller aborts). The timer is a plain one held by the
+  // request, not AbortSignal.timeout(): on Node 20, AbortSignal.any() holds its sources weakly, a timeout signal
+  // nothing else references can be garbage-collected before it fires, and a hub that never answers is then waited
+  // for forever. The timer's closure holds the deadline until it fires; unref'd, it never keeps the process alive.
+  const timedFetch: typeof fetch = (input, init) => {
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(timeoutError(timeoutMs)), timeoutMs);
+    timer.unref();
+    const signal = AbortSignal.any([
+      deadline.signal,
+      ...(options.signal ? [options.signal] : []),
+      ...(init?.signal ? [init.signal] : []),
+    ]);
+    return fetch(input, { ...init, signal });
+  };
   const common = { hubUrl: endpoint, fetch: timedFetch, ...(token ? { accessToken: token } : {}) };
   const guard = async <T>(file: HubFile, call: () => Promise<T>): Promise<T> => {
     try {
