@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { InvalidArgumentError, statPathSync, VallEError } from "@vall-e/core";
+import { InvalidArgumentError, statPathSync, statRegularFile, VallEError } from "@vall-e/core";
 import { modelDirectories } from "./directories.js";
 import {
   type DownloadProgress,
@@ -101,6 +101,9 @@ export interface ResolvedModels {
   tiny: boolean;
 }
 
+/** The largest model file accepted (the F16 LM is under 1 GB). */
+export const MAX_MODEL_FILE_BYTES = 16 * 2 ** 30;
+
 // As the loaders name them, so a missing file reads the same whichever notices first.
 const WHAT: Record<ModelRole, string> = {
   lm: "Model file",
@@ -130,6 +133,10 @@ export async function resolveModels(options: ResolveModelsOptions = {}): Promise
   const files = {} as Record<ModelRole, string>;
   const sources = {} as Record<ModelRole, ModelSource>;
   let tiny: Awaited<ReturnType<typeof tinyBundle>> | undefined;
+  // A file given for a role this run does not load (the codec of a run without a voice prompt) is checked all the same.
+  for (const [role, path] of Object.entries(requested) as [ModelRole, string][]) {
+    if (path !== TINY_MODEL && !need.includes(role)) await statRegularFile(path, WHAT[role], MAX_MODEL_FILE_BYTES);
+  }
   for (const role of need) {
     const path = requested[role] ?? (wholeTiny ? TINY_MODEL : undefined);
     if (path === undefined) continue;
@@ -138,7 +145,9 @@ export async function resolveModels(options: ResolveModelsOptions = {}): Promise
       files[role] = tiny[role];
       sources[role] = "tiny";
     } else {
-      if (!existsSync(path)) throw new VallEError("ERR_FILE_NOT_FOUND", `${WHAT[role]} not found: ${path}`);
+      // A regular file, checked before anything is resolved or downloaded (a FIFO, a device or a folder would fail
+      // only when loaded — or never, for a role this run turns out not to load).
+      await statRegularFile(path, WHAT[role], MAX_MODEL_FILE_BYTES);
       files[role] = path;
       sources[role] = "explicit";
     }
