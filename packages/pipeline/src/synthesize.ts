@@ -5,7 +5,7 @@
  * long-lived program keeps an Engine instead (engine/engine.ts).
  */
 import { type CodesArtifact, readCodes, type SAMPLE_RATE } from "@vall-e/codec";
-import { expectOneOf, invalid } from "@vall-e/core";
+import { expectOneOf, InvalidArgumentError, invalid } from "@vall-e/core";
 import { type PhonemeArtifact, readPhonemeArtifact } from "@vall-e/phonemizer";
 import type { SpeechChunk, SpeechResult } from "./engine/chunks.js";
 import { DECODER_ROLES, DECODERS, DEFAULT_DECODER, type DecoderName } from "./engine/decoder.js";
@@ -27,6 +27,8 @@ export type { RunManifest } from "./run-manifest.js";
 export interface SynthesizeOptions extends GenerationSettings {
   /** The text; split into sentences for tts. Not needed when starting from `phonemes` or `responseCodes`. */
   text?: string;
+  /** The file `text` was read from (a regular file): run.json records it with its SHA-256, and a replay checks it. */
+  textFile?: string;
   /**
    * The model files. Only those the run needs: the tokenizer to phonemize, the LM to generate, the codec to encode
    * references, the decoder's weights (Vocos', or the codec for EnCodec's decoder) to decode.
@@ -90,8 +92,13 @@ async function prepare(options: SynthesizeOptions): Promise<{ need: ModelRole[];
       throw invalid("a non-empty list of file paths", key, options[key]);
     }
   }
-  if (options.promptCodes !== undefined && (typeof options.promptCodes !== "string" || options.promptCodes === "")) {
-    throw invalid("a file path", "promptCodes", options.promptCodes);
+  for (const key of ["promptCodes", "textFile"] as const) {
+    if (options[key] !== undefined && (typeof options[key] !== "string" || options[key] === "")) {
+      throw invalid("a file path", key, options[key]);
+    }
+  }
+  if (options.textFile !== undefined && options.text === undefined) {
+    throw new InvalidArgumentError("textFile names the file the text was read from: give the text too");
   }
   const {
     models,
@@ -101,6 +108,7 @@ async function prepare(options: SynthesizeOptions): Promise<{ need: ModelRole[];
     promptCodes,
     phonemes,
     responseCodes,
+    textFile,
     ...rest
   } = options;
   // Every option checked before a file is read or a model loaded.
@@ -122,7 +130,7 @@ async function prepare(options: SynthesizeOptions): Promise<{ need: ModelRole[];
       throw invalid("a file path", `models.${key}`, models[key]);
   }
 
-  const record: InputRecord = {};
+  const record: InputRecord = textFile === undefined ? {} : { textFile };
   const references = reference === undefined ? [] : [reference].flat();
   if (references.every((r) => typeof r === "string")) record.reference = references as string[];
   const request: SpeechRequest = { ...rest, record };

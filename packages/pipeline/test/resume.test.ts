@@ -134,7 +134,7 @@ describe("resuming from each stage's artifacts, and replaying run.json", () => {
     const bad = join(dir, "roles-run.json");
     const sha256 = "0".repeat(64);
     const manifest = (models: object) =>
-      JSON.stringify({ format: "vall-e.run/1", inputs: { reference: [] }, options: {}, models });
+      JSON.stringify({ format: "vall-e.run/1", inputs: { text: "Hi.", reference: [] }, options: {}, models });
     writeFileSync(bad, manifest({ secrets: { path: "/etc/shadow", sha256 } }));
     await expect(replay(bad)).rejects.toThrow(
       `${bad}: "models.secrets" is not a model role (expected lm, codec, tokenizer, vocos)`,
@@ -146,6 +146,20 @@ describe("resuming from each stage's artifacts, and replaying run.json", () => {
     await expect(replay(bad)).rejects.toMatchObject({
       code: "ERR_NOT_A_FILE",
       message: `The run's lm file ${fifo} is not a regular file (a FIFO)`,
+    });
+    // Every recorded setting is checked before a file is read: a run that cannot run reads nothing.
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        format: "vall-e.run/1",
+        inputs: { text: "Hi.", reference: [] },
+        options: { seed: -5 },
+        models: { lm: { path: tiny.lm, sha256 } },
+      }),
+    );
+    await expect(replay(bad)).rejects.toMatchObject({
+      code: "ERR_REPLAY",
+      message: `${bad}: Expected an integer from 0 to 4294967295 for "options.seed", got -5`,
     });
     // The recorded size is compared first.
     writeFileSync(bad, manifest({ vocos: { path: tiny.vocos, sha256, bytes: 12 } }));

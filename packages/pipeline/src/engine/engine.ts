@@ -25,12 +25,14 @@ import {
   DisposedError,
   expectOneOf,
   expectThreads,
+  fileReadError,
   fileWriteError,
   invalid,
   type Language,
   PHONEME_IDS,
   REQUEST_SETTINGS,
   settingValue,
+  statRegularFile,
   VallEError,
 } from "@vall-e/core";
 import { type GenerateResult, generate, LanguageModel, type SamplingOptions, transcribe } from "@vall-e/lm";
@@ -50,7 +52,7 @@ import { makeDirectory } from "../files/make-directory.js";
 import { MODEL_ROLES, type ModelRole, resolveModels } from "../models/bundle.js";
 import { checksumOf, type DownloadProgress } from "../models/hub.js";
 import { preparePrompt } from "../prompt/prepare.js";
-import type { RunManifest } from "../run-manifest.js";
+import { type FileChecksum, type InputChecksums, MAX_INPUT_FILE_BYTES, type RunManifest } from "../run-manifest.js";
 import type { SentenceRecord, SpeechChunk, SpeechResult } from "./chunks.js";
 import {
   DECODER_ROLES,
@@ -717,6 +719,21 @@ export class Engine implements AsyncDisposable {
     return sum;
   }
 
+  /** The size and SHA-256 of an input file, read now (never cached: an input may change between requests). */
+  async #inputChecksum(path: string, state: RunState, signal: AbortSignal): Promise<FileChecksum> {
+    const start = performance.now();
+    const found = await statRegularFile(path, "Input file", MAX_INPUT_FILE_BYTES);
+    let sha256: string;
+    try {
+      sha256 = await checksumOf(path, "sha256", signal);
+    } catch (error) {
+      if (error instanceof VallEError) throw error;
+      throw fileReadError("Input file", path, error);
+    }
+    state.timings.checksums = (state.timings.checksums ?? 0) + (performance.now() - start) / 1e3;
+    return { sha256, bytes: found.size };
+  }
+
   async #manifest(request: SpeechRequest, state: RunState, signal: AbortSignal): Promise<RunManifest> {
     const models: RunManifest["models"] = {};
     for (const role of ROLES) {
@@ -745,15 +762,40 @@ export class Engine implements AsyncDisposable {
     const responseCodes =
       request.responseCodes === undefined ? undefined : (record?.responseCodes ?? written(".codes.npy"));
     const { settings } = state;
+    const inputs: RunManifest["inputs"] = {
+      ...(request.text === undefined ? {} : { text: request.text }),
+      ...(record?.textFile === undefined ? {} : { textFile: resolve(record.textFile) }),
+      reference: absolute(reference),
+      ...(promptCodes === undefined ? {} : { promptCodes: resolve(promptCodes) }),
+      ...(phonemes === undefined ? {} : { phonemes: absolute(phonemes) }),
+      ...(responseCodes === undefined ? {} : { responseCodes: absolute(responseCodes) }),
+    };
+    // Each input file's size and SHA-256, for replay to check. Prompt codes this run made (from references, or from
+    // codes not given as a file) are hashed where it wrote them: the path recorded may be where they will be moved.
+    const sum = (path: string) => this.#inputChecksum(path, state, signal);
+    const sums = async (paths: readonly string[]) => {
+      const out: FileChecksum[] = [];
+      for (const path of paths) out.push(await sum(path));
+      return out;
+    };
+    const inputChecksums: InputChecksums = {};
+    if (inputs.textFile !== undefined) inputChecksums.textFile = await sum(inputs.textFile);
+    if (inputs.reference.length > 0) {
+      inputChecksums.reference = [];
+      for (const path of inputs.reference)
+        inputChecksums.reference.push(isEspeakReference(path) ? null : await sum(path));
+    }
+    if (inputs.promptCodes !== undefined) {
+      const givenAsFile = request.promptCodes !== undefined && record?.promptCodes !== undefined;
+      const made = state.written.includes("prompt.codes.npy") && !givenAsFile;
+      inputChecksums.promptCodes = await sum(made ? resolve(dir, "prompt.codes.npy") : inputs.promptCodes);
+    }
+    if (inputs.phonemes !== undefined) inputChecksums.phonemes = await sums(inputs.phonemes);
+    if (inputs.responseCodes !== undefined) inputChecksums.responseCodes = await sums(inputs.responseCodes);
     return {
       format: "vall-e.run/1",
-      inputs: {
-        ...(request.text === undefined ? {} : { text: request.text }),
-        reference: absolute(reference),
-        ...(promptCodes === undefined ? {} : { promptCodes: resolve(promptCodes) }),
-        ...(phonemes === undefined ? {} : { phonemes: absolute(phonemes) }),
-        ...(responseCodes === undefined ? {} : { responseCodes: absolute(responseCodes) }),
-      },
+      inputs,
+      ...(Object.keys(inputChecksums).length === 0 ? {} : { inputChecksums }),
       models,
       options: {
         task: settings.task,

@@ -70,6 +70,8 @@ export interface GenerationSettings {
 
 /** What a request names about its inputs in run.json (filled by the one-shot functions, which know the paths). */
 export interface InputRecord {
+  /** The file the text was read from: run.json records it with its SHA-256. */
+  textFile?: string;
   reference?: string[];
   promptCodes?: string;
   phonemes?: string[];
