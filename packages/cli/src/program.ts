@@ -21,9 +21,10 @@ import { ttsCommand } from "./commands/tts.js";
 import { voicesCommand } from "./commands/voices.js";
 import { workerCommand } from "./commands/worker.js";
 import type { CommandContext } from "./context.js";
+import { configureHelp } from "./io/help.js";
 import { CLI_VERSION } from "./version.js";
 
-/** What `vall-e --help` shows first: the main job, as the README's quick start says it. */
+/** What `vall-e --help` (and only it: each command shows its own examples) shows first: the main job, as the README's quick start says it. */
 export const QUICK_START = `Speak:
   vall-e tts "Hello there." -o hello.wav                        downloads the model bundle once, then speaks
   vall-e tts "Hello there." --prompt voice.wav -o hello.wav     in the voice of voice.wav (a few seconds)
@@ -35,7 +36,7 @@ export function createProgram(context: CommandContext): Command {
   const program = new Command("vall-e")
     .description("VALL-E zero-shot text-to-speech: text plus a few seconds of a voice in, that voice out")
     .version(CLI_VERSION, "-V, --version", "print the version")
-    .addHelpText("beforeAll", QUICK_START)
+    .addHelpText("before", QUICK_START)
     .option("-q, --quiet", "print nothing on stderr but errors")
     .option("-v, --verbose", "print debug details on stderr")
     .hook("preAction", (root) => {
@@ -62,5 +63,6 @@ export function createProgram(context: CommandContext): Command {
   program.addCommand(voicesCommand(context));
   program.addCommand(modelsCommand(context));
   program.addCommand(doctorCommand(context));
+  configureHelp(program);
   return program;
 }

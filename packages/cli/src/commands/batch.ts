@@ -14,7 +14,7 @@ import type { CommandContext } from "../context.js";
 import { EXIT_FAILURE } from "../exit-codes.js";
 import { addModelOptions, engineRoles, type ModelFlags, resolveModelFiles } from "../io/model-files.js";
 import { parseThreads } from "../io/options.js";
-import { progressBar } from "../io/progress.js";
+import { formatDuration, progressBar } from "../io/progress.js";
 
 interface BatchFlags extends ModelFlags {
   out?: string;
@@ -29,17 +29,6 @@ interface BatchFlags extends ModelFlags {
 
 export const VOICES_HELP =
   "the voice library, for lines whose voice is a voice id or name (default: VALL_E_VOICES_DIR or ~/.local/share/vall-e/voices)";
-
-/** "1m05s" / "12s". */
-export function formatDuration(seconds: number | undefined): string {
-  if (seconds === undefined || !Number.isFinite(seconds)) return "?";
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const rest = String(s % 60).padStart(2, "0");
-  return h > 0 ? `${h}h${String(m).padStart(2, "0")}m${rest}s` : `${m}m${rest}s`;
-}
 
 /** A queue location from the flags, the message naming the flag. */
 async function queueFrom(flags: { queue?: string; queueName: string }) {

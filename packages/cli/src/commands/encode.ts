@@ -33,7 +33,7 @@ export function encodeCommand(context: CommandContext): Command {
           .choices(["first", "mix"])
           .default("first"),
       )
-      .option("-t, --threads <n>", "threads (default: physical cores)", parseThreads)
+      .option("-t, --threads <n>", "threads (default: the physical cores)", parseThreads)
       .option("--json", "print a summary as JSON on stdout (with -o FILE)"),
     ["codec"],
   ).action(async (input: string, options: EncodeCommandOptions) => {

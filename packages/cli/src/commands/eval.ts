@@ -16,6 +16,7 @@ import {
   type GenerationFlags,
   generationFrom,
 } from "../io/generation-options.js";
+import { OPTION_GROUPS } from "../io/help.js";
 import { addModelOptions, engineRoles, type ModelFlags, resolveModelFiles } from "../io/model-files.js";
 import { codeMapPng, type ReportItem, spectrogramPng, writeReportPage } from "../io/report.js";
 
@@ -31,12 +32,14 @@ export function evalCommand(context: CommandContext): Command {
   const command = new Command("eval")
     .description("round-trip intelligibility: speak each text, transcribe it with the model, phoneme error rate")
     .argument("[texts...]", "texts to speak (or --texts FILE, one per line)")
+    .optionsGroup(OPTION_GROUPS.input)
     .option("--texts <file>", "a file of texts, one per line (blank lines skipped)")
-    .option("--prompt <voice...>", "voice references (audio or codes files); none: no prompt")
     .option("--lang <language>", "the texts' language", "en")
+    .optionsGroup(OPTION_GROUPS.voice)
+    .option("--prompt <voice...>", "voice references (audio or codes files); none: no prompt")
+    .optionsGroup(OPTION_GROUPS.output)
     .option("--report <dir>", "write an HTML report here: players, spectrograms, code maps, figures")
-    .option("--json", "print the results as JSON on stdout")
-    .addHelpText("after", "\nExample:\n  vall-e eval --texts texts.txt --prompt voice.wav --model tiny --report out/");
+    .option("--json", "print the results as JSON on stdout");
   addModelOptions(command, ["lm", "codec", "tokenizer", "vocos"]);
   addGenerationOptions(command);
   return command.action(async (args: string[], flags: EvalFlags) => {

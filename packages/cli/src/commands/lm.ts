@@ -54,7 +54,7 @@ export function lmCommand(context: CommandContext): Command {
         "ignore",
       ]),
     )
-    .option("-t, --threads <n>", "threads (default: physical cores)", parseThreads)
+    .option("-t, --threads <n>", "threads (default: the physical cores)", parseThreads)
     .option("--dump-hidden <dir>", "also write each layer's intermediates as <dir>/<name>.npy, listed in index.json")
     .action(async (options: ForwardOptions) => {
       const { LanguageModel } = await import("@vall-e/lm");

@@ -25,24 +25,16 @@ interface ServeFlags extends ModelFlags {
 export function serveCommand(context: CommandContext): Command {
   const command = new Command("serve")
     .description("the speech server: OpenAI's /v1/audio/speech with cloned voices, streaming, metrics and a web page")
-    .option("--host <host>", "address to listen on (loopback by default; 0.0.0.0 for every interface)", "127.0.0.1")
+    .option("--host <host>", "address to listen on: 0.0.0.0 for every interface", "127.0.0.1")
     .option("--port <port>", "port (0: any free one)", parseInteger("--port", 0, 65535), 8080)
     .option("--voices <dir>", "the voice library (default: VALL_E_VOICES_DIR or ~/.local/share/vall-e/voices)")
     .option("--slots <n>", "requests generating at once", parseInteger("--slots", 1, 64), 1)
     .option("--queue <n>", "requests waiting for a slot; one more gets 503", parseInteger("--queue", 0, 10_000), 8)
-    .option("--api-key <key>", "require Authorization: Bearer <key> (default: VALL_E_API_KEY; none: open)")
-    .option("--cors <origin>", "allow browser calls from this origin (off by default)")
+    .option("--api-key <key>", "require Authorization: Bearer <key>; none: open to all (default: VALL_E_API_KEY)")
+    .option("--cors <origin>", "allow browser calls from this origin (default: none)")
     .option("--max-input <chars>", "longest input text", parseInteger("--max-input", 1, 1_000_000), 4096)
     .option("--request-timeout <s>", "seconds a request may take", parseInteger("--request-timeout", 1, 86_400), 300)
-    .option("-t, --threads <n>", "threads (default: physical cores)", parseThreads)
-    .addHelpText(
-      "after",
-      `
-Example:
-  vall-e serve --model tiny --port 8080
-  curl -s http://127.0.0.1:8080/v1/audio/speech -H 'content-type: application/json' \\
-    -d '{"model": "vall-e", "input": "Hello there."}' -o hello.wav`,
-    );
+    .option("-t, --threads <n>", "threads (default: the physical cores)", parseThreads);
   addModelOptions(command, ["lm", "codec", "tokenizer", "vocos"]);
   return command.action(async (flags: ServeFlags) => {
     const server = await import("@vall-e/server");

@@ -37,8 +37,7 @@ export function sttCommand(context: CommandContext): Command {
       parseInteger("--max-tokens", 1, 4096),
     )
     .option("--json", "print the artifact and the run (seed, stopped) as JSON on stdout")
-    .option("-t, --threads <n>", "threads (default: physical cores)", parseThreads)
-    .addHelpText("after", "\nExample:\n  vall-e stt voice.wav --model tiny --seed 3 -o p.json");
+    .option("-t, --threads <n>", "threads (default: the physical cores)", parseThreads);
   addModelOptions(command, ["lm", "codec", "tokenizer"]);
   return command.action(async (audio: string, flags: SttFlags) => {
     if (flags.output !== undefined) checkOutputPath(flags.output);

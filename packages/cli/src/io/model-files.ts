@@ -7,7 +7,8 @@ import { VallEError } from "@vall-e/core";
 import type { ModelRole, ResolvedModels } from "@vall-e/pipeline";
 import { type Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
-import { progressBar } from "./progress.js";
+import { OPTION_GROUPS } from "./help.js";
+import { formatDuration, progressBar } from "./progress.js";
 
 export interface ModelFlags {
   model?: string;
@@ -21,14 +22,14 @@ export interface ModelFlags {
 
 export const MODEL_HELP = {
   model:
-    'a VALL-E GGUF, or "tiny" (offline random weights; default: vall_e-<quant>.gguf from VALL_E_MODEL_DIR, the cache, or the hub)',
+    'a VALL-E GGUF, or "tiny": offline random weights (default: vall_e-<quant>.gguf from VALL_E_MODEL_DIR, the cache, or the hub)',
   codec: 'EnCodec weights, or "tiny" (default: encodec.bin from VALL_E_MODEL_DIR, the cache, or the hub)',
   tokenizer:
     'tokenizer.json, a VALL-E GGUF, or "tiny" (default: tokenizer.json from VALL_E_MODEL_DIR, the cache, or the hub)',
-  quant: "which published LM to use: Q8_0, F16, BF16, Q4_K, Q3_K, Q2_K (default Q8_0)",
+  quant: "which published LM to use: Q8_0, F16, BF16, Q4_K, Q3_K, Q2_K, in any letter case",
   vocos:
     'Vocos weights: pytorch_model.bin or .safetensors, or "tiny" (default: vocos-encodec-24khz/pytorch_model.bin from VALL_E_MODEL_DIR, the cache, or the hub)',
-  vocoder: "codes to audio with vocos (the reference's default: better audio) or encodec (EnCodec's own decoder)",
+  vocoder: "codes to audio with vocos (as the reference: better audio) or encodec (EnCodec's own decoder)",
 } as const;
 
 /** What an Engine serving requests loads: the LM, the codec (voices), the tokenizer and the decoder's weights. */
@@ -77,15 +78,23 @@ export async function resolveModelFiles(
   }
 }
 
-/** Download progress: a byte bar per file on a terminal's stderr; one line per file otherwise. */
+/** Download progress: a byte bar per file with its ETA on a terminal's stderr; one line per file otherwise. */
 export function downloadBar(context: CommandContext) {
   const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+  // The file being downloaded: when its first bytes came, and how many it had then (a resumed download).
+  let current = { file: "", started: 0, from: 0 };
   return progressBar<{ file: string; received: number; total: number }>(context, {
-    format: "{file} [{bar}] {percentage}% {mb}/{totalMb} MB",
+    format: "{file} [{bar}] {percentage}% {mb}/{totalMb} MB | ETA {etaText}",
     key: (e) => e.file,
     total: (e) => e.total,
     value: (e) => e.received,
-    payload: (e) => ({ file: e.file, mb: mb(e.received), totalMb: mb(e.total) }),
+    payload: (e) => {
+      if (e.file !== current.file) current = { file: e.file, started: performance.now(), from: e.received };
+      const seconds = (performance.now() - current.started) / 1e3;
+      const rate = (e.received - current.from) / seconds;
+      const eta = rate > 0 ? (e.total - e.received) / rate : undefined;
+      return { file: e.file, mb: mb(e.received), totalMb: mb(e.total), etaText: formatDuration(eta) };
+    },
     line: (e) => context.output.info(`downloading ${e.file} (${mb(e.total)} MB)…`),
   });
 }
@@ -95,20 +104,21 @@ export async function resolveModelFile(context: CommandContext, role: ModelRole,
   return (await resolveModelFiles(context, flags, [role])).files[role];
 }
 
-/** --model/--codec/--tokenizer/--quant (and --vocoder/--vocos) for a command that needs the given files. */
+/**
+ * --model/--codec/--tokenizer/--quant (and --vocoder/--vocos) for a command that needs the given files, under the
+ * "Model Options:" heading of its help.
+ */
 export function addModelOptions(command: Command, roles: readonly ModelRole[]): Command {
-  if (roles.includes("lm")) command.option("--model <gguf|tiny>", MODEL_HELP.model);
-  if (roles.includes("codec")) command.option("--codec <path>", MODEL_HELP.codec);
-  if (roles.includes("tokenizer")) command.option("--tokenizer <path>", MODEL_HELP.tokenizer);
+  const add = (option: Option) => command.addOption(option.helpGroup(OPTION_GROUPS.model));
+  if (roles.includes("lm")) add(new Option("--model <gguf|tiny>", MODEL_HELP.model));
+  if (roles.includes("codec")) add(new Option("--codec <path>", MODEL_HELP.codec));
+  if (roles.includes("tokenizer")) add(new Option("--tokenizer <path>", MODEL_HELP.tokenizer));
   if (roles.includes("vocos")) {
-    command.addOption(
-      new Option("--vocoder <name>", MODEL_HELP.vocoder).choices(["vocos", "encodec"]).default("vocos"),
-    );
-    command.option("--vocos <path|tiny>", MODEL_HELP.vocos);
+    add(new Option("--vocoder <name>", MODEL_HELP.vocoder).choices(["vocos", "encodec"]).default("vocos"));
+    add(new Option("--vocos <path|tiny>", MODEL_HELP.vocos));
   }
-  if (roles.includes("lm")) {
-    command.option("--quant <quant>", MODEL_HELP.quant);
-  }
+  // No commander default: without --quant an explicit --model needs none.
+  if (roles.includes("lm")) add(new Option("--quant <quant>", `${MODEL_HELP.quant} (default: Q8_0)`));
   return command;
 }
 
