@@ -6,6 +6,7 @@
 import { type Command, CommanderError } from "commander";
 import type { CommandContext } from "./context.js";
 import { EXIT_CANCELLED, EXIT_OK, EXIT_USAGE, exitCodeFor } from "./exit-codes.js";
+import { haltProgress } from "./io/progress.js";
 import { Output, type OutputStreams } from "./output.js";
 import { createProgram } from "./program.js";
 
@@ -39,12 +40,12 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     const code = SIGNAL_EXIT_CODES[signal as keyof typeof SIGNAL_EXIT_CODES] ?? EXIT_CANCELLED;
     if (interrupts > 1) process.exit(code);
     cancelledCode = code;
-    // On a terminal the progress bar owns the line: start a fresh one.
-    const fresh = output.stderr.isTTY ? "\n" : "";
+    // On a terminal the progress bar owns the line: clear it (for good) so the message starts a clean line.
+    haltProgress();
     output.info(
       signal === "SIGINT"
-        ? `${fresh}interrupted: cleaning up (Ctrl-C again to quit now)`
-        : `${fresh}interrupted by ${signal}: cleaning up`,
+        ? "interrupted: cleaning up (Ctrl-C again to quit now)"
+        : `interrupted by ${signal}: cleaning up`,
     );
     controller.abort();
   };

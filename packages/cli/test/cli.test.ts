@@ -282,8 +282,8 @@ describe.skipIf(!encodecDir.present)(`vall-e encode / decode / inspect ${encodec
       "error: option '-b, --bandwidth <kbps>' argument '5' is invalid. Allowed choices are 1.5, 3, 6, 12, 24.",
     );
     expect(vallE(["decode", wav, "-o", "/tmp/x.wav", "--vocoder", "encodec", "--codec", weights])).toMatchObject({
-      code: EXIT_FAILURE,
-      stderr: `error: ${wav}: unsupported codes file (expected .npy, .json or .enc)\n`,
+      code: EXIT_USAGE,
+      stderr: `error: ${wav}: not a codes file by its name (expected .npy, .json or .enc)\n`,
     });
     expect(vallE(["inspect", "/etc/hostname"])).toMatchObject({ code: EXIT_USAGE });
   });

@@ -25,8 +25,8 @@ export class Running {
   stderr = "";
   readonly exited: Promise<Finished>;
 
-  constructor(command: string, args: readonly string[], env: NodeJS.ProcessEnv, limitMs: number) {
-    this.child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  constructor(command: string, args: readonly string[], env: NodeJS.ProcessEnv, limitMs: number, cwd?: string) {
+    this.child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"], ...(cwd ? { cwd } : {}) });
     this.child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
       this.stdout += chunk;
     });
@@ -107,6 +107,11 @@ export function startVallE(args: readonly string[], env: NodeJS.ProcessEnv, limi
 /** `vall-e …` to its end. */
 export function vallE(args: readonly string[], env: NodeJS.ProcessEnv, limitMs = 120_000): Promise<Finished> {
   return startVallE(args, env, limitMs).exited;
+}
+
+/** `vall-e …` to its end, run in the folder `cwd` (relative paths are the user's, as a shell would give them). */
+export function vallEIn(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv, limitMs = 120_000) {
+  return new Running(process.execPath, [bin, ...args], { ...process.env, ...env }, limitMs, cwd).exited;
 }
 
 /** Whether redis-server is installed. */

@@ -4,7 +4,7 @@
  * FIFO does — written into, never renamed over — but the test does not touch the machine's /dev.)
  */
 import { spawnSync } from "node:child_process";
-import { closeSync, createReadStream, existsSync, openSync, statSync } from "node:fs";
+import { closeSync, createReadStream, createWriteStream, existsSync, openSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "@tooling/config/temp-dir";
 import { createCodesArtifact, writeCodes } from "@vall-e/codec";
@@ -64,10 +64,22 @@ describe("-o that is not a regular file", () => {
       env,
     );
     expect(allowed.stderr).toContain("holds 20 frames");
-    const endless = await vallE(["tts", "--text-file", "/dev/zero", "--model", "tiny", "-o", join(dir, "t.wav")], env);
+    const device = await vallE(["tts", "--text-file", "/dev/zero", "--model", "tiny", "-o", join(dir, "t.wav")], env);
+    expect(device).toMatchObject({
+      code: EXIT_USAGE,
+      stderr: "error: Text file /dev/zero is not a regular file or a pipe (it is a device)\n",
+    });
+    // A pipe is read as its writer sends it (`--text-file <(…)`), and an endless one is cut at the limit.
+    const pipe = join(dir, "text.fifo");
+    expect(spawnSync("mkfifo", [pipe]).status).toBe(0);
+    const writer = createWriteStream(pipe).on("error", () => {}); // EPIPE once the reader has had enough
+    const feed = () => writer.write("a".repeat(65_536), () => setImmediate(() => writer.writable && feed()));
+    feed();
+    const endless = await vallE(["tts", "--text-file", pipe, "--model", "tiny", "-o", join(dir, "t.wav")], env);
+    writer.destroy();
     expect(endless).toMatchObject({
       code: EXIT_USAGE,
-      stderr: "error: Text file /dev/zero holds more than 100000 characters of text (--max-text raises the limit)\n",
+      stderr: `error: Text file ${pipe} holds more than 100000 characters of text (--max-text raises the limit)\n`,
     });
     const big = await vallE(
       ["tts", "a".repeat(5000), "--max-text", "4999", "--model", "tiny", "-o", join(dir, "t.wav")],

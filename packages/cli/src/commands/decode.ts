@@ -9,6 +9,7 @@ import { Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
 import { addModelOptions, decoderRole, type ModelFlags, resolveModelFile } from "../io/model-files.js";
 import { checkOutputPath, parseInteger, parseThreads } from "../io/options.js";
+import { findPlayer, play } from "../io/play.js";
 
 interface DecodeCommandOptions extends ModelFlags {
   output: string;
@@ -16,6 +17,7 @@ interface DecodeCommandOptions extends ModelFlags {
   threads?: number;
   maxFrames?: number;
   json?: boolean;
+  play?: boolean;
 }
 
 export function decodeCommand(context: CommandContext): Command {
@@ -27,13 +29,14 @@ export function decodeCommand(context: CommandContext): Command {
       .addOption(
         new Option("--sample-format <format>", "16-bit PCM or 32-bit float").choices(["s16", "f32"]).default("s16"),
       )
-      .option("-t, --threads <n>", "threads (default: physical cores)", parseThreads)
+      .option("-t, --threads <n>", "threads (default: the physical cores)", parseThreads)
       .option(
         "--max-frames <n>",
-        "refuse codes longer than this many frames (default 270000: one hour at 75 frames/s)",
+        "refuse codes longer than this many frames (default: 270000, one hour at 75 frames/s)",
         parseInteger("--max-frames", 1, 2 ** 26),
       )
-      .option("--json", "print a summary as JSON on stdout (with -o FILE)"),
+      .option("--json", "print a summary as JSON on stdout (with -o FILE)")
+      .option("--play", "play the WAV once it is written (the system's player; VALL_E_PLAYER)"),
     ["codec", "vocos"],
   ).action(async (input: string, options: DecodeCommandOptions) => {
     const role = decoderRole(options);
@@ -46,7 +49,11 @@ export function decodeCommand(context: CommandContext): Command {
     if (options.json && options.output === "-") {
       throw new VallEError("ERR_USAGE", "--json prints on stdout; write the WAV to a file (-o FILE)");
     }
+    if (options.play && options.output === "-") {
+      throw new VallEError("ERR_USAGE", "--play plays the written file: give -o FILE (or pipe -o - into a player)");
+    }
     if (options.output !== "-") checkOutputPath(options.output);
+    const player = options.play ? findPlayer() : undefined;
     const { Codec, Vocos, encodeWav, readCodes, writeWav, SAMPLE_RATE } = await import("@vall-e/codec");
     const codes = await readCodes(input, options.maxFrames === undefined ? {} : { maxFrames: options.maxFrames });
     if (role === "vocos" && ![2, 4, 8, 16].includes(codes.codebooks)) {
@@ -85,6 +92,7 @@ export function decodeCommand(context: CommandContext): Command {
       context.output.info(
         `wrote ${options.output} (${(audio.length / SAMPLE_RATE).toFixed(2)} s at ${SAMPLE_RATE} Hz, ${role === "vocos" ? "Vocos" : "EnCodec"})`,
       );
+      if (player) await play(player, options.output, context.signal);
     }
   });
 }

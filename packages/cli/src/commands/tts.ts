@@ -6,7 +6,8 @@
  * can start from its artifact (--phonemes, --prompt-codes, --response-codes), and --replay runs a run.json again.
  */
 import { existsSync } from "node:fs";
-import { REQUEST_SETTINGS, VallEError } from "@vall-e/core";
+import { basename } from "node:path";
+import { REQUEST_SETTINGS, statPathSync, VallEError } from "@vall-e/core";
 import type { ModelRole, SynthesizeOptions, SynthesizeResult } from "@vall-e/pipeline";
 import { Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
@@ -17,6 +18,7 @@ import {
   type GenerationFlags,
   generationFrom,
 } from "../io/generation-options.js";
+import { OPTION_GROUPS } from "../io/help.js";
 import {
   addModelOptions,
   decoderRole,
@@ -24,13 +26,15 @@ import {
   type ModelFlags,
   resolveModelFiles,
 } from "../io/model-files.js";
-import { checkOutputPath, parseInteger } from "../io/options.js";
+import { parseDecimal } from "../io/numbers.js";
+import { checkFolderPath, checkOutputPath, parseInteger } from "../io/options.js";
+import { findPlayer, play } from "../io/play.js";
 import { MAX_TEXT_CHARACTERS, readTextArgument, readTextFile } from "../io/read-input.js";
 import { openVoices } from "./voices.js";
 
 interface TtsOptions extends GenerationFlags, ModelFlags {
   textFile?: string;
-  maxText: number;
+  maxText?: number;
   prompt?: string[];
   promptCodes?: string;
   phonemes?: string[];
@@ -44,12 +48,13 @@ interface TtsOptions extends GenerationFlags, ModelFlags {
   contextHistory: number;
   artifacts?: string;
   json?: boolean;
+  play?: boolean;
 }
 
 function seconds(flag: string) {
   return (v: string) => {
-    const n = Number(v);
-    if (v.trim() === "" || !Number.isFinite(n) || n < 0) {
+    const n = parseDecimal(v);
+    if (n === undefined || n < 0) {
       throw new VallEError("ERR_USAGE", `Expected seconds ≥ 0 for ${flag}, got ${JSON.stringify(v)}`);
     }
     return n;
@@ -61,20 +66,41 @@ export function ttsCommand(context: CommandContext): Command {
   const command = new Command("tts")
     .description("text + a voice (WAV or codes) → that voice speaking the text (24 kHz WAV)")
     .argument("[text]", 'the text ("-": stdin)')
+    .optionsGroup(OPTION_GROUPS.input)
     .option("--text-file <file>", "read the text from this file")
+    .addOption(
+      new Option("--lang <language>", language.doc).choices(language.choices as string[]).default(language.value),
+    )
+    .option(
+      "--max-text <chars>",
+      `refuse a text longer than this many characters (default: ${MAX_TEXT_CHARACTERS}, about two hours of speech)`,
+      parseInteger("--max-text", 1, 2 ** 28),
+    )
+    .option("--phonemes <files...>", "start from phoneme artifacts (one per sentence) instead of the text")
+    .option("--response-codes <files...>", "start from response codes (one per sentence): only decode")
+    .option("--replay <run.json>", "run a run.json again: same inputs, models (checked), options and seed")
+    .optionsGroup(OPTION_GROUPS.voice)
     .option(
       "--prompt <voice...>",
       "voice references: WAV files, codes (.npy, .json, .enc), or espeak:<voice> (a demo voice, e.g. espeak:en-us); none: no prompt",
     )
-    .requiredOption("-o, --output <file>", 'the WAV to write ("-": stdout)')
-    .addOption(
-      new Option("--lang <language>", language.doc).choices(language.choices as string[]).default(language.value),
-    )
-    .option("--prompt-seconds <s>", promptSeconds.doc, seconds("--prompt-seconds"), promptSeconds.value)
+    .option("--prompt-codes <file>", "the prepared prompt (prompt.codes.npy of --artifacts) instead of --prompt")
     .option(
-      "--context-history <n>",
-      contextHistory.doc,
-      (v: string) => {
+      "--voice-ref <name>",
+      "a voice of the library (vall-e voices add; shared with vall-e serve) instead of --prompt",
+    )
+    .option("--voices <dir>", "the voice library (default: VALL_E_VOICES_DIR or ~/.local/share/vall-e/voices)")
+    .option("--prompt-seconds <s>", promptSeconds.doc, seconds("--prompt-seconds"), promptSeconds.value)
+    .optionsGroup(OPTION_GROUPS.output)
+    .requiredOption("-o, --output <file>", 'the WAV to write ("-": stdout, not a terminal)')
+    .option("--json", "print the run summary as JSON on stdout (with -o FILE)")
+    .option("--play", "play the WAV once it is written (the system's player: pw-play, paplay, aplay, …; VALL_E_PLAYER)")
+    .option("--artifacts <dir>", "write every stage's artifact and run.json here");
+  addModelOptions(command, ["lm", "codec", "tokenizer", "vocos"]);
+  addGenerationOptions(command);
+  command.addOption(
+    new Option("--context-history <n>", contextHistory.doc)
+      .argParser((v: string) => {
         const n = Number(v);
         if (!/^\d+$/.test(v.trim()) || n > 16) {
           throw new VallEError(
@@ -83,28 +109,10 @@ export function ttsCommand(context: CommandContext): Command {
           );
         }
         return n;
-      },
-      contextHistory.value,
-    )
-    .option(
-      "--voice-ref <name>",
-      "a voice of the library (vall-e voices add; shared with vall-e serve) instead of --prompt",
-    )
-    .option("--voices <dir>", "the voice library (default: VALL_E_VOICES_DIR or ~/.local/share/vall-e/voices)")
-    .option("--artifacts <dir>", "write every stage's artifact and run.json here")
-    .option("--json", "print the run summary as JSON on stdout (with -o FILE)")
-    .option("--phonemes <files...>", "start from phoneme artifacts (one per sentence) instead of the text")
-    .option("--prompt-codes <file>", "the prepared prompt (prompt.codes.npy of --artifacts) instead of --prompt")
-    .option("--response-codes <files...>", "start from response codes (one per sentence): only decode")
-    .option("--replay <run.json>", "run a run.json again: same inputs, models (checked), options and seed")
-    .option(
-      "--max-text <chars>",
-      `refuse a text longer than this many characters (default ${MAX_TEXT_CHARACTERS}, about two hours of speech)`,
-      parseInteger("--max-text", 1, 2 ** 28),
-      MAX_TEXT_CHARACTERS,
-    );
-  addModelOptions(command, ["lm", "codec", "tokenizer", "vocos"]);
-  addGenerationOptions(command);
+      })
+      .default(contextHistory.value)
+      .helpGroup(OPTION_GROUPS.generation),
+  );
   return command.action(async (textArgument: string | undefined, options: TtsOptions, self: Command) => {
     // `--prompt voice.wav "Hello there."`: the variadic --prompt took the text too. Its last value is the text when it
     // is not a file (nor espeak:<voice>) and no other input was given.
@@ -187,39 +195,46 @@ export function ttsCommand(context: CommandContext): Command {
     if (options.json && options.output === "-") {
       throw new VallEError("ERR_USAGE", "--json prints on stdout; write the WAV to a file (-o FILE)");
     }
+    if (options.play && options.output === "-") {
+      throw new VallEError("ERR_USAGE", "--play plays the written file: give -o FILE (or pipe -o - into a player)");
+    }
+    // The player is found before any work: a machine without one is told now, not after the synthesis.
+    const player = options.play ? findPlayer() : undefined;
     const [pipeline, codec] = await Promise.all([import("@vall-e/pipeline"), import("@vall-e/codec")]);
     // -o -: the WAV goes out sentence by sentence as each is decoded (a header of unknown length first), so a player
     // at the end of the pipe starts at once.
     let streamed = false;
-    const onChunk: SynthesizeOptions["onChunk"] =
-      options.output === "-"
-        ? (chunk) => {
-            if (!streamed) context.output.data(codec.streamingWavHeader(chunk.sampleRate));
-            streamed = true;
-            context.output.data(codec.pcm16Bytes(chunk.audio));
-          }
-        : undefined;
-    const progress = await createProgress(context);
-    const onProgress: SynthesizeOptions["onProgress"] = (e) =>
-      progress.update({ stage: `${e.sentence + 1}/${e.sentences} ${e.stage}`, step: e.step, total: e.total });
+    const progress = await createProgress(context, { label: "tts", loads: true });
+    const onChunk: SynthesizeOptions["onChunk"] = (chunk) => {
+      if (options.output === "-") {
+        if (!streamed) context.output.data(codec.streamingWavHeader(chunk.sampleRate));
+        streamed = true;
+        context.output.data(codec.pcm16Bytes(chunk.audio));
+      }
+      progress.sentenceDone(chunk.index, chunk.audio.length / chunk.sampleRate);
+    };
+    const onProgress: SynthesizeOptions["onProgress"] = (e) => progress.update(e);
     let result: SynthesizeResult;
     try {
       if (options.replay !== undefined) {
+        progress.start();
         result = await pipeline.replay(options.replay, {
           ...(options.artifacts ? { artifactsDir: options.artifacts } : {}),
           ...(options.threads ? { threads: options.threads } : {}),
           signal: context.signal,
           onProgress,
-          ...(onChunk ? { onChunk } : {}),
+          onChunk,
         });
       } else {
         let text: string | undefined;
-        if (options.textFile !== undefined) text = await readTextFile(options.textFile, options.maxText);
+        if (options.textFile !== undefined)
+          text = await readTextFile(options.textFile, options.maxText ?? MAX_TEXT_CHARACTERS);
         else if (textArgument !== undefined)
-          text = await readTextArgument(textArgument, process.stdin, options.maxText);
+          text = await readTextArgument(textArgument, process.stdin, options.maxText ?? MAX_TEXT_CHARACTERS);
         const generation = await generationFrom(options);
         // Every value and the output path are checked before a model is resolved (or downloaded).
         checkOutputPath(options.output);
+        if (options.artifacts !== undefined) checkFolderPath(options.artifacts, "--artifacts");
         await checkGeneration({
           ...generation,
           language: options.lang,
@@ -250,9 +265,14 @@ export function ttsCommand(context: CommandContext): Command {
           context.output.info("no voice prompt (--prompt): speaking in a voice of the model's own choosing");
         }
         const models = resolved.files;
+        progress.start();
         result = await pipeline
           .synthesize({
             ...(text === undefined ? {} : { text }),
+            // run.json records a text file (not a FIFO: it cannot be read again) with its SHA-256; replay checks it.
+            ...(options.textFile !== undefined && statPathSync(options.textFile)?.isFile()
+              ? { textFile: options.textFile }
+              : {}),
             ...(options.phonemes ? { phonemes: options.phonemes } : {}),
             ...(options.responseCodes ? { responseCodes: options.responseCodes } : {}),
             models,
@@ -267,7 +287,7 @@ export function ttsCommand(context: CommandContext): Command {
             ...(options.artifacts ? { artifactsDir: options.artifacts } : {}),
             signal: context.signal,
             onProgress,
-            ...(onChunk ? { onChunk } : {}),
+            onChunk,
           })
           .catch((error: unknown) => {
             throw explainCachedModelError(error, resolved);
@@ -276,8 +296,9 @@ export function ttsCommand(context: CommandContext): Command {
     } finally {
       progress.stop();
     }
-    if (options.output !== "-") await codec.writeWav(options.output, result.audio, result.sampleRate);
     const duration = result.audio.length / result.sampleRate;
+    progress.finish(duration);
+    if (options.output !== "-") await codec.writeWav(options.output, result.audio, result.sampleRate);
     if (options.json) {
       const summary = {
         output: options.output,
@@ -292,6 +313,10 @@ export function ttsCommand(context: CommandContext): Command {
     context.output.info(
       `${options.output === "-" ? "spoke" : `wrote ${options.output}:`} ${duration.toFixed(2)} s, ${result.sentences.length} sentence(s)${result.seed === undefined ? "" : `; seed ${result.seed}`}${options.artifacts ? `; artifacts in ${options.artifacts}` : ""}`,
     );
+    if (player) {
+      context.output.info(`playing ${options.output} (${basename(player.command)})…`);
+      await play(player, options.output, context.signal);
+    }
   });
 }
 

@@ -14,8 +14,10 @@ import {
 } from "@vall-e/core";
 import { type Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
+import { OPTION_GROUPS } from "./help.js";
+import { parseDecimal } from "./numbers.js";
 import { parseThreads } from "./options.js";
-import { progressBar } from "./progress.js";
+import { audioIn, formatDuration, formatRtf, formatStages, progressBar, StageClock } from "./progress.js";
 
 /** Sampler flags: flag, key of SamplingOptions (its default, unit and doc are the table's), integer or not. */
 const SAMPLER_FLAGS = [
@@ -48,8 +50,8 @@ export function helpFor(setting: Setting<unknown>): string {
 
 function numberArg(flag: string, integer: boolean) {
   return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+    const n = parseDecimal(value);
+    if (n === undefined || (integer && !Number.isInteger(n))) {
       throw new InvalidArgumentError(
         `Expected ${integer ? "an integer" : "a number"} for ${flag}, got ${JSON.stringify(value)}`,
       );
@@ -73,26 +75,38 @@ export interface GenerationFlags {
   [key: string]: unknown;
 }
 
+/** The generation flags under "Generation Options:", the sampler flags under "Sampling Options:". */
 export function addGenerationOptions(command: Command): Command {
   const { task, modality, seed, threads, maxDuration, maxLevels, remask, scoring } = REQUEST_SETTINGS;
-  command
-    .addOption(new Option("--task <task>", task.doc).choices(task.choices as string[]).default(task.value))
-    .addOption(new Option("--modality <m>", modality.doc).choices(modality.choices as string[]).default(modality.value))
-    .option("--seed <n>", seed.doc, numberArg("--seed", true))
-    .option("-t, --threads <n>", helpFor(threads), parseThreads)
-    .option("--max-duration <seconds>", maxDuration.doc, numberArg("--max-duration", false), maxDuration.value)
-    .option("--max-steps <n>", helpFor(SAMPLING_SETTINGS.maxSteps), numberArg("--max-steps", true))
-    .option("--max-levels <n>", maxLevels.doc, numberArg("--max-levels", true), maxLevels.value)
-    .option("--remask", remask.doc)
-    .addOption(new Option("--scoring <s>", scoring.doc).choices(scoring.choices as string[]).default(scoring.value))
-    .option(
-      "--ras-window <n>",
-      "Repetition Aware Sampling window in tokens (AR; off by default)",
+  const generation = (option: Option) => command.addOption(option.helpGroup(OPTION_GROUPS.generation));
+  const sampling = (option: Option) => command.addOption(option.helpGroup(OPTION_GROUPS.sampling));
+  generation(new Option("--task <task>", task.doc).choices(task.choices as string[]).default(task.value));
+  generation(new Option("--modality <m>", modality.doc).choices(modality.choices as string[]).default(modality.value));
+  generation(new Option("--seed <n>", seed.doc).argParser(numberArg("--seed", true)));
+  generation(new Option("-t, --threads <n>", helpFor(threads)).argParser(parseThreads));
+  generation(
+    new Option("--max-duration <seconds>", maxDuration.doc)
+      .argParser(numberArg("--max-duration", false))
+      .default(maxDuration.value),
+  );
+  generation(
+    new Option("--max-steps <n>", helpFor(SAMPLING_SETTINGS.maxSteps)).argParser(numberArg("--max-steps", true)),
+  );
+  generation(
+    new Option("--max-levels <n>", maxLevels.doc).argParser(numberArg("--max-levels", true)).default(maxLevels.value),
+  );
+  generation(new Option("--remask", remask.doc));
+  generation(new Option("--scoring <s>", scoring.doc).choices(scoring.choices as string[]).default(scoring.value));
+  sampling(
+    new Option("--ras-window <n>", "Repetition Aware Sampling window in tokens, AR (default: off)").argParser(
       numberArg("--ras-window", true),
-    )
-    .option("--ras-ratio <r>", helpFor(RAS_RATIO_SETTING), numberArg("--ras-ratio", false));
+    ),
+  );
+  sampling(new Option("--ras-ratio <r>", helpFor(RAS_RATIO_SETTING)).argParser(numberArg("--ras-ratio", false)));
   for (const [flag, key, integer] of SAMPLER_FLAGS) {
-    command.option(flag, helpFor(SAMPLING_SETTINGS[key]), numberArg(flag.split(" ")[0] as string, integer));
+    sampling(
+      new Option(flag, helpFor(SAMPLING_SETTINGS[key])).argParser(numberArg(flag.split(" ")[0] as string, integer)),
+    );
   }
   return command;
 }
@@ -103,7 +117,9 @@ export async function samplingFrom(options: GenerationFlags): Promise<Record<str
   // Sampler settings, checked up front with the flag's name in the message.
   const sampling: Record<string, unknown> = {};
   for (const [flag, key] of SAMPLER_FLAGS) {
-    const value = options[key];
+    // commander's attribute of the flag (`--top-nsigma` → topNsigma), which is not always the setting's name.
+    const attribute = (flag.split(" ")[0] as string).slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const value = options[attribute];
     if (value === undefined) continue;
     sampling[key] = value;
     try {
@@ -113,6 +129,18 @@ export async function samplingFrom(options: GenerationFlags): Promise<Record<str
     }
   }
   if (options.maxSteps !== undefined) sampling.maxSteps = options.maxSteps;
+  if (options.rasRatio !== undefined) {
+    if (!RAS_RATIO_SETTING.valid(options.rasRatio)) {
+      throw new InvalidArgumentError(
+        `Expected ${RAS_RATIO_SETTING.domain} for --ras-ratio, got ${JSON.stringify(options.rasRatio)}`,
+      );
+    }
+    if (options.rasWindow === undefined) {
+      throw new InvalidArgumentError(
+        "--ras-ratio applies to Repetition Aware Sampling, which is off without --ras-window: give --ras-window too",
+      );
+    }
+  }
   if (options.rasWindow !== undefined)
     sampling.repetitionAware = { window: options.rasWindow, ratio: options.rasRatio ?? RAS_RATIO_SETTING.value };
 
@@ -134,16 +162,122 @@ export async function generationFrom(options: GenerationFlags) {
   };
 }
 
-/** Generation progress: a bar per stage on a terminal's stderr; one debug line per stage change with -v otherwise. */
-export function createProgress(context: CommandContext) {
-  return progressBar<{ stage: string; step: number; total: number }>(context, {
-    format: "{stage} [{bar}] {value}/{total}",
-    key: (e) => e.stage,
+/** A progress event of generation: a stage of one sentence of tts, or of the one utterance of generate. */
+export interface StageEvent {
+  stage: string;
+  step: number;
+  total: number;
+  /** 0-based. */
+  sentence?: number;
+  sentences?: number;
+}
+
+/** The stages before the first sentence is generated (reported on one line). */
+const SETUP_STAGES = new Set(["phonemize", "prompt"]);
+/** EnCodec frames per second of audio: the AR stage's step is its frame count. */
+const FRAMES_PER_SECOND = 75;
+
+export interface GenerationProgress {
+  /** The timed work starts now (after the model files are resolved, or downloaded). */
+  start(): void;
+  update(event: StageEvent): void;
+  /** A sentence is decoded: `audioSeconds` of it came out. */
+  sentenceDone(index: number, audioSeconds: number): void;
+  /** The run is done: `audioSeconds` in all. */
+  finish(audioSeconds: number): void;
+  stop(): void;
+}
+
+/**
+ * Generation progress on stderr. On a terminal: a bar per stage with its ETA and the real-time factor so far. Otherwise
+ * (a file, a pipe; not --quiet) one line per sentence and for the run, each with its seconds and RTF:
+ *
+ *     [tts] setup: load+phonemize 0.41 s, prompt 0.05 s
+ *     [tts] sentence 1/2: len 0.01 s, nar-len 0.80 s, nar 0.31 s, decode 0.12 s; 1.20 s audio in 1.24 s (RTF 1.03)
+ *     [tts] total: 2.40 s audio in 2.75 s (RTF 1.15)
+ *     [generate] len 0.01 s, nar-len 0.50 s, nar 0.20 s; 1.23 s audio in 0.71 s (RTF 0.58)
+ *
+ * With -v, also a line as each stage starts. `loads`: the first stage includes loading the models (named load+…).
+ * `level`: "debug" writes the lines only with -v (generate, whose summary line says how long the codes last).
+ */
+export async function createProgress(
+  context: CommandContext,
+  options: { label: string; loads?: boolean; level?: "info" | "debug" },
+): Promise<GenerationProgress> {
+  const { output } = context;
+  const clock = new StageClock();
+  const tag = `[${options.label}]`;
+  /** Sentences of the run (from the events); 0: not sentence by sentence (generate). */
+  let sentences = 0;
+  /** Seconds of audio of the sentences done (the run's seconds when the last was), and generated so far of the
+   * current one (AR: its frames; NAR-len knows none before it is done). */
+  let audio = 0;
+  let audioAt = 0;
+  let partial = 0;
+  let setupOpen = false;
+  let first = true;
+  const label = (e: StageEvent) =>
+    e.sentence === undefined || e.sentences === undefined ? e.stage : `${e.sentence + 1}/${e.sentences} ${e.stage}`;
+  const bar = await progressBar<StageEvent>(context, {
+    // (cli-progress's own {eta} counts from the bar's start and says NULL / INF; this one is the stage's pace.)
+    format: "{stage} [{bar}] {value}/{total} | ETA {etaText} | RTF {rtf}",
+    key: label,
     total: (e) => e.total,
     value: (e) => e.step,
-    payload: (e) => ({ stage: e.stage.padEnd(7) }),
-    line: (e) => context.output.debug(`${e.stage}…`),
+    payload: (e) => ({
+      stage: label(e).padEnd(7),
+      etaText: e.step > 0 ? formatDuration((clock.stageElapsed() / e.step) * (e.total - e.step)) : "?",
+      // From half a second of audio on (the first frames alone say little); without audio of this sentence yet, the
+      // sentences done: the time since would count against audio not known yet.
+      rtf:
+        audio + partial < 0.5
+          ? "-"
+          : partial > 0
+            ? formatRtf(clock.elapsed(), audio + partial)
+            : formatRtf(audioAt, audio),
+    }),
+    line: (e) => output.debug(`${label(e)}…`),
   });
+  // Lines only without a bar (and none with --quiet: output.info and output.debug print nothing then).
+  const report = (message: string) => {
+    if (bar.drawn) return;
+    if (options.level === "debug") output.debug(message);
+    else output.info(message);
+  };
+  return {
+    start: () => clock.restart(),
+    update: (e) => {
+      if (e.sentences !== undefined) sentences = e.sentences;
+      const setup = SETUP_STAGES.has(e.stage);
+      if (setupOpen && !setup) {
+        report(`${tag} setup: ${formatStages(clock.take().stages)}`);
+        setupOpen = false;
+      }
+      if (setup) setupOpen = true;
+      const key = setup ? `setup ${e.stage}` : `${e.sentence ?? 0} ${e.stage}`;
+      clock.event(key, first && options.loads ? `load+${e.stage}` : e.stage);
+      first = false;
+      if (e.stage === "ar") partial = e.step / FRAMES_PER_SECOND;
+      bar.update(e);
+    },
+    sentenceDone: (index, audioSeconds) => {
+      const { stages, seconds } = clock.take();
+      audio += audioSeconds;
+      audioAt = clock.elapsed();
+      partial = 0;
+      const done = stages.length > 0 ? `${formatStages(stages)}; ` : "";
+      report(
+        `${tag} sentence ${index + 1}/${Math.max(sentences, index + 1)}: ${done}${audioIn(audioSeconds, seconds)}`,
+      );
+    },
+    finish: (audioSeconds) => {
+      const { stages } = clock.take();
+      if (sentences === 0 && stages.length > 0)
+        report(`${tag} ${formatStages(stages)}; ${audioIn(audioSeconds, clock.elapsed())}`);
+      else report(`${tag} total: ${audioIn(audioSeconds, clock.elapsed())}`);
+    },
+    stop: () => bar.stop(),
+  };
 }
 
 /** The flag a library option name stands for: maxDuration → --max-duration, sampling.topP → --top-p, language → --lang. */

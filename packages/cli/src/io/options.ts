@@ -1,10 +1,11 @@
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { InvalidArgumentError, statPathSync, VallEError } from "@vall-e/core";
+import { parseDecimal } from "./numbers.js";
 
 /** --threads: an integer from 1 to 512. */
 export function parseThreads(value: string): number {
-  const threads = Number(value);
+  const threads = parseDecimal(value) ?? Number.NaN;
   if (!Number.isInteger(threads) || threads < 1 || threads > 512) {
     throw new InvalidArgumentError(`Expected an integer from 1 to 512 for --threads, got ${JSON.stringify(value)}`);
   }
@@ -23,6 +24,31 @@ export function checkOutputPath(path: string, flag = "-o"): void {
   }
   if (statPathSync(path)?.isDirectory()) {
     throw new VallEError("ERR_USAGE", `Cannot write ${path} (${flag}): it is a folder`);
+  }
+}
+
+/**
+ * A folder the command will make or write into (--artifacts), checked before any work: where it exists it is a
+ * folder, else its nearest existing parent is.
+ */
+export function checkFolderPath(path: string, flag: string): void {
+  let at = resolve(path);
+  for (;;) {
+    const found = statPathSync(at);
+    if (found !== undefined) {
+      if (!found.isDirectory()) {
+        throw new VallEError(
+          "ERR_USAGE",
+          at === resolve(path)
+            ? `Cannot use ${path} as the ${flag} folder: it is a file`
+            : `Cannot make the ${flag} folder ${path}: ${at} is a file, not a folder`,
+        );
+      }
+      return;
+    }
+    const parent = dirname(at);
+    if (parent === at) return;
+    at = parent;
   }
 }
 

@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { fileReadError, VallEError } from "@vall-e/core";
+import { fileReadError, statPathSync, VallEError } from "@vall-e/core";
 
 /** The most text `tts` reads (characters; about two hours of speech): `--max-text` raises it. */
 export const MAX_TEXT_CHARACTERS = 100_000;
@@ -9,10 +9,24 @@ export const MAX_TEXT_CHARACTERS = 100_000;
  * characters (so /dev/zero or an endless pipe is refused instead of read forever).
  */
 async function readBounded(stream: NodeJS.ReadableStream, what: string, maxChars: number): Promise<string> {
-  const decoder = new TextDecoder("utf-8");
+  // Text must be UTF-8, as the reference reads it: an invalid byte is refused, not spoken as U+FFFD.
+  const decoder = new TextDecoder("utf-8", { fatal: true });
   let text = "";
+  let bytes = 0;
+  const decode = (chunk?: Uint8Array) => {
+    try {
+      return chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode();
+    } catch {
+      (stream as { destroy?: () => void }).destroy?.();
+      throw new VallEError(
+        "ERR_USAGE",
+        `${what} is not UTF-8 text (an invalid byte sequence within bytes ${bytes}–${bytes + (chunk?.length ?? 0)})`,
+      );
+    }
+  };
   for await (const chunk of stream) {
-    text += decoder.decode(chunk as Uint8Array, { stream: true });
+    text += decode(chunk as Uint8Array);
+    bytes += (chunk as Uint8Array).length;
     if (text.length > maxChars) {
       (stream as { destroy?: () => void }).destroy?.();
       throw new VallEError(
@@ -21,7 +35,7 @@ async function readBounded(stream: NodeJS.ReadableStream, what: string, maxChars
       );
     }
   }
-  return text + decoder.decode();
+  return text + decode();
 }
 
 /** A text argument: the argument itself, or all of stdin when it is "-"; at most `maxChars` characters. */
@@ -49,12 +63,31 @@ export async function readTextArgument(
   }
 }
 
-/** A --text-file (a FIFO too), at most `maxChars` characters. */
+/**
+ * A --text-file, at most `maxChars` characters of UTF-8: a regular file, or a pipe (`--text-file <(…)`, a FIFO: read
+ * as its writer sends it); a folder or a device is refused before it is opened.
+ */
 export async function readTextFile(path: string, maxChars = MAX_TEXT_CHARACTERS): Promise<string> {
+  const found = statPathSync(path);
+  if (found === undefined) throw new VallEError("ERR_FILE_NOT_FOUND", `Text file not found: ${path}`);
+  if (!found.isFile() && !found.isFIFO()) {
+    const kind = found.isDirectory()
+      ? "a folder"
+      : found.isCharacterDevice() || found.isBlockDevice()
+        ? "a device"
+        : "a socket";
+    throw new VallEError("ERR_NOT_A_FILE", `Text file ${path} is not a regular file or a pipe (it is ${kind})`);
+  }
+  let text: string;
   try {
-    return await readBounded(createReadStream(path), `Text file ${path}`, maxChars);
+    text = await readBounded(createReadStream(path), `Text file ${path}`, maxChars);
   } catch (error) {
     if (error instanceof VallEError) throw error;
     throw fileReadError("Text file", path, error);
   }
+  if (text.trim() === "") throw new VallEError("ERR_USAGE", `Text file ${path} holds no text`);
+  // The phonemizer's checks (control characters, lone surrogates), naming the file.
+  const { validateText } = await import("@vall-e/phonemizer");
+  validateText(text, `the text of ${path}`);
+  return text;
 }
