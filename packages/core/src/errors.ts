@@ -79,18 +79,3 @@ export function jsonErrorPosition(error: unknown): string {
   const at = /position (\d+)/.exec((error as Error)?.message ?? "")?.[1];
   return at === undefined ? "" : ` (a syntax error at byte ${at})`;
 }
-
-/**
- * A value found in an input, for a message: `nothing` when the field is absent, else its JSON, cut at `max`
- * characters — a message names what it found without dumping what an input holds.
- */
-export function foundValue(value: unknown, max = 40): string {
-  if (value === undefined) return "nothing";
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > max ? `${text.slice(0, max)}…` : text;
-}

@@ -37,7 +37,6 @@ export {
   fileReadError,
   fileWriteError,
   InvalidArgumentError,
-  foundValue,
   jsonErrorPosition,
   VallEError,
   type VallEErrorCode,

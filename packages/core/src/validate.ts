@@ -4,7 +4,10 @@
  */
 import { InvalidArgumentError } from "./errors.js";
 
-/** A short, printable rendering of a value for error messages. */
+/**
+ * A short, printable rendering of a value for error messages: what was found, never a dump of an input (strings cut
+ * at 40 characters, arrays and objects described, an absent value "nothing").
+ */
 export function describeValue(value: unknown): string {
   if (typeof value === "string") {
     const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
@@ -14,7 +17,7 @@ export function describeValue(value: unknown): string {
     return String(value);
   }
   if (value === null) return "null";
-  if (value === undefined) return "undefined";
+  if (value === undefined) return "nothing";
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   if (ArrayBuffer.isView(value)) {
     const name = value.constructor.name;

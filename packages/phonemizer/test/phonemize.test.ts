@@ -116,7 +116,7 @@ describe.skipIf(!tokenizerJson.present)(`phonemize ${tokenizerJson.reason}`, () 
       "Expected text without lone surrogates for text, got U+DC00 at offset 1",
     );
     await expect(phonemize("hello", {} as { tokenizer: PhonemeTokenizer })).rejects.toThrow(
-      "Expected a PhonemeTokenizer (from loadTokenizer()) for tokenizer, got undefined",
+      "Expected a PhonemeTokenizer (from loadTokenizer()) for tokenizer, got nothing",
     );
     await expect(phonemize("hello", { tokenizer, signal: AbortSignal.abort() })).rejects.toMatchObject({
       code: "ERR_CANCELLED",

@@ -4,8 +4,8 @@
  */
 import { dirname, resolve } from "node:path";
 import {
+  describeValue,
   fileReadError,
-  foundValue,
   InvalidArgumentError,
   jsonErrorPosition,
   readRegularFile,
@@ -52,12 +52,12 @@ export async function readRunManifest(path: string): Promise<RunManifest> {
     throw new ReplayError(`${path} is not JSON${jsonErrorPosition(error)}`, { cause: error });
   }
   if (run?.format !== "vall-e.run/1") {
-    throw new ReplayError(`${path}: not a vall-e run manifest (format ${foundValue(run?.format)})`);
+    throw new ReplayError(`${path}: not a vall-e run manifest (format ${describeValue(run?.format)})`);
   }
   const decoder = (run.options as { decoder?: unknown } | undefined)?.decoder;
   if (decoder !== undefined && !(DECODERS as readonly unknown[]).includes(decoder)) {
     throw new ReplayError(
-      `${path}: "options.decoder" must be one of ${DECODERS.join(", ")}, got ${foundValue(decoder)}`,
+      `${path}: "options.decoder" must be one of ${DECODERS.join(", ")}, got ${describeValue(decoder)}`,
     );
   }
   const isObject = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value);

@@ -104,7 +104,7 @@ describe("resuming from each stage's artifacts, and replaying run.json", () => {
     expect(vocos.audio.length).toBe(run.audio.length);
     expect(vocos.audio).not.toEqual(run.audio);
     await expect(synthesize({ ...options(), models, text: "Hi." })).rejects.toThrow(
-      "Expected a file path for models.vocos, got undefined",
+      "Expected a file path for models.vocos, got nothing",
     );
   });
 

@@ -5,15 +5,24 @@
  * [outputRows, headSize] logits. --dump-hidden also writes every named intermediate as DIR/<name>.npy
  * (float32 [rows, columns]) with DIR/index.json listing them in graph order, to find the first diverging layer.
  */
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileReadError, fileWriteError, VallEError, writeOutputFile } from "@vall-e/core";
+import {
+  fileWriteError,
+  InvalidArgumentError,
+  jsonErrorPosition,
+  readRegularFile,
+  VallEError,
+  writeOutputFile,
+} from "@vall-e/core";
 import { Command, Option } from "commander";
 import writeFileAtomic from "write-file-atomic";
 import type { CommandContext } from "../context.js";
 import { resolveModelFile } from "../io/model-files.js";
 import { parseThreads } from "../io/options.js";
 import { generateCommand } from "./generate.js";
+
+/** The largest LM case file read (a case of a few thousand tokens is well under 1 MB). */
+const MAX_CASE_BYTES = 64 * 2 ** 20;
 
 interface ForwardOptions {
   model: string;
@@ -59,13 +68,19 @@ export function lmCommand(context: CommandContext): Command {
     .action(async (options: ForwardOptions) => {
       const { LanguageModel } = await import("@vall-e/lm");
       const { encodeNpy } = await import("@vall-e/codec");
+      // A regular file of bounded size (a case is a few kB), parsed without echoing its bytes.
+      const text = (await readRegularFile(options.input, "Input file", MAX_CASE_BYTES)).toString("utf8");
       let spec: unknown;
       try {
-        spec = JSON.parse(await readFile(options.input, "utf8"));
+        spec = JSON.parse(text);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code) throw fileReadError("Input file", options.input, error);
-        throw new VallEError("ERR_USAGE", `${options.input}: not JSON (${(error as Error).message})`, { cause: error });
+        throw new VallEError("ERR_USAGE", `${options.input}: not JSON${jsonErrorPosition(error)}`, { cause: error });
       }
+      // The case's own mistakes ("Expected … for phonemes[1]", "… for sequences[0].rowIds[1]") name the file too.
+      const inFile = (error: unknown): unknown =>
+        error instanceof InvalidArgumentError
+          ? new InvalidArgumentError(`${options.input}: ${error.message}`, { cause: error })
+          : error;
       const profile = {
         ...(options.activation ? { activation: options.activation } : {}),
         ...(options.positions ? { positions: options.positions } : {}),
@@ -74,13 +89,20 @@ export function lmCommand(context: CommandContext): Command {
       };
       const path = await resolveModelFile(context, "lm", { model: options.model });
       await using model = await LanguageModel.load(path, { profile });
-      const input = model.assemble(spec as Parameters<typeof model.assemble>[0]);
+      let input: ReturnType<typeof model.assemble>;
+      try {
+        input = model.assemble(spec as Parameters<typeof model.assemble>[0]);
+      } catch (error) {
+        throw inFile(error);
+      }
       await using lm = await model.createContext({
         contextSize: Math.max(64, input.rows.length),
         ...(options.threads ? { threads: options.threads } : {}),
       });
       if (options.dumpHidden) await lm.setDebugDump(true);
-      const logits = await lm.forward([input], { signal: context.signal });
+      const logits = await lm.forward([input], { signal: context.signal }).catch((error: unknown) => {
+        throw inFile(error);
+      });
       if (options.dumpHidden) {
         const dir = options.dumpHidden;
         const tensors = await lm.dumped();

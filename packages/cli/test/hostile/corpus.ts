@@ -262,6 +262,14 @@ export async function writeCorpus(world: Corpus): Promise<void> {
     write(name, typeof value === "string" ? value : JSON.stringify(value));
   }
 
+  // LM cases (`vall-e lm forward --input`)
+  write("garbage.case.json", garbage);
+  write(
+    "phoneme-300.case.json",
+    JSON.stringify({ mode: "ar", rvqLevel: 0, lang: "en", phonemes: [1, 300, 2], prompt: [], response: [[5]] }),
+  );
+  write("mode.case.json", JSON.stringify({ mode: "sing", lang: "en", phonemes: [1, 5, 2] }));
+
   // Texts
   write(
     "invalid-utf8.txt",
@@ -528,6 +536,15 @@ export function dataCases(world: Corpus): HostileCase[] {
       names: path,
     });
   }
+  for (const name of ["garbage", "phoneme-300", "mode"]) {
+    const path = f(`${name}.case.json`);
+    cases.push({
+      id: `lm-case/lm forward ${name}`,
+      args: (out) => ["lm", "forward", "--model", "tiny", "--input", path, "-o", join(out, "logits.npy")],
+      code: EITHER,
+      names: path,
+    });
+  }
   const phonemes = ["garbage", "format", "tokens-string", "token-huge", "token-negative", "tokens-empty"];
   for (const name of phonemes) {
     const path = f(`${name}.phonemes.json`);
@@ -681,6 +698,11 @@ export function runCases(world: Corpus, hubs: () => { silent: string; closed: st
       path,
     );
     special(`tts --replay ${what}`, (out) => ["tts", "--replay", path, "-o", join(out, "o.wav")], path);
+    special(
+      `lm forward --input ${what}`,
+      (out) => ["lm", "forward", "--model", "tiny", "--input", path, "-o", join(out, "logits.npy")],
+      path,
+    );
   }
   special(
     "-o a folder",

@@ -5,7 +5,7 @@
  * too. Every reader validates shape, dtype and range; every writer is atomic.
  */
 import { extname } from "node:path";
-import { foundValue, jsonErrorPosition, readRegularFile, VallEError, writeOutputFile } from "@vall-e/core";
+import { describeValue, jsonErrorPosition, readRegularFile, VallEError, writeOutputFile } from "@vall-e/core";
 import { CODEBOOK_SIZE, FRAME_RATE, SAMPLE_RATE } from "../encodec.js";
 import { CodesFormatError, fileWriteError } from "../errors.js";
 import { encodeNpyInt16, parseNpy, parseNpyHeader } from "./npy.js";
@@ -118,7 +118,7 @@ function fromArray(
       throw new CodesFormatError(
         typeof value === "number"
           ? `${source}: code ${value} at ${at} is outside 0 … ${CODEBOOK_SIZE - 1}`
-          : `${source}: the code at ${at} is ${typeof value === "string" ? "a string" : foundValue(value)}, not an integer from 0 to ${CODEBOOK_SIZE - 1}`,
+          : `${source}: the code at ${at} is ${typeof value === "string" ? "a string" : describeValue(value)}, not an integer from 0 to ${CODEBOOK_SIZE - 1}`,
       );
     }
     codes[i] = value;
@@ -136,7 +136,7 @@ function metadataFrom(
   const meta = value as Record<string, unknown>;
   if (meta.format !== undefined && meta.format !== CODES_ARTIFACT_FORMAT) {
     throw new CodesFormatError(
-      `${source}: ${meta.format === undefined ? 'no "format" field' : `unsupported format ${foundValue(meta.format)}`} (expected "${CODES_ARTIFACT_FORMAT}")`,
+      `${source}: ${meta.format === undefined ? 'no "format" field' : `unsupported format ${describeValue(meta.format)}`} (expected "${CODES_ARTIFACT_FORMAT}")`,
     );
   }
   if (meta.sampleRate !== undefined && meta.sampleRate !== SAMPLE_RATE) {
@@ -238,7 +238,7 @@ async function readCodesJson(path: string): Promise<CodesArtifact> {
   const meta = value as Record<string, unknown>;
   if (meta.format !== CODES_ARTIFACT_FORMAT) {
     throw new CodesFormatError(
-      `${path}: ${meta.format === undefined ? 'no "format" field' : `unsupported format ${foundValue(meta.format)}`} (expected "${CODES_ARTIFACT_FORMAT}")`,
+      `${path}: ${meta.format === undefined ? 'no "format" field' : `unsupported format ${describeValue(meta.format)}`} (expected "${CODES_ARTIFACT_FORMAT}")`,
     );
   }
   const rows = meta.codes;

@@ -3,7 +3,7 @@
  * JSON a person can read and edit. Reading validates every field; writing is atomic (a temporary file renamed into
  * place), so a failed write never leaves a half-written artifact.
  */
-import { foundValue, jsonErrorPosition, readRegularFile, VallEError, writeOutputFile } from "@vall-e/core";
+import { describeValue, jsonErrorPosition, readRegularFile, VallEError, writeOutputFile } from "@vall-e/core";
 import { isLanguage, LANGUAGES, type Language } from "../text/languages.js";
 import { BOS_ID, EOS_ID } from "../tokenizer/phoneme-tokenizer.js";
 
@@ -42,7 +42,7 @@ export function validatePhonemeArtifact(value: unknown, source = "phoneme artifa
   const artifact = value as Record<string, unknown>;
   if (artifact.format !== PHONEME_ARTIFACT_FORMAT) {
     throw fail(
-      `${artifact.format === undefined ? 'no "format" field' : `unsupported format ${foundValue(artifact.format)}`} (expected "${PHONEME_ARTIFACT_FORMAT}")`,
+      `${artifact.format === undefined ? 'no "format" field' : `unsupported format ${describeValue(artifact.format)}`} (expected "${PHONEME_ARTIFACT_FORMAT}")`,
     );
   }
   for (const key of ["text", "voice", "ipa", "tokenizer"] as const) {
