@@ -6,13 +6,14 @@
  * checkout's packages). A README edit that breaks an example fails here.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { tempDir } from "@tooling/config/temp-dir";
 import { parseWav } from "@vall-e/codec";
+import { tinyBundle } from "@vall-e/pipeline";
 import ts from "typescript";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bin, offlineEnv, Running, vallEIn, writeSineWav } from "./processes.js";
@@ -44,6 +45,7 @@ function offline(args: string[]): string[] {
   if (command === "phonemize" && !has("--tokenizer")) add.push("--tokenizer", "tiny");
   if (command === "encode" && !has("--codec")) add.push("--codec", "tiny");
   if (command === "decode" && !has("--vocos")) add.push("--vocos", "tiny");
+  if (command === "voices" && args[1] === "add" && !has("--codec")) add.push("--codec", "tiny");
   return [...args, ...add];
 }
 
@@ -114,6 +116,34 @@ describe("the README's examples, as written (offline forms)", () => {
       await server.stop();
     }
   }, 120_000);
+
+  it("the CLI README's examples (packages/cli/README.md `Example: …`), with the files they name in place", async () => {
+    const cliReadme = readFileSync(join(root, "packages", "cli", "README.md"), "utf8");
+    const examples = [...cliReadme.matchAll(/Example: `([^`]+)`/g)].map((m) => m[1] as string);
+    expect(examples.length).toBeGreaterThanOrEqual(5);
+    const folder = join(dir, "cli-readme");
+    mkdirSync(folder, { recursive: true });
+    const localEnv = { ...env, VALL_E_VOICES_DIR: join(folder, "voices") };
+    // The files the examples name: a voice, codes, and Vocos weights under the hub's file name (the tiny ones).
+    writeSineWav(join(folder, "anna.wav"), 24_000, 16_000, 7);
+    const tiny = await tinyBundle(join(dir, "tiny"));
+    copyFileSync(tiny.vocos, join(folder, "pytorch_model.bin"));
+    copyFileSync(join(dirname(tiny.vocos), "config.yaml"), join(folder, "config.yaml"));
+    expect((await vallEIn(folder, ["encode", "anna.wav", "-o", "codes.npy", "--codec", "tiny"], localEnv)).code).toBe(
+      0,
+    );
+    for (const example of examples) {
+      for (const line of example.split(" && ")) {
+        const args = argv(line).slice(1);
+        // `models pull` downloads; its offline form generates the tiny bundle.
+        const runnable = args[0] === "models" && args[1] === "pull" ? ["models", "pull", "--tiny"] : offline(args);
+        const run = await vallEIn(folder, runnable, localEnv, 120_000);
+        expect(run.code, `${line}\n${run.stderr}`).toBe(0);
+      }
+    }
+    expect(seconds(join(folder, "out.wav"))).toBeGreaterThan(0.1);
+    expect(seconds(join(folder, "hello.wav"))).toBeGreaterThan(0.5);
+  }, 180_000);
 
   it("the TypeScript blocks, transpiled as a user's build would, run against this checkout", async () => {
     const require = createRequire(import.meta.url);
