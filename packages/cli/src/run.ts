@@ -6,7 +6,7 @@
 import { type Command, CommanderError } from "commander";
 import type { CommandContext } from "./context.js";
 import { EXIT_CANCELLED, EXIT_OK, EXIT_USAGE, exitCodeFor } from "./exit-codes.js";
-import { haltProgress } from "./io/progress.js";
+import { haltProgress, resumeProgress } from "./io/progress.js";
 import { Output, type OutputStreams } from "./output.js";
 import { createProgram } from "./program.js";
 
@@ -24,6 +24,7 @@ const SIGNAL_EXIT_CODES = { SIGINT: EXIT_CANCELLED, SIGTERM: 143, SIGHUP: 129 } 
 export async function run(argv: readonly string[], options: RunOptions = {}): Promise<number> {
   const output = new Output(options.streams ?? { stdout: process.stdout, stderr: process.stderr }, options.env);
   const controller = new AbortController();
+  resumeProgress();
   let exitCode = EXIT_OK;
   const context: CommandContext = {
     output,

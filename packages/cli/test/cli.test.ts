@@ -406,7 +406,10 @@ describe.skipIf(!lmDir.present)(`vall-e generate ${lmDir.reason}`, () => {
     const a = join(dir, "a.npy");
     const first = run(a, ["--seed", "7", "--max-steps", "6", "--max-duration", "2"]);
     expect(first.code).toBe(0);
-    expect(first.stderr).toMatch(/^wrote .*a\.npy: 8 × \d+ codes \([\d.]+ s, nar-len\); seed 7\n$/);
+    // The stage line (stderr is not a terminal), then what was written.
+    expect(first.stderr).toMatch(
+      /^\[generate\] .*RTF [\d.]+\)\nwrote .*a\.npy: 8 × \d+ codes \([\d.]+ s, nar-len\); seed 7\n$/,
+    );
     expect(vallE(["inspect", a]).stdout).toMatch(/^codes: 8 codebooks × \d+ frames/);
     const b = join(dir, "b.npy");
     expect(run(b, ["--seed", "7", "--max-steps", "6", "--max-duration", "2", "-t", "1"]).code).toBe(0);

@@ -107,14 +107,15 @@ describe("tts with stderr not a terminal", () => {
     expect(lines.findIndex((l) => l.startsWith("[tts] sentence 1/1: "))).toBeGreaterThan(lines.indexOf("1/1 decode…"));
   }, 60_000);
 
-  it("generate: its summary alone; with -v also a line of its stages, the audio its codes make and the RTF", async () => {
+  it("generate: a line of its stages, the audio its codes make and the RTF, then its summary; -v adds each stage's start", async () => {
     const codes = join(dir, "g.codes.npy");
     const phonemes = join(run, "001.phonemes.json");
     const args = ["--phonemes", phonemes, "-o", codes, "--model", "tiny", "--max-steps", "3", "--seed", "4", "-t", "2"];
     const summary = String.raw`wrote ${codes}: 8 × \d+ codes \((${S}) s, nar-len\); seed 4`;
     const plain = await vallE(["generate", ...args, "--max-duration", "0.8"], env);
     expect(plain.code, plain.stderr).toBe(EXIT_OK);
-    expect(plain.stderr).toMatch(new RegExp(`^${WARNING}\n${summary}\n$`));
+    const stageLine = `\\[generate\\] ${stages("len", "nar-len", "nar")}; ${AUDIO_IN}`;
+    expect(plain.stderr).toMatch(new RegExp(`^${WARNING}\n${stageLine}\n${summary}\n$`));
 
     const verbose = await vallE(["-v", "generate", ...args, "--max-duration", "0.8"], env);
     expect(verbose.code, verbose.stderr).toBe(EXIT_OK);

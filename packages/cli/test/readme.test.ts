@@ -106,7 +106,9 @@ describe("the README's examples, as written (offline forms)", () => {
       .split("\n");
     const port = String(await freePort());
     const args = offline(argv(serveLine as string).slice(3)).map((arg) => (arg === "8080" ? port : arg));
-    const server = new Running(process.execPath, [bin, ...args], env, 120_000, dir);
+    // The server's voice library in the test's folder (not the user's ~/.local/share/vall-e/voices).
+    const serverEnv = { ...env, VALL_E_VOICES_DIR: join(dir, "server-voices") };
+    const server = new Running(process.execPath, [bin, ...args], serverEnv, 120_000, dir);
     try {
       await server.waitFor(/ready: POST/, 60_000);
       const curl = (curlLines[0] as string).replace("127.0.0.1:8080", `127.0.0.1:${port}`);

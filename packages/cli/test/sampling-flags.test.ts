@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "@tooling/config/temp-dir";
 import { describe, expect, it } from "vitest";
+import { SAMPLER_FLAGS } from "../src/io/generation-options.js";
 import { offlineEnv, vallE } from "./processes.js";
 
 const dir = tempDir("cli-sampling-");
@@ -30,9 +31,19 @@ const VALUES: Record<string, [flag: string, value: number]> = {
   mirostatEta: ["--mirostat-eta", 0.2],
   cfgStrength: ["--cfg-strength", 3],
   cfgRescale: ["--cfg-rescale", 0.5],
+  beamWidth: ["--beam-width", 2],
 };
 
 describe("sampler flags", () => {
+  it("the table covers every sampler flag the CLI declares", () => {
+    const declared = SAMPLER_FLAGS.map(([flag]) => flag.split(" ")[0] as string);
+    expect(
+      Object.values(VALUES)
+        .map(([flag]) => flag)
+        .sort(),
+    ).toEqual(declared.sort());
+  });
+
   it("each one given is what the run used (run.json options.sampling)", async () => {
     const artifacts = join(dir, "run");
     const flags = Object.values(VALUES).flatMap(([flag, value]) => [flag, String(value)]);

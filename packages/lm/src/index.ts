@@ -10,6 +10,7 @@ export { AR_STOP, type ArOptions, type ArResult, generateAr } from "./inference/
 export { type BeamOptions, generateArBeam } from "./inference/beam.js";
 export type { Conditioning, ProgressEvent, RunOptions, Stage } from "./inference/common.js";
 export {
+  DEFAULT_MAX_POSITIONS,
   FRAME_RATE,
   GENERATION_TASKS,
   type GenerateOptions,
@@ -18,6 +19,7 @@ export {
   generate,
   MODALITIES,
   type Modality,
+  maxPositions,
 } from "./inference/generate.js";
 export { type LengthPrediction, predictLength } from "./inference/len.js";
 export { generateNar, type NarOptions } from "./inference/nar.js";

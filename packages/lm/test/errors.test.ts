@@ -156,7 +156,7 @@ describe("evaluation: bad input is a clear error", () => {
       code: "ERR_INVALID_ARGUMENT",
       message:
         "The input takes 22501 positions (22402 phoneme tokens, 99 prompt frames): more than the 22500 the model " +
-        "was trained for (llama.context_length) — split the text into shorter sentences or use a shorter prompt",
+        "was trained for (llama.context_length) — use shorter sentences or a shorter prompt",
     });
   });
 });

@@ -4,7 +4,7 @@
  * cut out around espeak-ng and put back, espeak-ng's output cleaned as phonemizer does, Mandarin tone digits remapped,
  * then the BPE tokenizer.
  */
-import { CancelledError, expectOneOf, InvalidArgumentError } from "@vall-e/core";
+import { CancelledError, describeValue, expectOneOf, InvalidArgumentError } from "@vall-e/core";
 import { espeakInfo, espeakTextToPhonemes } from "@vall-e/native";
 import { PHONEME_ARTIFACT_FORMAT, type PhonemeArtifact } from "./artifact/phoneme-artifact.js";
 import { cleanEspeakOutput } from "./text/espeak-output.js";
@@ -110,7 +110,7 @@ export async function phonemize(text: string, options: PhonemizeOptions): Promis
   const { tokenizer } = options;
   if (!tokenizer || typeof tokenizer.encodeAsync !== "function") {
     throw new InvalidArgumentError(
-      `Expected a PhonemeTokenizer (from loadTokenizer()) for tokenizer, got ${typeof tokenizer}`,
+      `Expected a PhonemeTokenizer (from loadTokenizer()) for tokenizer, got ${describeValue(tokenizer)}`,
     );
   }
   const { ipa, language, voice } = await phonemizeToIpa(text, options);

@@ -5,7 +5,7 @@
  * in, the response codes out (8 levels × frames, ready for `vall-e decode`). Also `vall-e lm generate` / `vall-e-lm
  * generate`. A progress bar on stderr (on a terminal); the seed is reported so a run can be repeated.
  */
-import { VallEError } from "@vall-e/core";
+import { InvalidArgumentError, VallEError } from "@vall-e/core";
 import { Command } from "commander";
 import type { CommandContext } from "../context.js";
 import {
@@ -69,7 +69,7 @@ export function generateCommand(context: CommandContext): Command {
       throw explainCachedModelError(error, resolved);
     });
     const loaded = performance.now();
-    const progress = await createProgress(context, { label: "generate", level: "debug" });
+    const progress = await createProgress(context, { label: "generate" });
     let result: Awaited<ReturnType<typeof generate>>;
     try {
       result = await generate(model, {
@@ -80,6 +80,12 @@ export function generateCommand(context: CommandContext): Command {
         signal: context.signal,
         onProgress: progress.update,
       });
+    } catch (error) {
+      // An input past the model's positions: the phoneme file (or prompt) is what to shorten.
+      if (error instanceof InvalidArgumentError && error.message.startsWith("The input takes")) {
+        throw new InvalidArgumentError(`${options.phonemes}: ${error.message}`, { cause: error });
+      }
+      throw error;
     } finally {
       progress.stop();
     }

@@ -72,7 +72,9 @@ const INVALID_FILE_CODES = new Set([
 function asInvalidFile(error: unknown, path: string): unknown {
   if (!(error instanceof Error) || error.name === "AbortError") return error;
   const code = (error as { code?: unknown }).code;
-  const invalid = error instanceof VallEError ? INVALID_FILE_CODES.has(String(code)) : code === undefined;
+  // A reader's verdict on the file (its typed errors, a JSON syntax error) — not an internal bug (a TypeError keeps
+  // its own exit code).
+  const invalid = error instanceof VallEError ? INVALID_FILE_CODES.has(String(code)) : error instanceof SyntaxError;
   if (!invalid) return error;
   const message = error.message.includes(path) ? error.message : `${path}: ${error.message}`;
   return new VallEError("ERR_USAGE", message, { cause: error });

@@ -20,7 +20,7 @@ import { parseThreads } from "./options.js";
 import { audioIn, formatDuration, formatRtf, formatStages, progressBar, StageClock } from "./progress.js";
 
 /** Sampler flags: flag, key of SamplingOptions (its default, unit and doc are the table's), integer or not. */
-const SAMPLER_FLAGS = [
+export const SAMPLER_FLAGS = [
   ["--ar-temperature <t>", "arTemperature", false],
   ["--nar-temperature <t>", "narTemperature", false],
   ["--min-ar-temperature <t>", "minArTemperature", false],
@@ -198,11 +198,10 @@ export interface GenerationProgress {
  *     [generate] len 0.01 s, nar-len 0.50 s, nar 0.20 s; 1.23 s audio in 0.71 s (RTF 0.58)
  *
  * With -v, also a line as each stage starts. `loads`: the first stage includes loading the models (named load+…).
- * `level`: "debug" writes the lines only with -v (generate, whose summary line says how long the codes last).
  */
 export async function createProgress(
   context: CommandContext,
-  options: { label: string; loads?: boolean; level?: "info" | "debug" },
+  options: { label: string; loads?: boolean },
 ): Promise<GenerationProgress> {
   const { output } = context;
   const clock = new StageClock();
@@ -240,9 +239,7 @@ export async function createProgress(
   });
   // Lines only without a bar (and none with --quiet: output.info and output.debug print nothing then).
   const report = (message: string) => {
-    if (bar.drawn) return;
-    if (options.level === "debug") output.debug(message);
-    else output.info(message);
+    if (!bar.drawn) output.info(message);
   };
   return {
     start: () => clock.restart(),
@@ -286,6 +283,9 @@ export function flagFor(name: string): string {
   if (bare === "language") return "--lang";
   if (bare === "repetitionAware" || bare === "repetitionAware.window") return "--ras-window";
   if (bare === "repetitionAware.ratio") return "--ras-ratio";
+  // A sampler's flag as declared (--top-nsigma for topNSigma), not one made up from the setting's name.
+  const sampler = SAMPLER_FLAGS.find(([, key]) => key === bare);
+  if (sampler) return sampler[0].split(" ")[0] as string;
   return `--${bare.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 

@@ -68,6 +68,7 @@ export function findPlayer(env: NodeJS.ProcessEnv = process.env): Player {
 /** Play `file` to its end (stopped when `signal` aborts); a player that fails is ERR_PLAYBACK naming it. */
 export function play(player: Player, file: string, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) return resolve(); // interrupted before the playback started: nothing to play
     const child = spawn(player.command, [...player.args, file], { stdio: ["ignore", "ignore", "inherit"] });
     const stop = () => child.kill("SIGTERM");
     signal?.addEventListener("abort", stop, { once: true });

@@ -34,6 +34,11 @@ let halted = false;
  * An interrupt (Ctrl-C, SIGTERM) is about to print: clear every bar from the screen and draw none again, so the
  * message starts on a clean line and no stale bar is left under the shell's prompt.
  */
+/** A new run draws bars again (run() calls it first; an in-process caller may run several commands). */
+export function resumeProgress(): void {
+  halted = false;
+}
+
 export function haltProgress(): void {
   halted = true;
   for (const bar of onScreen) bar.stop();

@@ -18,10 +18,11 @@ async function readBounded(stream: NodeJS.ReadableStream, what: string, maxChars
       return chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode();
     } catch {
       (stream as { destroy?: () => void }).destroy?.();
-      throw new VallEError(
-        "ERR_USAGE",
-        `${what} is not UTF-8 text (an invalid byte sequence within bytes ${bytes}–${bytes + (chunk?.length ?? 0)})`,
-      );
+      // The decoder may hold up to 3 bytes of a sequence begun in the previous chunk: the fault is from there on.
+      const where = chunk
+        ? `an invalid byte sequence within bytes ${Math.max(0, bytes - 3)}–${bytes + chunk.length}`
+        : `it ends inside a UTF-8 sequence, at byte ${bytes}`;
+      throw new VallEError("ERR_USAGE", `${what} is not UTF-8 text (${where})`);
     }
   };
   for await (const chunk of stream) {

@@ -576,7 +576,7 @@ export function dataCases(world: Corpus): HostileCase[] {
       join(out, "r.npy"),
     ],
     code: EXIT_USAGE,
-    names: "more than the 22500 the model was trained for",
+    names: [f("tokens-million.phonemes.json"), "more than the 22500 the model was trained for"],
   });
   // The fingerprint says which vocabulary made the ids: a record of the run, not a check.
   cases.push({
@@ -672,11 +672,22 @@ export function runCases(world: Corpus, hubs: () => { silent: string; closed: st
     special(`decode ${what}`, (out) => ["decode", path, "--vocos", "tiny", "-o", join(out, "o.wav")], path);
     special(`inspect ${what}`, () => ["inspect", path], path);
     special(`tts --model ${what}`, (out) => ["tts", "Hi.", "--model", path, "-o", join(out, "o.wav")], path);
-    special(
-      `tts --codec ${what}`,
-      (out) => ["tts", "Hi.", "--model", "tiny", "--codec", path, "-o", join(out, "o.wav")],
-      path,
-    );
+    // A folder is what --codec may name (a Hugging Face checkpoint): tts without a voice does not load it, and
+    // encode refuses one without the checkpoint's files.
+    if (what === "folder") {
+      special(
+        `encode --codec ${what}`,
+        (out) => ["encode", world.voice, "--codec", path, "-o", join(out, "c.npy")],
+        path,
+        EITHER,
+      );
+    } else {
+      special(
+        `tts --codec ${what}`,
+        (out) => ["tts", "Hi.", "--model", "tiny", "--codec", path, "-o", join(out, "o.wav")],
+        path,
+      );
+    }
     special(
       `decode --vocos ${what}`,
       (out) => ["decode", world.codes, "--vocos", path, "-o", join(out, "o.wav")],

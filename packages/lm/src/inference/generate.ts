@@ -81,15 +81,17 @@ function checkPositions(options: GenerateOptions, limit: number): void {
   const prompt = Array.isArray(options.prompt?.[0]) ? options.prompt[0].length : 0;
   const positions = text + history + historyCodes + prompt;
   if (positions > limit) {
+    const rolling = history + historyCodes > 0 ? `, ${history + historyCodes} of them the rolling context` : "";
     throw new InvalidArgumentError(
       `The input takes ${positions} positions (${text + history} phoneme tokens, ${prompt + historyCodes} prompt ` +
-        `frames): more than the ${limit} the model was trained for (llama.context_length) — split the text into ` +
-        "shorter sentences or use a shorter prompt",
+        `frames${rolling}): more than the ${limit} the model was trained for (llama.context_length) — use shorter ` +
+        `sentences or a shorter prompt${rolling ? ", or less rolling context" : ""}`,
     );
   }
 }
 
-function maxPositions(target: Evaluator | EvaluatorSource): number {
+/** The positions an input may take on `target` (a model or a context): its `llama.context_length`, else the default. */
+export function maxPositions(target: Evaluator | EvaluatorSource): number {
   const model = "createContext" in target ? target : (target as { model?: unknown }).model;
   const trained = (model as { info?: { nCtxTrain?: unknown } } | undefined)?.info?.nCtxTrain;
   return typeof trained === "number" && trained > 0 ? trained : DEFAULT_MAX_POSITIONS;

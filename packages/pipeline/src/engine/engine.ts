@@ -25,8 +25,10 @@ import {
   DisposedError,
   expectOneOf,
   expectThreads,
+  FRAME_RATE,
   fileReadError,
   fileWriteError,
+  InvalidArgumentError,
   invalid,
   type Language,
   PHONEME_IDS,
@@ -35,7 +37,14 @@ import {
   statRegularFile,
   VallEError,
 } from "@vall-e/core";
-import { type GenerateResult, generate, LanguageModel, type SamplingOptions, transcribe } from "@vall-e/lm";
+import {
+  type GenerateResult,
+  generate,
+  LanguageModel,
+  maxPositions,
+  type SamplingOptions,
+  transcribe,
+} from "@vall-e/lm";
 import { systemInfo } from "@vall-e/native";
 import {
   isEspeakReference,
@@ -632,7 +641,13 @@ export class Engine implements AsyncDisposable {
     const { contextHistory } = settings;
     for (const [i, artifact] of phonemes.entries()) {
       const seed = (baseSeed + i) % 2 ** 32;
-      const previous = contextHistory > 0 ? spoken.slice(-contextHistory) : [];
+      let previous = contextHistory > 0 ? spoken.slice(-contextHistory) : [];
+      // The rolling context gives up its oldest sentences where the model's positions would not hold this
+      // sentence's text, the prompt, the longest response and the context together.
+      const room =
+        maxPositions(model) - artifact.tokens.length - (state.prompt[0]?.length ?? 0) - maxResponseFrames(settings);
+      const size = (list: typeof previous) => 2 + list.reduce((n, p) => n + p.tokens.length - 2 + p.codes.length, 0);
+      while (previous.length > 0 && size(previous) > room) previous = previous.slice(1);
       const history =
         previous.length === 0
           ? undefined
@@ -658,6 +673,14 @@ export class Engine implements AsyncDisposable {
           threads: this.#lmThreads(),
           signal,
           onProgress: (e) => progress(e.stage, i, e.step, e.total),
+        }).catch((error: unknown) => {
+          // Which sentence did not fit (a long one among many): name it.
+          if (error instanceof InvalidArgumentError && error.message.startsWith("The input takes")) {
+            throw new InvalidArgumentError(`Sentence ${i + 1} of ${phonemes.length}: ${error.message}`, {
+              cause: error,
+            });
+          }
+          throw error;
         }),
       );
       if (contextHistory > 0) spoken.push({ tokens: artifact.tokens, codes: result.codes[0] as number[] });
@@ -842,6 +865,11 @@ async function timeStage<T>(state: RunState, name: string, run: () => Promise<T>
   } finally {
     state.timings[name] = (state.timings[name] ?? 0) + (performance.now() - start) / 1e3;
   }
+}
+
+/** The longest response a sentence may get, in frames (maxDuration seconds). */
+function maxResponseFrames(settings: ResolvedSettings): number {
+  return Math.round(settings.maxDuration * FRAME_RATE);
 }
 
 function concat(pieces: Float32Array[]): Float32Array {

@@ -133,9 +133,13 @@ export async function resolveModels(options: ResolveModelsOptions = {}): Promise
   const files = {} as Record<ModelRole, string>;
   const sources = {} as Record<ModelRole, ModelSource>;
   let tiny: Awaited<ReturnType<typeof tinyBundle>> | undefined;
-  // A file given for a role this run does not load (the codec of a run without a voice prompt) is checked all the same.
+  // Every path given is checked before anything is resolved, generated or downloaded — also one for a role this run
+  // does not load (the codec of a run without a voice prompt): a regular file (a FIFO, a device or a folder would
+  // fail only when loaded, or never), or for the codec also a Hugging Face checkpoint folder (Codec.load reads one).
   for (const [role, path] of Object.entries(requested) as [ModelRole, string][]) {
-    if (path !== TINY_MODEL && !need.includes(role)) await statRegularFile(path, WHAT[role], MAX_MODEL_FILE_BYTES);
+    if (path === TINY_MODEL) continue;
+    if (role === "codec" && statPathSync(path)?.isDirectory()) continue;
+    await statRegularFile(path, WHAT[role], MAX_MODEL_FILE_BYTES);
   }
   for (const role of need) {
     const path = requested[role] ?? (wholeTiny ? TINY_MODEL : undefined);
@@ -145,9 +149,6 @@ export async function resolveModels(options: ResolveModelsOptions = {}): Promise
       files[role] = tiny[role];
       sources[role] = "tiny";
     } else {
-      // A regular file, checked before anything is resolved or downloaded (a FIFO, a device or a folder would fail
-      // only when loaded — or never, for a role this run turns out not to load).
-      await statRegularFile(path, WHAT[role], MAX_MODEL_FILE_BYTES);
       files[role] = path;
       sources[role] = "explicit";
     }
