@@ -232,6 +232,16 @@ describe("rolling context", () => {
       "Expected a number of sentences from 0 to 16 for contextHistory, got -1",
     );
   });
+
+  it("gives up its oldest sentences where the model's positions would not hold them (not an error mid-run)", async () => {
+    const text = "First one here. Then a second. And a third.";
+    // 299 s of room for each response leaves the 22500 positions no space for a second of earlier speech: every
+    // sentence is spoken without context, as with contextHistory 0.
+    const long = { ...options(), text, reference: voice, maxDuration: 299 };
+    const plain = await synthesize(long);
+    const rolling = await synthesize({ ...long, contextHistory: 2 });
+    expect(rolling.audio).toEqual(plain.audio);
+  });
 });
 
 describe("long text", () => {
