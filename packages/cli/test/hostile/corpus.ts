@@ -24,7 +24,14 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "../../src/exit-codes.js";
 import { offlineEnv } from "../processes.js";
 import type { CorpusWorld, HostileCase } from "./harness.js";
 
-const EITHER = [EXIT_FAILURE, EXIT_USAGE] as const;
+/**
+ * The exit code of an input whose content is malformed, for the commands that use it: a runtime failure (1); the
+ * file kind or name being wrong (a FIFO, a device, a folder, a missing file, an unknown extension) is a usage error
+ * (2), and so is any invalid file given to `inspect`, whose job is to say what a file is.
+ */
+const CONTENT = EXIT_FAILURE;
+/** run.json variants whose JSON and format are sound: `inspect` describes them (replay refuses them). */
+const INSPECT_RUN_OK = ["dev-zero", "fifo", "changed", "relative", "bad-seed"];
 /** Where the GGUFs are cut: inside the magic, the version, the tensor and key counts, the first key, the metadata. */
 const GGUF_CUTS = [0, 3, 7, 15, 23, 40, 1000];
 /** Keeps a tiny-model run short wherever a case gets as far as synthesis. */
@@ -414,11 +421,11 @@ export function modelCases(world: Corpus): HostileCase[] {
   const ggufs = [...GGUF_CUTS.map((at) => `cut-${at}`), "cut-half", "cut-tail", "magic", "version", "tensors", "kvs"];
   for (const name of [...ggufs, "keylength", "garbage"]) {
     const path = f(`${name}.gguf`);
-    cases.push({ id: `gguf/inspect ${name}`, args: () => ["inspect", path], code: EITHER, names: path });
+    cases.push({ id: `gguf/inspect ${name}`, args: () => ["inspect", path], code: EXIT_USAGE, names: path });
     cases.push({
       id: `gguf/generate ${name}`,
       args: (out) => ["generate", "--phonemes", world.phonemes, "--model", path, "-o", join(out, "r.npy")],
-      code: EITHER,
+      code: CONTENT,
       names: path,
     });
   }
@@ -427,16 +434,16 @@ export function modelCases(world: Corpus): HostileCase[] {
     cases.push({
       id: `encodec/encode ${name}`,
       args: (out) => ["encode", world.voice, "--codec", path, "-o", join(out, "c.npy")],
-      code: EITHER,
+      code: CONTENT,
       names: path,
     });
     cases.push({
       id: `encodec/decode ${name}`,
       args: (out) => ["decode", world.codes, "--vocoder", "encodec", "--codec", path, "-o", join(out, "o.wav")],
-      code: EITHER,
+      code: CONTENT,
       names: path,
     });
-    cases.push({ id: `encodec/inspect ${name}`, args: () => ["inspect", path], code: EITHER, names: path });
+    cases.push({ id: `encodec/inspect ${name}`, args: () => ["inspect", path], code: EXIT_USAGE, names: path });
   }
   // Consistent files with big kernels: the graphs are sized for them (once a segfault: a fixed metadata budget).
   for (const name of ["kernel-21", "kernel-31-residual-25"]) {
@@ -452,7 +459,7 @@ export function modelCases(world: Corpus): HostileCase[] {
     cases.push({
       id: `vocos/decode ${name}`,
       args: (out) => ["decode", world.codes, "--vocos", path, "-o", join(out, "o.wav")],
-      code: EITHER,
+      code: CONTENT,
       names: name === "vocos-noconfig" ? f(name, "config.yaml") : path,
     });
   }
@@ -461,7 +468,7 @@ export function modelCases(world: Corpus): HostileCase[] {
     cases.push({
       id: `tokenizer/phonemize ${name}`,
       args: (out) => ["phonemize", "Hi.", "--tokenizer", path, "--lang", "en", "-o", join(out, "p.json")],
-      code: EITHER,
+      code: CONTENT,
       names: path,
     });
   }
@@ -478,7 +485,7 @@ export function dataCases(world: Corpus): HostileCase[] {
     cases.push({
       id: `wav/encode ${name}`,
       args: (out) => ["encode", path, "--codec", "tiny", "-o", join(out, "c.npy")],
-      code: EITHER,
+      code: CONTENT,
       names: path,
     });
   }
@@ -487,7 +494,7 @@ export function dataCases(world: Corpus): HostileCase[] {
     cases.push({
       id: `wav/tts --prompt ${name}`,
       args: (out) => ["tts", "Hi.", "--prompt", path, "--model", "tiny", "-o", join(out, "o.wav"), ...QUICK],
-      code: EITHER,
+      code: CONTENT,
       names: path,
     });
   }
@@ -504,7 +511,7 @@ export function dataCases(world: Corpus): HostileCase[] {
     cases.push({
       id: `codes/decode ${name}`,
       args: (out) => ["decode", path, "--vocos", "tiny", "-o", join(out, "o.wav")],
-      code: EITHER,
+      code: name === "codebooks-7.npy" ? EXIT_USAGE : CONTENT,
       names: path,
     });
     // Seven codebooks are a valid artifact (levels 0–6, from --max-levels 6) that no decoder takes; a readable .npy
@@ -513,7 +520,7 @@ export function dataCases(world: Corpus): HostileCase[] {
     cases.push({
       id: `codes/inspect ${name}`,
       args: () => ["inspect", path],
-      code: valid ? EXIT_OK : EITHER,
+      code: valid ? EXIT_OK : EXIT_USAGE,
       ...(valid ? {} : { names: path }),
     });
   }
@@ -532,7 +539,7 @@ export function dataCases(world: Corpus): HostileCase[] {
         "-o",
         join(out, "r.npy"),
       ],
-      code: EITHER,
+      code: CONTENT,
       names: path,
     });
   }
@@ -541,7 +548,7 @@ export function dataCases(world: Corpus): HostileCase[] {
     cases.push({
       id: `lm-case/lm forward ${name}`,
       args: (out) => ["lm", "forward", "--model", "tiny", "--input", path, "-o", join(out, "logits.npy")],
-      code: EITHER,
+      code: EXIT_USAGE,
       names: path,
     });
   }
@@ -560,7 +567,7 @@ export function dataCases(world: Corpus): HostileCase[] {
         join(out, "r.npy"),
         ...QUICK.slice(0, 4),
       ],
-      code: EITHER,
+      code: CONTENT,
       names: path,
     });
   }
@@ -614,10 +621,14 @@ export function runCases(world: Corpus, hubs: () => { silent: string; closed: st
     cases.push({
       id: `run.json/replay ${name}`,
       args: (out) => ["tts", "--replay", path, "-o", join(out, "o.wav")],
-      code: EITHER,
+      code: ["dev-zero", "fifo", "relative"].includes(name) ? EXIT_USAGE : CONTENT,
       names,
     });
-    cases.push({ id: `run.json/inspect ${name}`, args: () => ["inspect", path], code: [EXIT_OK, ...EITHER] });
+    cases.push({
+      id: `run.json/inspect ${name}`,
+      args: () => ["inspect", path],
+      code: INSPECT_RUN_OK.includes(name) ? EXIT_OK : EXIT_USAGE,
+    });
   }
 
   const tts = (id: string, args: string[], code: HostileCase["code"], names?: string): HostileCase => ({
@@ -679,7 +690,6 @@ export function runCases(world: Corpus, hubs: () => { silent: string; closed: st
         `encode --codec ${what}`,
         (out) => ["encode", world.voice, "--codec", path, "-o", join(out, "c.npy")],
         path,
-        EITHER,
       );
     } else {
       special(
@@ -729,7 +739,7 @@ export function runCases(world: Corpus, hubs: () => { silent: string; closed: st
     "--artifacts /proc/nope",
     (out) => ["tts", "Hi.", "--model", "tiny", "--artifacts", "/proc/nope", "-o", join(out, "o.wav")],
     "/proc/nope",
-    EITHER,
+    EXIT_FAILURE,
   );
   special(
     "--artifacts a file",
