@@ -40,6 +40,19 @@ const COMMANDS = [
   "doctor",
 ];
 
+/** The sections of a command whose flags are grouped (tts, generate, eval), in order. */
+const GROUPED_SECTIONS = [
+  "Input Options:",
+  "Voice Options:",
+  "Model Options:",
+  "Generation Options:",
+  "Sampling Options:",
+  "Output Options:",
+  "Options:",
+  "Global Options:",
+  "Examples:",
+];
+
 const helps = new Map<string, string>();
 
 async function help(command: string): Promise<string> {
@@ -146,18 +159,7 @@ describe("each command's --help", () => {
       ].join("\n"),
     );
     const all = sections(text);
-    expect([...all.keys()]).toEqual([
-      "Arguments:",
-      "Input Options:",
-      "Voice Options:",
-      "Model Options:",
-      "Generation Options:",
-      "Sampling Options:",
-      "Output Options:",
-      "Options:",
-      "Global Options:",
-      "Examples:",
-    ]);
+    expect([...all.keys()]).toEqual(["Arguments:", ...GROUPED_SECTIONS]);
     expect(flags(all.get("Input Options:"))).toEqual([
       "--text-file",
       "--lang",
@@ -221,17 +223,7 @@ describe("each command's --help", () => {
       ["lm generate", "vall-e lm generate"],
     ] as const) {
       const all = sections(helps.get(command) as string);
-      expect([...all.keys()], command).toEqual([
-        "Input Options:",
-        "Voice Options:",
-        "Model Options:",
-        "Generation Options:",
-        "Sampling Options:",
-        "Output Options:",
-        "Options:",
-        "Global Options:",
-        "Examples:",
-      ]);
+      expect([...all.keys()], command).toEqual(GROUPED_SECTIONS);
       expect(flags(all.get("Input Options:"))).toEqual(["--phonemes"]);
       expect(flags(all.get("Voice Options:"))).toEqual(["--prompt"]);
       expect(flags(all.get("Model Options:"))).toEqual(["--model", "--quant"]);

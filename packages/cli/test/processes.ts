@@ -117,7 +117,8 @@ export function vallEIn(cwd: string, args: readonly string[], env: NodeJS.Proces
 /** Whether redis-server is installed. */
 export const hasRedis = spawnSync("redis-server", ["--version"], { timeout: 5000 }).status === 0;
 
-async function freePort(): Promise<number> {
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.on("error", reject);

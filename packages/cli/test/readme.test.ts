@@ -8,7 +8,6 @@
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { tempDir } from "@tooling/config/temp-dir";
@@ -16,7 +15,7 @@ import { parseWav } from "@vall-e/codec";
 import { tinyBundle } from "@vall-e/pipeline";
 import ts from "typescript";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bin, offlineEnv, Running, vallEIn, writeSineWav } from "./processes.js";
+import { bin, freePort, offlineEnv, Running, vallEIn, writeSineWav } from "./processes.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const readme = readFileSync(join(root, "README.md"), "utf8");
@@ -52,17 +51,6 @@ function offline(args: string[]): string[] {
 function seconds(path: string): number {
   const audio = parseWav(readFileSync(path));
   return (audio.channels[0]?.length ?? 0) / audio.sampleRate;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }
 
 beforeAll(() => {

@@ -38,7 +38,10 @@ export async function readRegularFile(path: string, what: string, maxBytes: numb
   }
 }
 
-function describeKind(found: Stats): string {
+/** What a path that is not a regular file is, for a message: "folder", "FIFO", "device", "socket". */
+export function describeKind(
+  found: Pick<Stats, "isDirectory" | "isFIFO" | "isCharacterDevice" | "isBlockDevice" | "isSocket">,
+): string {
   if (found.isDirectory()) return "folder";
   if (found.isFIFO()) return "FIFO";
   if (found.isCharacterDevice() || found.isBlockDevice()) return "device";

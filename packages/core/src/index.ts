@@ -42,7 +42,7 @@ export {
   type VallEErrorCode,
   type VallEErrorOptions,
 } from "./errors.js";
-export { readRegularFile, statPathSync, statRegularFile, writeOutputFile } from "./files.js";
+export { describeKind, readRegularFile, statPathSync, statRegularFile, writeOutputFile } from "./files.js";
 export {
   describeValue,
   expectFloat32Array,

@@ -20,6 +20,7 @@ export {
   MODALITIES,
   type Modality,
   maxPositions,
+  PositionsError,
 } from "./inference/generate.js";
 export { type LengthPrediction, predictLength } from "./inference/len.js";
 export { generateNar, type NarOptions } from "./inference/nar.js";

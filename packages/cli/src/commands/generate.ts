@@ -5,7 +5,7 @@
  * in, the response codes out (8 levels × frames, ready for `vall-e decode`). Also `vall-e lm generate` / `vall-e-lm
  * generate`. A progress bar on stderr (on a terminal); the seed is reported so a run can be repeated.
  */
-import { InvalidArgumentError, VallEError } from "@vall-e/core";
+import { VallEError } from "@vall-e/core";
 import { Command } from "commander";
 import type { CommandContext } from "../context.js";
 import {
@@ -43,7 +43,7 @@ export function generateCommand(context: CommandContext): Command {
       throw new VallEError("ERR_USAGE", "--json prints on stdout; write the codes to a file (-o FILE)");
     }
     const started = performance.now();
-    const [{ LanguageModel, generate }, { readPhonemeArtifact }, codec] = await Promise.all([
+    const [{ LanguageModel, generate, PositionsError }, { readPhonemeArtifact }, codec] = await Promise.all([
       import("@vall-e/lm"),
       import("@vall-e/phonemizer"),
       import("@vall-e/codec"),
@@ -82,8 +82,8 @@ export function generateCommand(context: CommandContext): Command {
       });
     } catch (error) {
       // An input past the model's positions: the phoneme file (or prompt) is what to shorten.
-      if (error instanceof InvalidArgumentError && error.message.startsWith("The input takes")) {
-        throw new InvalidArgumentError(`${options.phonemes}: ${error.message}`, { cause: error });
+      if (error instanceof PositionsError) {
+        throw new PositionsError(`${options.phonemes}: ${error.message}`, { cause: error });
       }
       throw error;
     } finally {

@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { fileReadError, statPathSync, VallEError } from "@vall-e/core";
+import { describeKind, fileReadError, statPathSync, VallEError } from "@vall-e/core";
 
 /** The most text `tts` reads (characters; about two hours of speech): `--max-text` raises it. */
 export const MAX_TEXT_CHARACTERS = 100_000;
@@ -72,12 +72,10 @@ export async function readTextFile(path: string, maxChars = MAX_TEXT_CHARACTERS)
   const found = statPathSync(path);
   if (found === undefined) throw new VallEError("ERR_FILE_NOT_FOUND", `Text file not found: ${path}`);
   if (!found.isFile() && !found.isFIFO()) {
-    const kind = found.isDirectory()
-      ? "a folder"
-      : found.isCharacterDevice() || found.isBlockDevice()
-        ? "a device"
-        : "a socket";
-    throw new VallEError("ERR_NOT_A_FILE", `Text file ${path} is not a regular file or a pipe (it is ${kind})`);
+    throw new VallEError(
+      "ERR_NOT_A_FILE",
+      `Text file ${path} is not a regular file or a pipe (it is a ${describeKind(found)})`,
+    );
   }
   let text: string;
   try {

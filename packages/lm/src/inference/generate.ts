@@ -70,6 +70,9 @@ export interface GenerateResult {
  */
 export const DEFAULT_MAX_POSITIONS = 22_500;
 
+/** An input longer than the model's positions (an InvalidArgumentError: a usage error). */
+export class PositionsError extends InvalidArgumentError {}
+
 /**
  * Refuse an input longer than the model's positions before any memory is sized for it (a million phoneme tokens
  * would ask for a cache of gigabytes and end in "out of memory").
@@ -82,7 +85,7 @@ function checkPositions(options: GenerateOptions, limit: number): void {
   const positions = text + history + historyCodes + prompt;
   if (positions > limit) {
     const rolling = history + historyCodes > 0 ? `, ${history + historyCodes} of them the rolling context` : "";
-    throw new InvalidArgumentError(
+    throw new PositionsError(
       `The input takes ${positions} positions (${text + history} phoneme tokens, ${prompt + historyCodes} prompt ` +
         `frames${rolling}): more than the ${limit} the model was trained for (llama.context_length) — use shorter ` +
         `sentences or a shorter prompt${rolling ? ", or less rolling context" : ""}`,

@@ -28,7 +28,6 @@ import {
   FRAME_RATE,
   fileReadError,
   fileWriteError,
-  InvalidArgumentError,
   invalid,
   type Language,
   PHONEME_IDS,
@@ -42,6 +41,7 @@ import {
   generate,
   LanguageModel,
   maxPositions,
+  PositionsError,
   type SamplingOptions,
   transcribe,
 } from "@vall-e/lm";
@@ -675,8 +675,8 @@ export class Engine implements AsyncDisposable {
           onProgress: (e) => progress(e.stage, i, e.step, e.total),
         }).catch((error: unknown) => {
           // Which sentence did not fit (a long one among many): name it.
-          if (error instanceof InvalidArgumentError && error.message.startsWith("The input takes")) {
-            throw new InvalidArgumentError(`Sentence ${i + 1} of ${phonemes.length}: ${error.message}`, {
+          if (error instanceof PositionsError) {
+            throw new PositionsError(`Sentence ${i + 1} of ${phonemes.length}: ${error.message}`, {
               cause: error,
             });
           }
