@@ -69,7 +69,7 @@ Napi::Value BenchVectorAdd(const Napi::CallbackInfo & info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("systemInfo", Napi::Function::New(env, SystemInfo, "systemInfo"));
     exports.Set("benchVectorAdd", Napi::Function::New(env, BenchVectorAdd, "benchVectorAdd"));
-    exports.Set("espeakAvailable", Napi::Function::New(env, EspeakAvailable, "espeakAvailable"));
+    exports.Set("espeakLibrary", Napi::Function::New(env, EspeakLibrary, "espeakLibrary"));
     exports.Set("espeakInit", Napi::Function::New(env, EspeakInit, "espeakInit"));
     exports.Set("espeakTextToPhonemes", Napi::Function::New(env, EspeakTextToPhonemes, "espeakTextToPhonemes"));
     auto * data = new InstanceData();

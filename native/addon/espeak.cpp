@@ -88,9 +88,18 @@ std::string string_arg(const Napi::Env & env, const Napi::Value & value, const c
 
 }  // namespace
 
-// espeakAvailable() → boolean (linked at build time)
-Napi::Value EspeakAvailable(const Napi::CallbackInfo & info) {
-    return Napi::Boolean::New(info.Env(), vall_e_espeak_available() != 0);
+// espeakLibrary() → { path: string } when the system's libespeak-ng loads, else { problem: string } (what to install)
+Napi::Value EspeakLibrary(const Napi::CallbackInfo & info) {
+    Napi::Env    env     = info.Env();
+    const char * problem = nullptr;
+    const char * path    = vall_e_espeak_library(&problem);
+    Napi::Object result  = Napi::Object::New(env);
+    if (path) {
+        result.Set("path", Napi::String::New(env, path));
+    } else {
+        result.Set("problem", Napi::String::New(env, problem ? problem : "espeak-ng could not be loaded"));
+    }
+    return result;
 }
 
 // espeakInit(dataPath?: string) → Promise<{ version, dataDir, languages: "lang\tvoice\n..." }>

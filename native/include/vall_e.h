@@ -42,7 +42,8 @@ typedef enum vall_e_status {
     VALL_E_ERR_COMPUTE           = 3, /* ggml reported a failure while computing a graph */
     VALL_E_ERR_CANCELLED         = 4, /* the abort callback asked to stop */
     VALL_E_ERR_BUSY              = 5, /* the handle is already running an operation */
-    VALL_E_ERR_INTERNAL          = 6  /* a bug: an unexpected exception inside the core */
+    VALL_E_ERR_INTERNAL          = 6, /* a bug: an unexpected exception inside the core */
+    VALL_E_ERR_UNAVAILABLE       = 7  /* a library loaded at run time (espeak-ng) is not installed */
 } vall_e_status;
 
 /* The last error message of the calling thread ("" when none). Valid until the next failing call on this thread. */
@@ -117,8 +118,16 @@ VALL_E_API void vall_e_matmul_free(vall_e_matmul * mm);
 /* ---- espeak-ng: text to IPA phonemes ---------------------------------------------------------------------- */
 /* espeak-ng keeps global state and is not thread-safe: every call below takes one process-wide lock. */
 
-/* Whether this build links espeak-ng (0 when libespeak-ng-dev was missing at build time). */
+/* espeak-ng is not linked: the system's libespeak-ng is loaded on first use (VALL_E_ESPEAK_LIBRARY: the file to load
+ * instead of libespeak-ng.so.1 / libespeak-ng.1.dylib / libespeak-ng.dll). When it cannot be loaded, the calls below
+ * return VALL_E_ERR_UNAVAILABLE with what to install. */
+
+/* Whether the library can be loaded (it is loaded by this call when it was not yet). */
 VALL_E_API int32_t vall_e_espeak_available(void);
+
+/* The library that was loaded (a static string), or NULL when it could not be; *problem (may be NULL) then gets
+ * why, with what to install. */
+VALL_E_API const char * vall_e_espeak_library(const char ** problem);
 
 /* Initialise espeak-ng once (later calls are no-ops). data_path: the directory that contains espeak-ng-data, or
  * NULL for espeak-ng's default. On success *version and *data_dir (both may be NULL) receive static strings. */

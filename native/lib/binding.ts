@@ -4,8 +4,8 @@
  */
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
 import { NativeLoadError } from "./errors.js";
+import { type LoadedNative, loadNative, type NativeLoadReport, SOURCE_BUILD_PATH } from "./loader.js";
 
 /** What systemInfo() reports (see vall_e_system_info in include/vall_e.h). */
 export interface NativeSystemInfo {
@@ -13,7 +13,8 @@ export interface NativeSystemInfo {
   ggmlVersion: string;
   ggmlCommit: string;
   cpuFeatures: string;
-  build: "native" | "portable";
+  /** The CPU target it was built for: this machine's features (native), or a prebuilt variant. */
+  build: "native" | "x86-64-v3" | "avx512" | "armv8";
   physicalCores: number;
   logicalCores: number;
   defaultThreads: number;
@@ -172,8 +173,8 @@ export interface NativeBinding {
   createMatmul(weights: Float32Array, m: number, k: number, type: number): Promise<NativeMatmul>;
   /** Seconds of the fastest of `iterations` runs of c = a + b over three vectors of `bytes` each. */
   benchVectorAdd(bytes: number, threads: number, iterations: number): Promise<number>;
-  /** Whether the addon was built with espeak-ng. */
-  espeakAvailable(): boolean;
+  /** The system's libespeak-ng, loaded on first use: its path, or why it could not be loaded (what to install). */
+  espeakLibrary(): { path?: string; problem?: string };
   /** Initialise espeak-ng once (dataPath: the directory holding espeak-ng-data; default: espeak-ng's own). */
   espeakInit(dataPath?: string): Promise<NativeEspeakInfo>;
   /** Raw IPA per text ('_' between phonemes, clause outputs joined by spaces), in `language`'s first voice. */
@@ -188,30 +189,18 @@ export interface NativeBinding {
   quantize(values: Float32Array, type: number, rows: number, perRow: number): Promise<Uint8Array>;
 }
 
-/** Where the build puts the addon, relative to this file once compiled into dist/. */
-export const DEFAULT_ADDON_PATH = fileURLToPath(new URL("../build/Release/vall_e.node", import.meta.url));
+/** Where a source build puts the addon (`vall-e build-native`, or the repository's build). */
+export const DEFAULT_ADDON_PATH = SOURCE_BUILD_PATH;
 
-const BUILD_HINT =
-  "Build it with `pnpm --filter @vall-e/native build` (needs cmake, a C++17 compiler and git; " +
-  "`./setup.sh` installs them), or point VALL_E_NATIVE_ADDON at a built vall_e.node.";
-
-let cached: NativeBinding | undefined;
-
-/** The addon's path: VALL_E_NATIVE_ADDON when set, else the build output. */
-export function addonPath(): string {
-  return process.env.VALL_E_NATIVE_ADDON || DEFAULT_ADDON_PATH;
-}
+let cached: LoadedNative | undefined;
 
 /**
- * Load the addon at `path` (default: addonPath()). Throws NativeLoadError with code ERR_NATIVE_NOT_BUILT when
- * the file is missing and ERR_NATIVE_LOAD_FAILED when it exists but cannot be loaded.
+ * Load the addon at `path` and nothing else. Throws NativeLoadError with code ERR_NATIVE_NOT_BUILT when the file
+ * is missing and ERR_NATIVE_LOAD_FAILED when it exists but cannot be loaded.
  */
-export function loadNativeAddon(path: string = addonPath()): NativeBinding {
+export function loadNativeAddon(path: string): NativeBinding {
   if (!existsSync(path)) {
-    throw new NativeLoadError(
-      "ERR_NATIVE_NOT_BUILT",
-      `The vall-e native addon is not built: ${path} does not exist. ${BUILD_HINT}`,
-    );
+    throw new NativeLoadError("ERR_NATIVE_NOT_BUILT", `The vall-e native addon ${path} does not exist.`);
   }
   try {
     const require = createRequire(import.meta.url);
@@ -220,14 +209,23 @@ export function loadNativeAddon(path: string = addonPath()): NativeBinding {
     const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
     throw new NativeLoadError(
       "ERR_NATIVE_LOAD_FAILED",
-      `The vall-e native addon at ${path} could not be loaded (${reason}). Rebuild it for this machine and Node version. ${BUILD_HINT}`,
+      `The vall-e native addon at ${path} could not be loaded (${reason}). Rebuild it for this machine and Node version with \`vall-e build-native\`.`,
       { cause: error },
     );
   }
 }
 
-/** The process-wide binding, loaded on first use. */
-export function binding(): NativeBinding {
-  cached ??= loadNativeAddon();
+function loaded(): LoadedNative {
+  cached ??= loadNative();
   return cached;
+}
+
+/** The process-wide binding, found and loaded on first use (lib/loader.ts: the order, the checks). */
+export function binding(): NativeBinding {
+  return loaded().binding;
+}
+
+/** Which binary this process loaded and why, with every candidate tried before it (loads the addon). */
+export function nativeLoadReport(): NativeLoadReport {
+  return loaded().report;
 }

@@ -13,20 +13,18 @@ export interface EspeakInfo {
   version: string;
   /** The espeak-ng-data directory in use. */
   dataDir: string;
+  /** The libespeak-ng that was loaded (a file name the system resolves, or VALL_E_ESPEAK_LIBRARY). */
+  library: string;
   /** Language code → identifier of its first (preferred) voice, in espeak-ng's order. */
   languages: ReadonlyMap<string, string>;
 }
 
-/** espeak-ng is missing from this build or this machine. */
+/** espeak-ng is missing from this machine (the addon loads the system's libespeak-ng at run time). */
 export class EspeakUnavailableError extends VallEError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super("ERR_ESPEAK_UNAVAILABLE", message, options);
   }
 }
-
-const INSTALL_HINT =
-  "Install espeak-ng (Debian/Ubuntu: `apt-get install libespeak-ng-dev espeak-ng-data`; ./setup.sh does this) and " +
-  "rebuild the addon with `pnpm --filter @vall-e/native build`.";
 
 let initialised: Promise<EspeakInfo> | undefined;
 
@@ -34,9 +32,9 @@ let initialised: Promise<EspeakInfo> | undefined;
 export function espeakInfo(): Promise<EspeakInfo> {
   initialised ??= (async () => {
     const native = binding();
-    if (!native.espeakAvailable()) {
-      throw new EspeakUnavailableError(`This build of the vall-e native addon has no espeak-ng. ${INSTALL_HINT}`);
-    }
+    const library = native.espeakLibrary();
+    if (library.path === undefined)
+      throw new EspeakUnavailableError(library.problem ?? "espeak-ng could not be loaded");
     try {
       const info = await callNative(() => native.espeakInit());
       const languages = new Map<string, string>();
@@ -44,14 +42,9 @@ export function espeakInfo(): Promise<EspeakInfo> {
         const [language, voice] = line.split("\t");
         if (language && voice) languages.set(language, voice);
       }
-      return { version: info.version, dataDir: info.dataDir, languages };
+      return { version: info.version, dataDir: info.dataDir, library: library.path, languages };
     } catch (error) {
-      throw new EspeakUnavailableError(
-        `espeak-ng could not be initialised: ${(error as Error).message}. ${INSTALL_HINT}`,
-        {
-          cause: error,
-        },
-      );
+      throw new EspeakUnavailableError((error as Error).message, { cause: error });
     }
   })();
   initialised.catch(() => {

@@ -22,7 +22,6 @@ export {
 } from "@vall-e/core";
 export { measureVectorAddBandwidth, type VectorAddOptions, type VectorAddResult } from "./bandwidth.js";
 export {
-  addonPath,
   DEFAULT_ADDON_PATH,
   loadNativeAddon,
   type NativeBinding,
@@ -33,6 +32,7 @@ export {
   type NativeSystemInfo,
   type NativeVocos,
   type NativeVocosInfo,
+  nativeLoadReport,
 } from "./binding.js";
 export { type EncodecInfo, EncodecModel, type EncodecRunOptions } from "./encodec.js";
 export { fromNative, NativeError, NativeLoadError } from "./errors.js";
@@ -51,6 +51,19 @@ export {
   type LmSequence,
   quantize,
 } from "./lm.js";
+export {
+  cpuFlags,
+  loadNative,
+  NATIVE_VERSION,
+  type NativeAttempt,
+  type NativeLoadReport,
+  type NativeSource,
+  type NativeVariant,
+  PLATFORM_PACKAGES,
+  platformKey,
+  probeAddon,
+  SOURCE_BUILD_PATH,
+} from "./loader.js";
 export {
   type MatmulComputeOptions,
   MatmulKernel,

@@ -1,9 +1,12 @@
 // Build the native core and addon with cmake-js over the pinned llama.cpp source.
 //
-//   node scripts/build.mjs [--llama-oracle]
+//   node scripts/build.mjs [--llama-oracle] [--cpu native|x86-64-v3|avx512|armv8]
 //
+// --cpu chooses the CPU target: native (default: this machine's features, into build/) or one of the prebuilt
+// package's variants (into build-<cpu>/, which is what scripts/pack-native.mjs ships).
 // Environment (turbo.json lists these, so a change rebuilds):
-//   VALL_E_PORTABLE=1       build for a CPU baseline (x86-64-v3) instead of this machine's features
+//   VALL_E_CPU              the CPU target when --cpu is not given
+//   VALL_E_PORTABLE=1       the same as VALL_E_CPU=x86-64-v3 (the addon in build/ then runs on any x86-64-v3)
 //   VALL_E_LLAMA_CPP_DIR    use this llama.cpp tree instead of fetching the pinned release
 //   VALL_E_BUILD_JOBS       parallel compile jobs (default: the CPU count)
 // With --llama-oracle, a separate tree (build-oracle/) configures libllama too and builds only the test-only
@@ -11,19 +14,35 @@
 // Rebuilds are incremental: the CMake build tree under build/ is kept, and ccache is used when installed.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { prepareLlamaSource } from "./llama-source.mjs";
 
 const nativeDir = resolve(fileURLToPath(new URL("..", import.meta.url)));
-const oracle = process.argv.includes("--llama-oracle");
-const buildDir = join(nativeDir, oracle ? "build-oracle" : "build");
+const argv = process.argv.slice(2);
+const oracle = argv.includes("--llama-oracle");
+const cpuIndex = argv.indexOf("--cpu");
 const portable = ["1", "true", "on", "yes"].includes(String(process.env.VALL_E_PORTABLE ?? "").toLowerCase());
+const cpu = cpuIndex >= 0 ? argv[cpuIndex + 1] : process.env.VALL_E_CPU || (portable ? "x86-64-v3" : "native");
+const CPU_TARGETS = ["native", "x86-64-v3", "avx512", "armv8"];
+if (!CPU_TARGETS.includes(cpu)) {
+  process.stderr.write(
+    `[vall-e native] --cpu: expected one of ${CPU_TARGETS.join(", ")}, got ${JSON.stringify(cpu)}\n`,
+  );
+  process.exit(2);
+}
+// The default build (build/) may be given a CPU target (VALL_E_PORTABLE); --cpu builds a variant beside it.
+const buildDir = join(
+  nativeDir,
+  oracle ? "build-oracle" : cpuIndex >= 0 && cpu !== "native" ? `build-${cpu}` : "build",
+);
 const jobs = Number.parseInt(process.env.VALL_E_BUILD_JOBS ?? "", 10) || availableParallelism();
 
 function cmakeJs(command, extra = []) {
-  const bin = join(nativeDir, "node_modules", "cmake-js", "bin", "cmake-js");
+  // Resolved as a dependency (hoisted or not), so that an installed @vall-e/native builds too (vall-e build-native).
+  const bin = join(dirname(createRequire(import.meta.url).resolve("cmake-js/package.json")), "bin", "cmake-js");
   const args = [
     bin,
     command,
@@ -54,7 +73,7 @@ try {
 
 const defines = {
   LLAMA_CPP_DIR: llamaDir,
-  VALL_E_PORTABLE: portable ? "ON" : "OFF",
+  VALL_E_CPU: cpu,
   VALL_E_LLAMA_ORACLE: oracle ? "ON" : "OFF",
 };
 const defineArgs = Object.entries(defines).map(([key, value]) => `--CD${key}=${value}`);

@@ -120,6 +120,7 @@ const char * vall_e_status_name(vall_e_status status) {
         case VALL_E_ERR_CANCELLED: return "VALL_E_ERR_CANCELLED";
         case VALL_E_ERR_BUSY: return "VALL_E_ERR_BUSY";
         case VALL_E_ERR_INTERNAL: return "VALL_E_ERR_INTERNAL";
+        case VALL_E_ERR_UNAVAILABLE: return "VALL_E_ERR_UNAVAILABLE";
     }
     return "VALL_E_ERR_UNKNOWN";
 }

@@ -70,7 +70,7 @@ static float next_uniform(uint32_t * state) {
 
 /* ---- statuses and messages -------------------------------------------------------------------------------- */
 
-#define N_STATUSES 7
+#define N_STATUSES 8
 static int g_seen[N_STATUSES]; /* expected failures observed, per status */
 
 /* Give this thread a known last error first, so that a failing call that sets no message of its own is caught. */
@@ -108,6 +108,7 @@ static void check_status_names(void) {
     static const char * const names[N_STATUSES] = {
         "VALL_E_OK",          "VALL_E_ERR_INVALID_ARGUMENT", "VALL_E_ERR_OUT_OF_MEMORY", "VALL_E_ERR_COMPUTE",
         "VALL_E_ERR_CANCELLED", "VALL_E_ERR_BUSY",           "VALL_E_ERR_INTERNAL",
+        "VALL_E_ERR_UNAVAILABLE",
     };
     for (int s = 0; s < N_STATUSES; ++s) {
         CHECK(strcmp(vall_e_status_name((vall_e_status) s), names[s]) == 0, "status %d is named %s, expected %s", s,
@@ -405,6 +406,35 @@ static void check_concurrent_matmuls(void) {
 }
 
 /* Argument errors of the handle-free calls: a status and a message naming the parameter, never an abort. */
+/* espeak-ng, loaded at run time. With VALL_E_ESPEAK_LIBRARY naming a file that does not exist (the second run of
+ * test/addon.test.ts), every espeak call reports VALL_E_ERR_UNAVAILABLE with what to install; otherwise the system's
+ * library loads and phonemizes. */
+static void check_espeak(void) {
+    const char * chosen  = getenv("VALL_E_ESPEAK_LIBRARY");
+    const char * problem = NULL;
+    const char * library = vall_e_espeak_library(&problem);
+    char *       out     = NULL;
+    if (chosen && chosen[0]) {
+        CHECK(library == NULL && vall_e_espeak_available() == 0, "a missing %s loaded", chosen);
+        CHECK(problem && strstr(problem, chosen) && strstr(problem, "apt-get install libespeak-ng1"),
+              "the problem names the file and what to install: %s", problem ? problem : "(null)");
+        EXPECT_STATUS(vall_e_espeak_init(NULL, NULL, NULL), VALL_E_ERR_UNAVAILABLE, "Install espeak-ng");
+        EXPECT_STATUS(vall_e_espeak_languages(&out), VALL_E_ERR_UNAVAILABLE, chosen);
+        EXPECT_STATUS(vall_e_espeak_text_to_phonemes("en-us", "hello", &out), VALL_E_ERR_UNAVAILABLE, chosen);
+        CHECK(out == NULL, "no output on failure");
+        return;
+    }
+    CHECK(library != NULL && problem == NULL && vall_e_espeak_available() == 1, "libespeak-ng loads: %s",
+          problem ? problem : "");
+    const char * version = NULL;
+    const char * data    = NULL;
+    CHECK(vall_e_espeak_init(NULL, &version, &data) == VALL_E_OK, "init: %s", vall_e_last_error());
+    CHECK(vall_e_espeak_text_to_phonemes("en-us", "hello", &out) == VALL_E_OK, "hello: %s", vall_e_last_error());
+    CHECK(out && strcmp(out, "h_\xc9\x99_l_\xcb\x88o\xca\x8a") == 0, "hello is h_ə_l_ˈoʊ, got %s", out ? out : "(null)");
+    vall_e_string_free(out);
+    EXPECT_INVALID(vall_e_espeak_text_to_phonemes("xx-nope", "hello", &out), "no voice");
+}
+
 static void check_small_errors(void) {
     float                weights[32 * 33];
     float                out[64];
@@ -1118,6 +1148,7 @@ int main(int argc, char ** argv) {
     check_matmul(VALL_E_TYPE_Q8_0, 1e-1);
     RUN(check_concurrent_matmuls());
     RUN(check_small_errors());
+    RUN(check_espeak());
     RUN(check_last_error_per_thread());
 
     const int models = argc == 5;
@@ -1144,9 +1175,9 @@ int main(int argc, char ** argv) {
         return 1;
     }
     printf("c-api-test: all checks passed (%d checks; errors seen: %d INVALID_ARGUMENT, %d CANCELLED, %d BUSY, "
-           "%d OUT_OF_MEMORY%s; ggml %s, %s build, %d threads by default)\n",
+           "%d OUT_OF_MEMORY, %d UNAVAILABLE%s; ggml %s, %s build, %d threads by default)\n",
            g_checks, g_seen[VALL_E_ERR_INVALID_ARGUMENT], g_seen[VALL_E_ERR_CANCELLED], g_seen[VALL_E_ERR_BUSY],
-           g_seen[VALL_E_ERR_OUT_OF_MEMORY], models ? "" : "; no model files given, so no LM or codec checks",
+           g_seen[VALL_E_ERR_OUT_OF_MEMORY], g_seen[VALL_E_ERR_UNAVAILABLE], models ? "" : "; no model files given, so no LM or codec checks",
            info.ggml_version, info.build, info.default_threads);
     return 0;
 }

@@ -1,6 +1,7 @@
 import { tempDir } from "@tooling/config/temp-dir";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CancelledError, DisposedError, EncodecModel, loadNativeAddon } from "../lib/index.js";
+import { binding } from "../lib/binding.js";
+import { CancelledError, DisposedError, EncodecModel } from "../lib/index.js";
 import { writeTinyEncodec } from "./tiny-encodec.js";
 
 const path = writeTinyEncodec(tempDir("vall-e-encodec-"));
@@ -104,7 +105,7 @@ describe("EncodecModel: dispose and the native handle", () => {
   });
 
   it("the addon runs calls on one codec at once, checks each call's cancel flag, and refuses to free a busy codec", async () => {
-    const raw = await loadNativeAddon().createCodec(path);
+    const raw = await binding().createCodec(path);
     const codes = randomCodes(8, 40, 10);
     expect(() => raw.decode(codes, 8, 40, 1, 0, new Float32Array(1) as unknown as Int32Array)).toThrow(
       expect.objectContaining({

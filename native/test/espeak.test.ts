@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { espeakInfo, espeakTextToPhonemes, loadNativeAddon } from "../lib/index.js";
+import { binding } from "../lib/binding.js";
+import { espeakInfo, espeakTextToPhonemes } from "../lib/index.js";
 
 describe("espeak-ng binding", () => {
   it("reports its version and languages", async () => {
@@ -33,7 +34,7 @@ describe("espeak-ng binding", () => {
     await expect(espeakTextToPhonemes("en-us", ["a\0b"])).rejects.toThrow(
       'Expected strings without NUL characters for texts, got "a\\u0000b"',
     );
-    const raw = loadNativeAddon();
+    const raw = binding();
     await expect(raw.espeakTextToPhonemes("xx", ["a"])).rejects.toMatchObject({
       code: "VALL_E_ERR_INVALID_ARGUMENT",
       message: 'espeak-ng has no voice for the language "xx"',

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { binding } from "../lib/binding.js";
 import {
   DisposedError,
   fromNative,
   InvalidArgumentError,
-  loadNativeAddon,
   MatmulKernel,
   matmul,
   measureVectorAddBandwidth,
@@ -72,7 +72,7 @@ describe("matmul", () => {
   });
 
   it("turns a native error into a rejected Promise with a code and the message, without crashing", async () => {
-    const raw = loadNativeAddon();
+    const raw = binding();
     // Bypass the TypeScript checks: the C API re-checks and reports.
     const rejection = raw.createMatmul(new Float32Array(32 * 33), 32, 33, 2);
     await expect(rejection).rejects.toMatchObject({
@@ -98,7 +98,7 @@ describe("matmul", () => {
   });
 
   it("refuses to free a handle while a compute is in flight, and the wrapper's dispose waits for it", async () => {
-    const raw = await loadNativeAddon().createMatmul(weights.data, m, k, 0);
+    const raw = await binding().createMatmul(weights.data, m, k, 0);
     const running = raw.compute(input.data, n, 1);
     expect(() => raw.dispose()).toThrow(expect.objectContaining({ code: "VALL_E_ERR_BUSY" }));
     await running;

@@ -1,12 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  CancelledError,
-  DisposedError,
-  liveNativeObjects,
-  loadNativeAddon,
-  VocosModel,
-  type VocosTensorData,
-} from "../lib/index.js";
+import { binding } from "../lib/binding.js";
+import { CancelledError, DisposedError, liveNativeObjects, VocosModel, type VocosTensorData } from "../lib/index.js";
 import { referenceVocosDecode, tinyVocosTensors } from "./vocos-reference.js";
 
 function randomCodes(codebooks: number, frames: number, seed: number): Int16Array {
@@ -187,6 +181,6 @@ describe("VocosModel.create refuses a state dict that is not Vocos's", () => {
     const model = await VocosModel.create(tensors);
     await model.dispose();
     await expect(model.decode(randomCodes(8, 2, 1), 8)).rejects.toBeInstanceOf(DisposedError);
-    expect(typeof loadNativeAddon().createVocos).toBe("function");
+    expect(typeof binding().createVocos).toBe("function");
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Finding the system's espeak-ng: its shared library and its data directory. `vall-e doctor` reports this; the
- * phonemizer's native binding links the same library.
+ * Finding the system's espeak-ng: its shared library and its data directory. `vall-e doctor` reports this when
+ * the native addon does not load; the addon itself loads the same library at run time (it does not link it).
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -24,7 +24,7 @@ const MULTIARCH: Partial<Record<string, string>> = {
 };
 
 const INSTALL_HINT =
-  "Install espeak-ng: `apt-get install libespeak-ng-dev espeak-ng-data` on Debian/Ubuntu (./setup.sh does this), " +
+  "Install espeak-ng: `apt-get install libespeak-ng1 espeak-ng-data` on Debian/Ubuntu (./setup.sh does this), " +
   "`brew install espeak-ng` on macOS.";
 
 function libDirs(): string[] {
