@@ -5,6 +5,7 @@
 import { InvalidArgumentError } from "@vall-e/core";
 import { Command } from "commander";
 import { batchCommand } from "./commands/batch.js";
+import { buildNativeCommand } from "./commands/build-native.js";
 import { convertCodecCommand } from "./commands/convert-codec.js";
 import { decodeCommand } from "./commands/decode.js";
 import { doctorCommand } from "./commands/doctor.js";
@@ -63,6 +64,7 @@ export function createProgram(context: CommandContext): Command {
   program.addCommand(voicesCommand(context));
   program.addCommand(modelsCommand(context));
   program.addCommand(doctorCommand(context));
+  program.addCommand(buildNativeCommand(context));
   configureHelp(program);
   return program;
 }

@@ -23,7 +23,7 @@ function vallE(args: string[], env: NodeJS.ProcessEnv = {}) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-const missingAddon = { VALL_E_NATIVE_ADDON: "/nonexistent/vall_e.node" };
+const missingAddon = { VALL_E_NATIVE_PATH: "/nonexistent/vall_e.node" };
 
 describe("vall-e", () => {
   it("--version prints the version on stdout", () => {
@@ -83,22 +83,23 @@ describe("vall-e", () => {
     expect(result.code).toBe(EXIT_FAILURE);
     const report = JSON.parse(result.stdout);
     expect(report.ok).toBe(false);
-    expect(report.addon).toMatchObject({
-      ok: false,
-      path: missingAddon.VALL_E_NATIVE_ADDON,
-      error: { code: "ERR_NATIVE_NOT_BUILT" },
-    });
-    expect(report.addon.error.message).toContain("pnpm --filter @vall-e/native build");
+    expect(report.addon).toMatchObject({ ok: false, error: { code: "ERR_NATIVE_NOT_BUILT" } });
+    expect(report.addon.error.message).toBe(
+      "VALL_E_NATIVE_PATH is /nonexistent/vall_e.node, which does not exist. Point it at a built vall_e.node, or unset it to use the installed one.",
+    );
 
     const human = vallE(["doctor"], missingAddon);
     expect(human.code).toBe(EXIT_FAILURE);
-    expect(human.stdout).toContain("FAIL addon      The vall-e native addon is not built");
+    expect(human.stdout).toContain(
+      "FAIL addon      VALL_E_NATIVE_PATH is /nonexistent/vall_e.node, which does not exist.",
+    );
   });
 
   it("doctor prints a readable report", () => {
     const result = vallE(["doctor"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/ok {3}addon/);
+    expect(result.stdout).toContain("loaded     source build: a source build of this package exists");
     expect(result.stdout).toContain("ggml       0.25.1 (de3ff81)");
     expect(result.stdout).toContain("everything vall-e needs is here");
   });

@@ -20,7 +20,16 @@ export interface DoctorReport {
   platform: { os: string; arch: string; release: string; logicalCpus: number; memoryBytes: number };
   addon: {
     ok: boolean;
-    path: string;
+    /** The binary loaded (undefined when none could be). */
+    path: string | undefined;
+    /** Where it came from: VALL_E_NATIVE_PATH, a source build, or a prebuilt platform package's variant. */
+    source: string | undefined;
+    packageName: string | undefined;
+    variant: string | undefined;
+    /** Why this one was chosen. */
+    reason: string | undefined;
+    /** Every candidate the loader looked at, in order, and what became of it. */
+    attempts: { candidate: string; path: string | undefined; outcome: string; reason: string }[];
     error: { code: string; message: string } | undefined;
     ggml:
       | {
@@ -84,10 +93,29 @@ export async function collectDoctorReport(): Promise<DoctorReport> {
   const { locateEspeakNg } = await import("@vall-e/phonemizer");
   const { bundleFiles, hubOptionsFromEnv, locateModelFile, modelDirectories } = await import("@vall-e/pipeline");
 
-  const addon: DoctorReport["addon"] = { ok: false, path: native.addonPath(), error: undefined, ggml: undefined };
+  const addon: DoctorReport["addon"] = {
+    ok: false,
+    path: undefined,
+    source: undefined,
+    packageName: undefined,
+    variant: undefined,
+    reason: undefined,
+    attempts: [],
+    error: undefined,
+    ggml: undefined,
+  };
   try {
+    const loaded = native.nativeLoadReport();
     const info = native.systemInfo();
-    addon.ok = true;
+    Object.assign(addon, {
+      ok: true,
+      path: loaded.path,
+      source: loaded.source,
+      packageName: loaded.packageName,
+      variant: loaded.variant,
+      reason: loaded.reason,
+      attempts: loaded.attempts,
+    });
     addon.ggml = {
       version: info.ggmlVersion,
       commit: info.ggmlCommit,
@@ -119,6 +147,7 @@ export async function collectDoctorReport(): Promise<DoctorReport> {
         ok: true,
         version: info.version,
         languages: info.languages.size,
+        library: info.library,
         dataDir: info.dataDir,
         problem: undefined,
       });
@@ -179,8 +208,14 @@ export function formatDoctorReport(report: DoctorReport, color: Colors): string 
   ];
   if (report.addon.ggml) {
     const g = report.addon.ggml;
+    const a = report.addon;
+    const from = a.source === "prebuilt" ? `${a.packageName} (${a.variant})` : a.source;
     lines.push(
-      `${mark(true)} addon      ${report.addon.path}`,
+      `${mark(true)} addon      ${a.path}`,
+      `     loaded     ${from}: ${a.reason}`,
+      ...a.attempts
+        .filter((attempt) => attempt.outcome !== "loaded")
+        .map((attempt) => `     tried      ${attempt.candidate}: ${attempt.reason}`),
       `     ggml       ${g.version} (${g.commit}), ${g.build} build`,
       `     cpu        ${g.cpuFeatures.join(" ") || "(no SIMD features)"}`,
       `     threads    ${g.defaultThreads} by default (${g.physicalCores} physical cores, ${g.logicalCores} logical)`,

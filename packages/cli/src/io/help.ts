@@ -135,6 +135,10 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
     ["check this installation", "doctor"],
     ["the report as one JSON document", "doctor --json"],
   ],
+  "build-native": [
+    ["compile the addon for this machine's CPU (needs cmake, a C++17 compiler, git)", "build-native"],
+    ["a build that runs on any x86-64-v3 CPU, on 2 jobs", "build-native --cpu x86-64-v3 --jobs 2"],
+  ],
 };
 
 /** The Examples section of a command's help. */
