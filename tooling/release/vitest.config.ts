@@ -1,0 +1,3 @@
+import { packageTestConfig } from "@tooling/config/vitest";
+
+export default packageTestConfig();
