@@ -4,9 +4,22 @@
  */
 
 import { VallEError, type VallEErrorCode, type VallEErrorOptions } from "@vall-e/core";
+import type { NativeAttempt } from "./loader.js";
 
 /** The native addon is missing or could not be loaded. */
-export class NativeLoadError extends VallEError {}
+export class NativeLoadError extends VallEError {
+  /** Every candidate the loader looked at, in order, when none fits (empty otherwise). */
+  readonly attempts: readonly NativeAttempt[];
+
+  constructor(
+    code: VallEErrorCode,
+    message: string,
+    options: VallEErrorOptions & { attempts?: readonly NativeAttempt[] } = {},
+  ) {
+    super(code, message, options);
+    this.attempts = options.attempts ?? [];
+  }
+}
 
 /** A failure reported by the native core: `status` is its vall_e_status name. */
 export class NativeError extends VallEError {

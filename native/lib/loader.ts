@@ -12,7 +12,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { NativeBinding } from "./binding.js";
 import { NativeLoadError } from "./errors.js";
@@ -132,17 +132,33 @@ export function missingFlags(variant: NativeVariant, flags: Set<string> | undefi
   return variant.requires.filter((flag) => !flags.has(flag));
 }
 
+function isVariant(value: unknown): value is NativeVariant {
+  const v = value as Partial<NativeVariant> | null;
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    typeof v.name === "string" &&
+    typeof v.file === "string" &&
+    (v.kind === "cpu" || v.kind === "gpu") &&
+    Array.isArray(v.requires) &&
+    v.requires.every((flag) => typeof flag === "string")
+  );
+}
+
 function readVariants(manifestPath: string): { version: string; variants: NativeVariant[] } {
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {
     version?: unknown;
     "vall-e"?: { variants?: unknown };
   };
   const variants = manifest["vall-e"]?.variants;
-  if (typeof manifest.version !== "string" || !Array.isArray(variants)) {
-    throw new Error(`${manifestPath} has no "vall-e".variants list`);
+  if (typeof manifest.version !== "string" || !Array.isArray(variants) || !variants.every(isVariant)) {
+    throw new Error(`${manifestPath} has no valid "vall-e".variants list ({ name, file, kind, requires } each)`);
   }
-  return { version: manifest.version, variants: variants as NativeVariant[] };
+  return { version: manifest.version, variants };
 }
+
+// Windows' exit status for an illegal instruction (STATUS_ILLEGAL_INSTRUCTION).
+const WINDOWS_ILLEGAL_INSTRUCTION = 0xc000001d;
 
 /**
  * Load `path` in a child process and ask it for its system info: whether this process may load it without being
@@ -157,10 +173,17 @@ export function probeAddon(
   const result = spawnSync(process.execPath, ["-e", script, path], {
     encoding: "utf8",
     timeout: timeoutMs,
-    env: { ...process.env, NODE_OPTIONS: "" },
+    // In Electron, process.execPath is the app: run it as plain Node.
+    env: { ...process.env, NODE_OPTIONS: "", ELECTRON_RUN_AS_NODE: "1" },
   });
   if (result.error) return { ok: false, reason: `the probe could not run (${result.error.message})` };
   if (result.signal) return { ok: false, reason: `loading it killed the probe process (${result.signal})` };
+  if (result.status === WINDOWS_ILLEGAL_INSTRUCTION) {
+    return {
+      ok: false,
+      reason: "loading it killed the probe process (an illegal instruction: this CPU lacks one it uses)",
+    };
+  }
   if (result.status !== 0) {
     const line = result.stderr.split("\n").find((entry) => /Error/.test(entry)) ?? `exit ${result.status}`;
     return { ok: false, reason: `it fails to load (${line.trim().slice(0, 200)})` };
@@ -218,8 +241,13 @@ export function loadNative(env: NodeJS.ProcessEnv = process.env): LoadedNative {
     return version === NATIVE_VERSION ? undefined : `it is version ${version}, @vall-e/native is ${NATIVE_VERSION}`;
   };
 
-  // 1. An explicit path: that file or an error, never something else.
-  const explicit = env.VALL_E_NATIVE_PATH;
+  if (env.VALL_E_NATIVE_ADDON && !env.VALL_E_NATIVE_PATH) {
+    process.emitWarning("VALL_E_NATIVE_ADDON is no longer read: set VALL_E_NATIVE_PATH instead", {
+      code: "VALL_E_NATIVE_ADDON",
+    });
+  }
+  // 1. An explicit path: that file or an error, never something else (relative to the working directory).
+  const explicit = env.VALL_E_NATIVE_PATH ? resolve(env.VALL_E_NATIVE_PATH) : undefined;
   if (explicit) {
     if (!existsSync(explicit)) {
       throw new NativeLoadError(
@@ -369,6 +397,7 @@ export function loadNative(env: NodeJS.ProcessEnv = process.env): LoadedNative {
   throw new NativeLoadError(
     "ERR_NATIVE_NOT_BUILT",
     `No vall-e native addon fits this machine (${platform}). Tried: ${tried}. ${whatToDo(platform)}`,
+    { attempts },
   );
 }
 

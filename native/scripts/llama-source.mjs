@@ -21,6 +21,7 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { npmCommand } from "./npm-command.mjs";
 
 export const LLAMA_SOURCE = Object.freeze({
   npmPackage: "node-llama-cpp",
@@ -85,7 +86,8 @@ export async function prepareLlamaSource() {
   try {
     const spec = `${LLAMA_SOURCE.npmPackage}@${LLAMA_SOURCE.npmVersion}`;
     log(`fetching llama.cpp ${LLAMA_SOURCE.llamaCppRelease} (ggml ${LLAMA_SOURCE.ggmlVersion}) from npm: ${spec}`);
-    run("npm", ["pack", spec, "--pack-destination", work, "--silent"], { cwd: work });
+    const [npm, npmArgs] = npmCommand();
+    run(npm, [...npmArgs, "pack", spec, "--pack-destination", work, "--silent"], { cwd: work });
     const tarball = readdirSync(work).find((name) => name.endsWith(".tgz"));
     if (!tarball) throw new Error(`npm pack ${spec} produced no tarball`);
     const integrity = `sha512-${await sha512Base64(join(work, tarball))}`;

@@ -20,6 +20,18 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { npmCommand } from "./npm-command.mjs";
+
+// The loader's own platform key and CPU-flag check (this package's dist/, built before: turbo's build:prebuilt
+// depends on build).
+let loader;
+try {
+  loader = await import("../dist/loader.js");
+} catch (error) {
+  process.stderr.write(`[pack-native] native/dist is not built (${error.message}): run \`pnpm build\` first\n`);
+  process.exit(1);
+}
+const { cpuFlags, missingFlags, platformKey } = loader;
 
 const nativeDir = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const root = dirname(nativeDir);
@@ -52,16 +64,11 @@ function parseArgs(argv) {
   return options;
 }
 
-function platformKey() {
-  if (process.platform !== "linux") return `${process.platform}-${process.arch}`;
-  return `linux-${process.arch}-${process.report.getReport().header.glibcVersionRuntime ? "gnu" : "musl"}`;
-}
-
 // A variant's name is the CPU target it is built for.
 const TARGETS = new Set(["x86-64-v3", "avx512", "armv8"]);
 
 // The shared libraries a prebuilt addon may need: the C and C++ runtimes every glibc system has (Node needs them
-// too). ggml is linked in, and espeak-ng is loaded at run time, not linked.
+// too), at most at the versions the README promises. ggml is linked in, and espeak-ng is loaded at run time.
 const ALLOWED_NEEDED =
   /^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\.so\.1|libstdc\+\+\.so\.6|libgcc_s\.so\.1|ld-linux[-\w.]*\.so\.\d)$/;
 
@@ -77,14 +84,34 @@ function checkNeeded(path) {
       .map((m) => m.slice(1).map(Number))
       .sort((a, b) => b[0] - a[0] || b[1] - a[1] || (b[2] ?? 0) - (a[2] ?? 0))[0]
       ?.join(".") ?? "none";
-  return { needed, glibc: newest(/GLIBC_(\d+)\.(\d+)/g), glibcxx: newest(/GLIBCXX_(\d+)\.(\d+)\.(\d+)/g) };
+  const linked = { needed, glibc: newest(/GLIBC_(\d+)\.(\d+)/g), glibcxx: newest(/GLIBCXX_(\d+)\.(\d+)\.(\d+)/g) };
+  if (linked.glibc !== "none" && newerThan(linked.glibc, MAX_GLIBC))
+    fail(`${path} needs glibc ${linked.glibc}: at most ${MAX_GLIBC} is allowed`);
+  if (linked.glibcxx !== "none" && newerThan(linked.glibcxx, MAX_GLIBCXX)) {
+    fail(`${path} needs GLIBCXX ${linked.glibcxx}: at most ${MAX_GLIBCXX} (GCC 12's libstdc++) is allowed`);
+  }
+  return linked;
 }
+
+function newerThan(version, limit) {
+  const a = version.split(".").map(Number);
+  const b = limit.split(".").map(Number);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const difference = (a[i] ?? 0) - (b[i] ?? 0);
+    if (difference !== 0) return difference > 0;
+  }
+  return false;
+}
+
+// What the README promises a Linux binary needs (Debian 12, Ubuntu 22.04, Fedora 36 and newer have it).
+const MAX_GLIBC = "2.34";
+const MAX_GLIBCXX = "3.4.30";
 
 function checkLoads(path, version, target) {
   const script =
     "const i = require(process.argv[1]).systemInfo(); process.stdout.write(JSON.stringify([i.version, i.build]));";
   const result = spawnSync(process.execPath, ["-e", script, path], { encoding: "utf8", timeout: 30_000 });
-  if (result.status !== 0) fail(`${path} does not load: ${result.stderr.trim().split("\n")[0] ?? result.signal}`);
+  if (result.status !== 0) fail(`${path} does not load: ${result.stderr.trim().split("\n")[0] || result.signal}`);
   const [got, build] = JSON.parse(result.stdout);
   if (got !== version) fail(`${path} is version ${got}, the package is ${version}`);
   if (build !== target) fail(`${path} was built for ${build}, expected ${target}`);
@@ -94,7 +121,7 @@ function checkLoads(path, version, target) {
 function packCommand(tool) {
   const exec = process.env.npm_execpath;
   if (tool === "pnpm" && exec && /pnpm\.c?js$/.test(exec)) return [process.execPath, [exec]];
-  return [tool, []];
+  return tool === "npm" ? npmCommand() : [tool, []];
 }
 
 function pack(dir, out, tool = "pnpm") {
@@ -109,7 +136,14 @@ function pack(dir, out, tool = "pnpm") {
 const options = parseArgs(process.argv.slice(2));
 const key = platformKey();
 const packageDir = join(nativeDir, "platforms", key);
-if (!existsSync(join(packageDir, "package.json"))) fail(`there is no platform package for ${key} (native/platforms/)`);
+if (!existsSync(join(packageDir, "package.json"))) {
+  // Staging is a step of the test run (turbo), which must go on where no prebuilt package exists (its tests skip).
+  if (options.stageOnly) {
+    log(`there is no platform package for ${key} (native/platforms/): nothing to stage`);
+    process.exit(0);
+  }
+  fail(`there is no platform package for ${key} (native/platforms/)`);
+}
 const manifest = JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8"));
 const nativeVersion = JSON.parse(readFileSync(join(nativeDir, "package.json"), "utf8")).version;
 if (manifest.version !== nativeVersion)
@@ -139,10 +173,13 @@ for (const variant of variants) {
       `${relative(root, dest)} is not built (run \`pnpm --filter @vall-e/native build:prebuilt\`, or pack without --pack-only)`,
     );
   }
-  checkLoads(dest, nativeVersion, target);
+  // A variant this CPU cannot run (AVX-512 on a machine without it) is not loaded here: it would die of SIGILL.
+  const lacks = missingFlags(variant, cpuFlags());
+  if (lacks === undefined || lacks.length === 0) checkLoads(dest, nativeVersion, target);
   const linked = checkNeeded(dest);
+  const loads = lacks?.length ? `not loaded (this CPU lacks ${lacks.join(", ")})` : "loads";
   log(
-    `${variant.file}: loads, ${target}${linked ? `, needs ${linked.needed.join(" ")}, glibc ≥ ${linked.glibc}, GLIBCXX ≥ ${linked.glibcxx}` : ""}`,
+    `${variant.file}: ${loads}, ${target}${linked ? `, needs ${linked.needed.join(" ")}, glibc ≥ ${linked.glibc}, GLIBCXX ≥ ${linked.glibcxx}` : ""}`,
   );
 }
 // The workspace copy is private (so that `changeset publish` leaves it alone: it has no binaries); the staged one is

@@ -54,7 +54,8 @@ for (const key of platforms) {
     continue;
   }
   if (staged.private) problems.push(`${dir}: the staged manifest is private`);
-  if (!Array.isArray(staged.os) || !Array.isArray(staged.cpu)) problems.push(`${dir}: the staged manifest has no os/cpu`);
+  if (!Array.isArray(staged.os) || !Array.isArray(staged.cpu))
+    problems.push(`${dir}: the staged manifest has no os/cpu`);
   const missing = template["vall-e"].variants.map((v) => v.file).filter((file) => !existsSync(join(dir, file)));
   if (missing.length > 0) problems.push(`${template.name}: ${missing.join(", ")} missing from ${dir}`);
   else ready.push({ name: template.name, dir });

@@ -56,7 +56,7 @@ espeak_library g_library;
 void * open_library(const std::string & name, std::string & error) {
     HMODULE handle = LoadLibraryA(name.c_str());
     if (!handle) {
-        error = "LoadLibrary error " + std::to_string(GetLastError());
+        error = name + ": LoadLibrary error " + std::to_string(GetLastError());
     }
     return reinterpret_cast<void *>(handle);
 }
@@ -119,15 +119,21 @@ void load_library_locked() {
             tried += (tried.empty() ? "" : "; ") + error;
             continue;
         }
-        g_library.initialize        = reinterpret_cast<espeak_abi::initialize_fn>(find_symbol(handle, "espeak_Initialize"));
-        g_library.info              = reinterpret_cast<espeak_abi::info_fn>(find_symbol(handle, "espeak_Info"));
-        g_library.list_voices       = reinterpret_cast<espeak_abi::list_voices_fn>(find_symbol(handle, "espeak_ListVoices"));
-        g_library.set_voice_by_name = reinterpret_cast<espeak_abi::set_voice_by_name_fn>(find_symbol(handle, "espeak_SetVoiceByName"));
-        g_library.text_to_phonemes  = reinterpret_cast<espeak_abi::text_to_phonemes_fn>(find_symbol(handle, "espeak_TextToPhonemes"));
-        if (!g_library.initialize || !g_library.info || !g_library.list_voices || !g_library.set_voice_by_name ||
-            !g_library.text_to_phonemes) {
-            tried += (tried.empty() ? "" : "; ") + name + " lacks espeak_TextToPhonemes and the functions beside it "
-                     "(espeak-ng 1.49.2 or newer is needed)";
+        std::string lacking;
+        auto        symbol = [&](const char * function) {
+            void * address = find_symbol(handle, function);
+            if (!address) {
+                lacking += (lacking.empty() ? "" : ", ") + std::string(function);
+            }
+            return address;
+        };
+        g_library.initialize        = reinterpret_cast<espeak_abi::initialize_fn>(symbol("espeak_Initialize"));
+        g_library.info              = reinterpret_cast<espeak_abi::info_fn>(symbol("espeak_Info"));
+        g_library.list_voices       = reinterpret_cast<espeak_abi::list_voices_fn>(symbol("espeak_ListVoices"));
+        g_library.set_voice_by_name = reinterpret_cast<espeak_abi::set_voice_by_name_fn>(symbol("espeak_SetVoiceByName"));
+        g_library.text_to_phonemes  = reinterpret_cast<espeak_abi::text_to_phonemes_fn>(symbol("espeak_TextToPhonemes"));
+        if (!lacking.empty()) {
+            tried += (tried.empty() ? "" : "; ") + name + " lacks " + lacking + " (espeak-ng 1.49.2 or newer is needed)";
             continue; // the handle stays open: closing a library that may run code at exit is not worth it
         }
         g_library.loaded = true;

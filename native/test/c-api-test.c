@@ -405,7 +405,6 @@ static void check_concurrent_matmuls(void) {
     for (int i = 0; i < b; ++i) free(buffers[i]);
 }
 
-/* Argument errors of the handle-free calls: a status and a message naming the parameter, never an abort. */
 /* espeak-ng, loaded at run time. With VALL_E_ESPEAK_LIBRARY naming a file that does not exist (the second run of
  * test/addon.test.ts), every espeak call reports VALL_E_ERR_UNAVAILABLE with what to install; otherwise the system's
  * library loads and phonemizes. */
@@ -435,6 +434,7 @@ static void check_espeak(void) {
     EXPECT_INVALID(vall_e_espeak_text_to_phonemes("xx-nope", "hello", &out), "no voice");
 }
 
+/* Argument errors of the handle-free calls: a status and a message naming the parameter, never an abort. */
 static void check_small_errors(void) {
     float                weights[32 * 33];
     float                out[64];

@@ -1,11 +1,12 @@
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { tempDir } from "@tooling/config/temp-dir";
 import { describe, expect, it } from "vitest";
 import {
   cpuFlags,
   loadNative,
   NATIVE_VERSION,
+  type NativeLoadError,
   type NativeVariant,
   platformKey,
   probeAddon,
@@ -61,6 +62,10 @@ describe("the native loader", () => {
       source: "VALL_E_NATIVE_PATH",
       reason: "VALL_E_NATIVE_PATH is set",
     });
+    // A relative path is the user's: relative to the working directory, as a shell gives it.
+    expect(loadNative({ VALL_E_NATIVE_PATH: relative(process.cwd(), SOURCE_BUILD_PATH) }).report.path).toBe(
+      SOURCE_BUILD_PATH,
+    );
   });
 
   it("with no binary that fits, lists every candidate and what to do", () => {
@@ -75,6 +80,13 @@ describe("the native loader", () => {
       caught = error as Error;
     }
     expect(caught).toMatchObject({ code: "ERR_NATIVE_NOT_BUILT" });
+    // The attempts travel with the error (vall-e doctor --json lists them).
+    expect((caught as NativeLoadError).attempts.map((attempt) => attempt.outcome)).toEqual([
+      "skipped",
+      "skipped",
+      "skipped",
+      "failed",
+    ]);
     const message = caught?.message ?? "";
     expect(message).toContain(
       "No vall-e native addon fits this machine (linux-x64-gnu). Tried: VALL_E_NATIVE_PATH: not set;",

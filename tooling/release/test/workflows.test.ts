@@ -54,7 +54,7 @@ describe("the release workflow", () => {
   it("builds every platform package of native/platforms in the matrix, each on its own runner", () => {
     const native = release.jobs.native;
     expect(native?.needs).toBe("version");
-    expect(native?.if).toBe("needs.version.outputs.pending == 'false'");
+    expect(native?.if).toBe("needs.version.outputs.pending == 'false' && needs.version.outputs.unpublished == 'true'");
     const include = native?.strategy?.matrix.include ?? [];
     expect(include.map((entry) => entry.platform).sort()).toEqual(platforms);
     const runners = Object.fromEntries(include.map((entry) => [entry.platform, entry.os]));
@@ -76,8 +76,11 @@ describe("the release workflow", () => {
     const runs = (publish?.steps ?? []).map((step) => step.run ?? "");
     const natives = runs.indexOf("node native/scripts/publish-native.mjs --provenance");
     const rest = runs.indexOf("pnpm exec changeset publish");
-    expect(natives).toBeGreaterThan(-1);
+    const repository = runs.indexOf('node tooling/release/set-repository.mjs "$REPOSITORY_URL"');
+    expect(repository).toBeGreaterThan(-1);
+    expect(natives).toBeGreaterThan(repository);
     expect(rest).toBeGreaterThan(natives);
+    expect(runs.at(-1)).toBe("git push origin --tags");
     // The version job only opens the pull request: it has no id-token and publishes nothing.
     expect(release.jobs.version?.permissions?.["id-token"]).toBeUndefined();
   });
@@ -125,5 +128,53 @@ describe("publish-native.mjs", () => {
     );
     expect(result.stderr).toContain("@vall-e/native-win32-x64: not staged");
     expect(result.stderr).not.toContain("npm publish");
+  });
+});
+
+describe("set-repository.mjs", () => {
+  const script = join(root, "tooling", "release", "set-repository.mjs");
+  const write = (path: string, manifest: Record<string, unknown>) => {
+    mkdirSync(join(path, ".."), { recursive: true });
+    writeFileSync(path, JSON.stringify(manifest));
+  };
+  const read = (path: string) => JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+
+  it("names the repository, with each package's folder, in every published manifest and no private one", () => {
+    const dir = tempDir("vall-e-repository-");
+    write(join(dir, "native", "package.json"), { name: "@vall-e/native" });
+    write(join(dir, "packages", "cli", "package.json"), { name: "@vall-e/cli" });
+    write(join(dir, "packages", "secret", "package.json"), { name: "secret", private: true });
+    write(join(dir, "native", "platforms", "linux-x64-gnu", "package.json"), { name: "t", private: true });
+    write(join(dir, "native", "build-packages", "linux-x64-gnu", "package.json"), {
+      name: "@vall-e/native-linux-x64-gnu",
+    });
+    const result = spawnSync(process.execPath, [script, "https://github.com/owner/repo", "--root", dir], {
+      encoding: "utf8",
+    });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toContain("written into 3 manifests");
+    const url = "git+https://github.com/owner/repo.git";
+    expect(read(join(dir, "native", "package.json")).repository).toEqual({ type: "git", url, directory: "native" });
+    expect(read(join(dir, "packages", "cli", "package.json")).repository).toEqual({
+      type: "git",
+      url,
+      directory: "packages/cli",
+    });
+    expect(read(join(dir, "native", "build-packages", "linux-x64-gnu", "package.json")).repository).toEqual({
+      type: "git",
+      url,
+      directory: "native/platforms/linux-x64-gnu",
+    });
+    expect(read(join(dir, "packages", "secret", "package.json")).repository).toBeUndefined();
+    expect(read(join(dir, "native", "platforms", "linux-x64-gnu", "package.json")).repository).toBeUndefined();
+  });
+
+  it("refuses anything but a GitHub repository URL, writing nothing", () => {
+    const dir = tempDir("vall-e-repository-");
+    write(join(dir, "native", "package.json"), { name: "@vall-e/native" });
+    const result = spawnSync(process.execPath, [script, "github.com/owner", "--root", dir], { encoding: "utf8" });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe('[set-repository] expected https://github.com/OWNER/REPO, got "github.com/owner"\n');
+    expect(read(join(dir, "native", "package.json")).repository).toBeUndefined();
   });
 });

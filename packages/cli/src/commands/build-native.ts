@@ -30,12 +30,16 @@ export function missingBuildTools(env: NodeJS.ProcessEnv = process.env): string[
   const missing: string[] = [];
   if (!onPath("cmake", env)) missing.push("cmake");
   if (!onPath("git", env)) missing.push("git");
-  const compilers = process.platform === "win32" ? ["cl", "clang-cl"] : ["c++", "g++", "clang++"];
-  const cxx = env.CXX ? [env.CXX] : compilers;
-  if (!cxx.some((name) => (name.includes("/") ? existsSync(name) : onPath(name, env)))) {
-    missing.push(env.CXX ? `the C++ compiler CXX=${env.CXX}` : "a C++17 compiler (g++ or clang++)");
+  // npm fetches the pinned llama.cpp source (scripts/llama-source.mjs).
+  if (!onPath("npm", env)) missing.push("npm");
+  // On Windows cmake-js finds Visual Studio's compiler itself (it is on PATH only in a developer prompt).
+  if (process.platform !== "win32") {
+    const cxx = env.CXX ? [env.CXX] : ["c++", "g++", "clang++"];
+    if (!cxx.some((name) => (name.includes("/") ? existsSync(name) : onPath(name, env)))) {
+      missing.push(env.CXX ? `the C++ compiler CXX=${env.CXX}` : "a C++17 compiler (g++ or clang++)");
+    }
+    if (!onPath("ninja", env) && !onPath("make", env)) missing.push("ninja or make");
   }
-  if (process.platform !== "win32" && !onPath("ninja", env) && !onPath("make", env)) missing.push("ninja or make");
   return missing;
 }
 

@@ -128,6 +128,7 @@ export async function collectDoctorReport(): Promise<DoctorReport> {
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     addon.error = { code: typeof code === "string" ? code : "ERR_INTERNAL", message: (error as Error).message };
+    if (error instanceof native.NativeLoadError) addon.attempts = [...error.attempts];
   }
 
   const located = locateEspeakNg();

@@ -196,8 +196,19 @@ describe.skipIf(!existsSync(template))(`installing the prebuilt ${platform} pack
     for (const name of ["cli", "core", "native", "phonemizer", "codec", "lm", "pipeline", "server", "batch"]) {
       expect(results.tarballs).toContain(`vall-e-${name}-${version}.tgz`);
     }
-    const found = BUILD_TOOLS.filter((tool) => existsSync(join(binDir, tool)));
-    expect(found).toEqual([]);
+    // What a shell (npm's scripts run in one) finds on that PATH.
+    const found = spawnSync("sh", ["-c", `for tool in ${BUILD_TOOLS.join(" ")}; do command -v "$tool"; done; exit 0`], {
+      env: { PATH: binDir },
+      encoding: "utf8",
+    });
+    expect(found.status).toBe(0);
+    expect(found.stdout).toBe("");
+    expect(
+      spawnSync("sh", ["-c", "for tool in node npm pnpm; do command -v $tool; done"], {
+        env: { PATH: binDir },
+        encoding: "utf8",
+      }).stdout,
+    ).toContain(join(binDir, "pnpm"));
     // …and the platform package carries its .node files, nothing to build.
     const listing = execFileSync("tar", ["tzf", join(packagesDir, `vall-e-native-${platform}-${version}.tgz`)], {
       encoding: "utf8",
