@@ -38,6 +38,7 @@ const COMMANDS = [
   "models list",
   "models path",
   "doctor",
+  "build-native",
 ];
 
 /** The sections of a command whose flags are grouped (tts, generate, eval), in order. */

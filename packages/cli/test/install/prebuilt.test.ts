@@ -120,6 +120,8 @@ function scratchProject(name: string, packagesDir: string, binDir: string, manag
     env: {
       HOME: home,
       PATH: binDir,
+      // The run's own temporary folder (libpulse, loaded with espeak-ng, makes a runtime folder there for a new HOME).
+      TMPDIR: process.env.TMPDIR ?? join(dir, "tmp"),
       NO_COLOR: "1",
       HF_HUB_OFFLINE: "1",
       // The package managers' caches are the user's (what a second install on a machine uses); nothing else is.
