@@ -111,6 +111,7 @@ class Lm : public Napi::ObjectWrap<Lm> {
         out.Set("fileBytes", (double) li.file_bytes);
         out.Set("weightBytes", (double) li.weight_bytes);
         out.Set("hasOutputBias", li.has_output_bias != 0);
+        out.Set("repackedBytes", (double) li.repacked_bytes);
         return out;
     }
 

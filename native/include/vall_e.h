@@ -287,6 +287,8 @@ typedef struct vall_e_lm_info {
     int64_t file_bytes;
     int64_t weight_bytes; /* bytes of the matrices a forward pass reads (layers + output) */
     int32_t has_output_bias; /* 1 when the file holds vall_e.output_bias (applied unless head_biases is 0) */
+    int64_t repacked_bytes;  /* bytes of the layer matrices copied into the CPU backend's re-laid-out (repacked) form
+                              * at load, for its tiled quantized kernels: 0 for F16/Q8_0 on x86, or VALL_E_NO_REPACK=1 */
 } vall_e_lm_info;
 
 VALL_E_API vall_e_lm_params vall_e_lm_default_params(void);

@@ -129,6 +129,8 @@ export interface NativeLmInfo {
   weightBytes: number;
   /** Whether the file holds per-head output biases (vall_e.output_bias). */
   hasOutputBias: boolean;
+  /** Bytes of layer matrices repacked at load for the CPU's tiled quantized kernels (0: none). */
+  repackedBytes: number;
 }
 
 /** One sequence of an LM evaluation (vall_e_lm_sequence): token i sums rows rowIds[rowOffsets[i] … rowOffsets[i+1]). */

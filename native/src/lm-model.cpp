@@ -4,8 +4,11 @@
 // tensor types, shapes and data ranges before the graph ever sees them.
 #include "lm-model.h"
 
+#include <ggml-backend.h>
+#include <ggml-cpu.h>
 #include <gguf.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <set>
@@ -17,6 +20,36 @@ namespace {
 struct gguf_deleter {
     void operator()(gguf_context * ctx) const { gguf_free(ctx); }
 };
+
+// The CPU backend's extra buffer type that stores a quantized matrix re-laid-out for its tiled kernels ("CPU_REPACK":
+// Q4_0, Q4_K, IQ4_NL, MXFP4 with AVX2, Q2_K with AVX-512, more on ARM), as llama.cpp's weight placement
+// (llama-model.cpp, make_cpu_buft_list) finds it: through the CPU registry's ggml_backend_dev_get_extra_bufts.
+// VALL_E_NO_REPACK=1 leaves every weight in the mapping (to measure the difference).
+ggml_backend_buffer_type_t repack_buffer_type() {
+    const char * off = std::getenv("VALL_E_NO_REPACK");
+    if (off && off[0] && std::strcmp(off, "0") != 0) return nullptr;
+    ggml_backend_reg_t reg = ggml_backend_cpu_reg();
+    auto get_extra = (ggml_backend_dev_get_extra_bufts_t) ggml_backend_reg_get_proc_address(reg, "ggml_backend_dev_get_extra_bufts");
+    if (!get_extra) return nullptr;
+    for (ggml_backend_buffer_type_t * buft = get_extra(ggml_backend_reg_dev_get(reg, 0)); buft && *buft; ++buft) {
+        if (std::strcmp(ggml_backend_buft_name(*buft), "CPU_REPACK") == 0) return *buft;
+    }
+    return nullptr;
+}
+
+// Whether the CPU backend runs `weight` · x (x f32, [n_embd-like, rows]) from `buft`: the device's own check of a
+// matrix product whose weight lives in that buffer type (a zero-size buffer stands for it), as llama.cpp asks.
+bool runs_from(ggml_backend_buffer_type_t buft, const ggml_tensor * weight) {
+    ggml_init_params params = { 4 * ggml_tensor_overhead(), nullptr, true }; // w, x, y
+    ggml_context_ptr ctx(ggml_init(params));
+    ggml_backend_buffer_ptr probe(ggml_backend_buft_alloc_buffer(buft, 0));
+    if (!ctx || !probe) return false;
+    ggml_tensor * w = ggml_dup_tensor(ctx.get(), weight);
+    w->buffer       = probe.get();
+    ggml_tensor * x = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F32, weight->ne[0], 512);
+    ggml_tensor * y = ggml_mul_mat(ctx.get(), w, x);
+    return ggml_backend_dev_supports_op(ggml_backend_buft_get_device(buft), y);
+}
 
 int64_t key_id(gguf_context * g, const std::string & key) { return gguf_find_key(g, key.c_str()); }
 
@@ -192,6 +225,46 @@ void lm_model_load(lm_model & model, const std::string & path, int32_t activatio
         }
         return t;
     };
+    // The layers' matrices the CPU backend can run re-laid-out go to its repack buffer (copied from the mapping and
+    // repacked once, here); the rest, and the output head (used through row views, which a repacked layout cannot
+    // serve), stay in the mapping.
+    ggml_backend_buffer_type_t repack = repack_buffer_type();
+    std::vector<std::string>   repacked;
+    if (repack) {
+        for (int i = 0; i < hp.n_layer; ++i) {
+            const std::string b = "blk." + std::to_string(i) + ".";
+            for (const char * n : {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"}) {
+                const std::string name = b + n + ".weight";
+                if (runs_from(repack, ggml_get_tensor(meta, name.c_str()))) repacked.push_back(name);
+            }
+        }
+    }
+    std::map<std::string, ggml_tensor *> repacked_tensors;
+    if (!repacked.empty()) {
+        model.repack_ctx = make_meta_context(repacked.size(), 0);
+        for (const std::string & name : repacked) {
+            ggml_tensor * t = ggml_dup_tensor(model.repack_ctx.get(), ggml_get_tensor(meta, name.c_str()));
+            ggml_set_name(t, name.c_str());
+            repacked_tensors[name] = t;
+        }
+        model.repack_buffer.reset(ggml_backend_alloc_ctx_tensors_from_buft(model.repack_ctx.get(), repack));
+        if (!model.repack_buffer) {
+            fail(VALL_E_ERR_OUT_OF_MEMORY, "could not allocate the repacked weights of %s", path.c_str());
+        }
+        ggml_backend_buffer_set_usage(model.repack_buffer.get(), GGML_BACKEND_BUFFER_USAGE_WEIGHTS);
+        for (auto & item : repacked_tensors) {
+            const int64_t id = gguf_find_tensor(g.get(), item.first.c_str());
+            const uint8_t * data = model.file->data() + data_offset + gguf_get_tensor_offset(g.get(), id);
+            ggml_backend_tensor_set(item.second, data, 0, ggml_nbytes(item.second));
+            model.file->release((size_t) (data - model.file->data()), ggml_nbytes(item.second));
+        }
+        model.repacked_bytes = (int64_t) ggml_backend_buffer_get_size(model.repack_buffer.get());
+    }
+    auto weight = [&](const std::string & name) {
+        const auto found = repacked_tensors.find(name);
+        return found != repacked_tensors.end() ? found->second : place(name);
+    };
+
     model.output      = place("output.weight");
     model.output_norm = place("output_norm.weight");
     model.has_output_bias = with_bias;
@@ -201,14 +274,14 @@ void lm_model_load(lm_model & model, const std::string & path, int32_t activatio
         const std::string b = "blk." + std::to_string(i) + ".";
         lm_layer          layer;
         layer.attn_norm = place(b + "attn_norm.weight");
-        layer.wq        = place(b + "attn_q.weight");
-        layer.wk        = place(b + "attn_k.weight");
-        layer.wv        = place(b + "attn_v.weight");
-        layer.wo        = place(b + "attn_output.weight");
+        layer.wq        = weight(b + "attn_q.weight");
+        layer.wk        = weight(b + "attn_k.weight");
+        layer.wv        = weight(b + "attn_v.weight");
+        layer.wo        = weight(b + "attn_output.weight");
         layer.ffn_norm  = place(b + "ffn_norm.weight");
-        layer.ffn_gate  = place(b + "ffn_gate.weight");
-        layer.ffn_up    = place(b + "ffn_up.weight");
-        layer.ffn_down  = place(b + "ffn_down.weight");
+        layer.ffn_gate  = weight(b + "ffn_gate.weight");
+        layer.ffn_up    = weight(b + "ffn_up.weight");
+        layer.ffn_down  = weight(b + "ffn_down.weight");
         for (ggml_tensor * t : {layer.wq, layer.wk, layer.wv, layer.wo, layer.ffn_gate, layer.ffn_up, layer.ffn_down}) {
             model.weight_bytes += (int64_t) ggml_nbytes(t);
         }

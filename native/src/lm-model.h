@@ -51,6 +51,9 @@ struct lm_model {
     std::unique_ptr<mapped_file> file;
     ggml_context_ptr             ctx;
     ggml_backend_buffer_ptr      buffer; // over the mapping
+    ggml_context_ptr             repack_ctx;     // the matrices the CPU backend runs re-laid-out (none for F16/Q8_0 on x86)
+    ggml_backend_buffer_ptr      repack_buffer;  // their CPU_REPACK buffer
+    int64_t                      repacked_bytes = 0;
     int64_t                      weight_bytes = 0;
 };
 

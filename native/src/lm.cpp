@@ -334,6 +334,7 @@ void vall_e_lm_get_info(const vall_e_lm * lm, vall_e_lm_info * info) {
     info->weight_type             = (int32_t) lm->model.layers[0].wq->type;
     info->file_bytes              = (int64_t) lm->model.file->size();
     info->weight_bytes            = lm->model.weight_bytes;
+    info->repacked_bytes          = lm->model.repacked_bytes;
     info->has_output_bias         = lm->model.has_output_bias ? 1 : 0;
 }
 

@@ -1,5 +1,5 @@
-// A file memory-mapped read-only: the LM's GGUF (its weights stay in place in the mapping) and the EnCodec loader
-// (which reads its records out of it once).
+// A file memory-mapped read-only (POSIX mmap; Windows file mapping): the LM's GGUF (its weights stay in place in the
+// mapping) and the EnCodec loader (which reads its records out of it once).
 #pragma once
 
 #include "core.h"
@@ -20,6 +20,10 @@ class mapped_file {
     const uint8_t * data() const { return data_; }
     uint8_t *       data() { return data_; }
     size_t          size() const { return size_; }
+
+    // Drop the whole pages of [offset, offset + bytes) from this process's resident memory (their data was copied
+    // elsewhere, e.g. repacked weights); they are read from the file again if touched.
+    void release(size_t offset, size_t bytes);
 
   private:
     uint8_t * data_ = nullptr;

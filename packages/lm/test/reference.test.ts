@@ -1,3 +1,4 @@
+import { systemInfo } from "@vall-e/native";
 import { describe, expect, it } from "vitest";
 import { MODES, type ModelProfile } from "../src/inputs/assemble.js";
 import { LanguageModel } from "../src/language-model.js";
@@ -152,6 +153,53 @@ describe("quantized weights", () => {
         const spec = sampleSpec(mode, 7);
         expect(relativeError(await b.evaluate(spec), await a.evaluate(spec)), mode).toBeLessThanOrEqual(tolerance);
       }
+    });
+  }
+  // ggml's CPU backend re-lays-out some quantized matrices at load for its tiled kernels (CPU_REPACK: Q4_K and Q4_0
+  // with AVX2, Q2_K with AVX-512; Q8_0 on ARM). The repacked kernels compute the same quantized products in another
+  // order: measured against the weights left in the file's layout (VALL_E_NO_REPACK=1), Q4_K differs by 0 to 3.5e-7
+  // in four modes and 9.3e-3 in one (nar-len), Q2_K by up to 1.5e-3 — a fraction of the quantization's own error
+  // against F16 (1.3e-1 to 1.8e-1), which the repacked weights do not increase.
+  const x86 = process.arch === "x64";
+  for (const type of ["Q4_K", "Q2_K", "Q8_0"] as const) {
+    it(`${type}: repacked weights at load (where the CPU backend has a layout for them) give the same logits`, async () => {
+      const path = await tinyModel(type, shape);
+      process.env.VALL_E_NO_REPACK = "1";
+      let plain: LanguageModel;
+      try {
+        plain = await LanguageModel.load(path);
+      } finally {
+        delete process.env.VALL_E_NO_REPACK;
+      }
+      await using unpacked = plain;
+      await using repacked = await LanguageModel.load(path);
+      await using half = await LanguageModel.load(await tinyModel("F16", shape));
+      expect(unpacked.info.repackedBytes).toBe(0);
+      if (x86) {
+        // Which types have a repacked layout on x86 (ggml's repack.cpp): Q4_K with AVX2, Q2_K with AVX-512, Q8_0 none.
+        const needs = { Q4_K: "AVX2", Q2_K: "AVX512", Q8_0: undefined }[type];
+        const repacks = needs !== undefined && systemInfo().cpuFeatures.includes(needs);
+        expect(repacked.info.repackedBytes > 0, `${type} repacked`).toBe(repacks);
+      }
+      await using reference = await half.createContext({ contextSize: 256 });
+      await using a = await unpacked.createContext({ contextSize: 256 });
+      await using b = await repacked.createContext({ contextSize: 256 });
+      for (const mode of MODES) {
+        const spec = sampleSpec(mode, 7);
+        const [f16, fileLayout, relaid] = [
+          await reference.evaluate(spec),
+          await a.evaluate(spec),
+          await b.evaluate(spec),
+        ];
+        expect(relativeError(relaid, fileLayout), mode).toBeLessThanOrEqual(2e-2);
+        expect(relativeError(relaid, f16), mode).toBeLessThanOrEqual(relativeError(fileLayout, f16) * 1.05 + 1e-3);
+      }
+      // An AR step (one row through the repacked matrix-vector kernels) too.
+      const spec = sampleSpec("ar", 3, 0);
+      await a.prefill(repacked.assemble(spec));
+      await b.prefill(repacked.assemble(spec));
+      const row = repacked.layout.ar.start + 17;
+      expect(relativeError(await b.step([row], 0), await a.step([row], 0))).toBeLessThanOrEqual(2e-2);
     });
   }
 });
