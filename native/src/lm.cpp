@@ -15,6 +15,7 @@
 #include "cpu-compute.h"
 #include "lm-model.h"
 
+#include <algorithm>
 #include <ggml-cpu.h>
 
 #include <atomic>
@@ -147,17 +148,29 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
     ggml_tensor * pos = ggml_new_tensor_1d(ctx, GGML_TYPE_I32, N);
     ggml_set_name(pos, "inp_pos");
     ggml_set_input(pos);
+    // Without the cache, attention is ggml's flash attention (its CPU backend's tiled kernel: scores, softmax and the
+    // weighted values per tile, never the whole [keys × queries × heads] score matrix; llama.cpp's choice on CPU), whose
+    // mask is F16 — and absent where nothing is masked (full attention: NAR, NAR-len). The cached path (an AR step, a
+    // prefill into the cache) keeps the explicit product against the cache's transposed values.
+    const bool flash = !plan.use_cache;
+    auto       any_masked = [](const std::vector<float> & m) {
+        return std::any_of(m.begin(), m.end(), [](float value) { return value != 0.0f; });
+    };
     ggml_tensor *              mask = nullptr;
     std::vector<ggml_tensor *> block_masks;
     if (split) {
         for (size_t b = 0; b < plan.blocks.size(); ++b) {
             const int64_t n = plan.blocks[b].n;
-            block_masks.push_back(ggml_new_tensor_2d(ctx, GGML_TYPE_F32, n, n));
-            ggml_format_name(block_masks.back(), "inp_mask_%zu", b);
-            ggml_set_input(block_masks.back());
+            ggml_tensor * m = nullptr;
+            if (any_masked(plan.blocks[b].mask)) {
+                m = ggml_new_tensor_2d(ctx, GGML_TYPE_F16, n, n);
+                ggml_format_name(m, "inp_mask_%zu", b);
+                ggml_set_input(m);
+            }
+            block_masks.push_back(m);
         }
-    } else {
-        mask = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, NKV, N);
+    } else if (!flash || any_masked(plan.mask)) {
+        mask = ggml_new_tensor_2d(ctx, flash ? GGML_TYPE_F16 : GGML_TYPE_F32, NKV, N);
         ggml_set_name(mask, "inp_mask");
         ggml_set_input(mask);
     }
@@ -193,37 +206,36 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
         keep(q, 2);
         keep(k, 2);
 
+        // Flash attention of the tokens [start, start + n) among themselves: [E, n].
+        auto flash_attention = [&](int64_t start, int64_t n, ggml_tensor * m) {
+            ggml_tensor * qb = ggml_view_3d(ctx, q, D, H, n, q->nb[1], q->nb[2], (size_t) start * q->nb[2]);
+            ggml_tensor * kb = ggml_view_3d(ctx, k, D, HKV, n, k->nb[1], k->nb[2], (size_t) start * k->nb[2]);
+            ggml_tensor * vb = ggml_view_3d(ctx, v, D, HKV, n, D * ggml_element_size(v), v->nb[1], (size_t) start * v->nb[1]);
+            ggml_tensor * o  = ggml_flash_attn_ext(ctx, ggml_permute(ctx, qb, 0, 2, 1, 3), ggml_permute(ctx, kb, 0, 2, 1, 3),
+                                                   ggml_permute(ctx, vb, 0, 2, 1, 3), m, scale, 0.0f, 0.0f); // [D, H, n]
+            ggml_flash_attn_ext_set_prec(o, GGML_PREC_F32);
+            return ggml_reshape_2d(ctx, o, E, n);
+        };
         ggml_tensor * attn = nullptr; // [E, N]
         if (split) {
             // Per sequence: its queries against its own keys and values, then the outputs side by side.
             for (size_t b = 0; b < plan.blocks.size(); ++b) {
-                const int64_t start = plan.blocks[b].start, n = plan.blocks[b].n;
-                ggml_tensor * qb = ggml_view_3d(ctx, q, D, H, n, q->nb[1], q->nb[2], (size_t) start * q->nb[2]);
-                ggml_tensor * kb = ggml_view_3d(ctx, k, D, HKV, n, k->nb[1], k->nb[2], (size_t) start * k->nb[2]);
-                ggml_tensor * vb = ggml_view_2d(ctx, v, EKV, n, v->nb[1], (size_t) start * v->nb[1]);
-                ggml_tensor * vt = ggml_cont(ctx, ggml_permute(ctx, ggml_reshape_3d(ctx, vb, D, HKV, n), 1, 2, 0, 3));
-                ggml_tensor * kq = ggml_mul_mat(ctx, ggml_permute(ctx, kb, 0, 2, 1, 3), ggml_permute(ctx, qb, 0, 2, 1, 3));
-                kq               = ggml_soft_max_ext(ctx, kq, block_masks[b], scale, 0.0f); // [n, n, H]
-                ggml_tensor * out = ggml_cont_2d(ctx, ggml_permute(ctx, ggml_mul_mat(ctx, vt, kq), 0, 2, 1, 3), E, n);
+                ggml_tensor * out = flash_attention(plan.blocks[b].start, plan.blocks[b].n, block_masks[b]);
                 attn              = attn ? ggml_concat(ctx, attn, out, 1) : out;
             }
+        } else if (flash) {
+            attn = flash_attention(0, N, mask);
         } else {
-            ggml_tensor * keys;   // [D, NKV, HKV]
-            ggml_tensor * values; // [NKV, D, HKV]
-            if (plan.use_cache) {
-                ggml_tensor * kc = c.k_cache[(size_t) il];
-                ggml_tensor * vc = c.v_cache[(size_t) il];
-                const size_t  f  = ggml_type_size(kc->type);
-                ggml_build_forward_expand(graph, ggml_cpy(ctx, ggml_reshape_2d(ctx, k, EKV, N),
-                                                          ggml_view_2d(ctx, kc, EKV, N, kc->nb[1], (size_t) plan.n_past * kc->nb[1])));
-                ggml_build_forward_expand(graph, ggml_cpy(ctx, ggml_transpose(ctx, v),
-                                                          ggml_view_2d(ctx, vc, N, EKV, vc->nb[1], (size_t) plan.n_past * f)));
-                keys   = ggml_permute(ctx, ggml_view_3d(ctx, kc, D, HKV, NKV, D * f, EKV * f, 0), 0, 2, 1, 3);
-                values = ggml_view_3d(ctx, vc, NKV, D, HKV, vc->nb[1], vc->nb[1] * D, 0);
-            } else {
-                keys   = ggml_permute(ctx, k, 0, 2, 1, 3);
-                values = ggml_cont(ctx, ggml_permute(ctx, ggml_reshape_3d(ctx, v, D, HKV, N), 1, 2, 0, 3));
-            }
+            // Against the cache: the new keys and (transposed) values written into it, then all NKV of them.
+            ggml_tensor * kc = c.k_cache[(size_t) il];
+            ggml_tensor * vc = c.v_cache[(size_t) il];
+            const size_t  f  = ggml_type_size(kc->type);
+            ggml_build_forward_expand(graph, ggml_cpy(ctx, ggml_reshape_2d(ctx, k, EKV, N),
+                                                      ggml_view_2d(ctx, kc, EKV, N, kc->nb[1], (size_t) plan.n_past * kc->nb[1])));
+            ggml_build_forward_expand(graph, ggml_cpy(ctx, ggml_transpose(ctx, v),
+                                                      ggml_view_2d(ctx, vc, N, EKV, vc->nb[1], (size_t) plan.n_past * f)));
+            ggml_tensor * keys   = ggml_permute(ctx, ggml_view_3d(ctx, kc, D, HKV, NKV, D * f, EKV * f, 0), 0, 2, 1, 3); // [D, NKV, HKV]
+            ggml_tensor * values = ggml_view_3d(ctx, vc, NKV, D, HKV, vc->nb[1], vc->nb[1] * D, 0);                 // [NKV, D, HKV]
             ggml_tensor * kq = ggml_mul_mat(ctx, keys, ggml_permute(ctx, q, 0, 2, 1, 3)); // [NKV, N, H]
             kq               = ggml_soft_max_ext(ctx, kq, mask, scale, 0.0f);
             ggml_tensor * kqv = ggml_mul_mat(ctx, values, kq);                            // [D, N, H]
@@ -263,12 +275,20 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
     }
     ggml_backend_tensor_set(inp, plan.embd.data(), 0, plan.embd.size() * sizeof(float));
     ggml_backend_tensor_set(pos, plan.positions.data(), 0, plan.positions.size() * sizeof(int32_t));
-    if (split) {
-        for (size_t b = 0; b < plan.blocks.size(); ++b) {
-            ggml_backend_tensor_set(block_masks[b], plan.blocks[b].mask.data(), 0, plan.blocks[b].mask.size() * sizeof(float));
+    auto set_mask = [](ggml_tensor * m, const std::vector<float> & values) {
+        if (!m) return; // nothing masked
+        if (m->type == GGML_TYPE_F32) {
+            ggml_backend_tensor_set(m, values.data(), 0, values.size() * sizeof(float));
+            return;
         }
+        std::vector<ggml_fp16_t> half(values.size());
+        ggml_fp32_to_fp16_row(values.data(), half.data(), (int64_t) values.size());
+        ggml_backend_tensor_set(m, half.data(), 0, half.size() * sizeof(ggml_fp16_t));
+    };
+    if (split) {
+        for (size_t b = 0; b < plan.blocks.size(); ++b) set_mask(block_masks[b], plan.blocks[b].mask);
     } else {
-        ggml_backend_tensor_set(mask, plan.mask.data(), 0, plan.mask.size() * sizeof(float));
+        set_mask(mask, plan.mask);
     }
     ggml_backend_tensor_set(out_ids, plan.outputs.data(), 0, plan.outputs.size() * sizeof(int32_t));
     c.cpu.compute(graph, c.n_threads, c.cancel);
