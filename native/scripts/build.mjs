@@ -10,7 +10,8 @@
 //   VALL_E_LLAMA_CPP_DIR    use this llama.cpp tree instead of fetching the pinned release
 //   VALL_E_BUILD_JOBS       parallel compile jobs (default: the CPU count)
 // With --llama-oracle, a separate tree (build-oracle/) configures libllama too and builds only the test-only
-// program vall_e_llama_oracle (our LM graph against llama_decode); the addon in build/ is left alone.
+// programs vall_e_llama_oracle (our LM graph against llama_decode) and llama.cpp's llama-quantize (the published
+// quant mixes, for the LM tests); the addon in build/ is left alone.
 // Rebuilds are incremental: the CMake build tree under build/ is kept, and ccache is used when installed.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -87,4 +88,6 @@ if (!configured) {
   cmakeJs("configure", defineArgs);
   writeFileSync(stampPath, stamp);
 }
+// cmake-js takes one --target: the quantizer is built by a second call (the test-only tree shares its objects).
 cmakeJs("build", oracle ? [...defineArgs, "--target", "vall_e_llama_oracle"] : defineArgs);
+if (oracle) cmakeJs("build", [...defineArgs, "--target", "llama-quantize"]);

@@ -1,4 +1,7 @@
-import { systemInfo } from "@vall-e/native";
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { GGML_TYPES, systemInfo } from "@vall-e/native";
 import { describe, expect, it } from "vitest";
 import { MODES, type ModelProfile } from "../src/inputs/assemble.js";
 import { LanguageModel } from "../src/language-model.js";
@@ -200,6 +203,48 @@ describe("quantized weights", () => {
       await b.prefill(repacked.assemble(spec));
       const row = repacked.layout.ar.start + 17;
       expect(relativeError(await b.step([row], 0), await a.step([row], 0))).toBeLessThanOrEqual(2e-2);
+    });
+  }
+});
+
+describe("the published quant mixes, made by llama.cpp's llama-quantize as the published files were", () => {
+  // The test-only build of llama-quantize from the addon's pinned tree (native/build-oracle, turbo builds it first).
+  const quantizer = fileURLToPath(new URL("../../../native/build-oracle/bin/llama-quantize", import.meta.url));
+  const shape = { width: 256, heads: 4, kvHeads: 4, ffn: 512 };
+  // Relative max-abs error of every mode's logits against the F16 file it was made from (random Gaussian weights,
+  // the hardest case for quantization), measured over the five modes and the step: BF16 ≤ 5.8e-3, Q8_0 ≤ 2.0e-2,
+  // Q4_K_M ≤ 1.8e-1, Q3_K_M ≤ 3.6e-1, Q2_K ≤ 6.7e-1 (Q4_K_M, Q3_K_M: Q6_K/Q5_K/Q4_K mixes, the embedding and output
+  // matrices quantized too, as in the published files).
+  for (const [ftype, tolerance, weightType] of [
+    ["BF16", 1e-2, "BF16"],
+    ["Q8_0", 3e-2, "Q8_0"],
+    ["Q4_K_M", 2.5e-1, "Q4_K"],
+    ["Q3_K_M", 5e-1, "Q3_K"],
+    ["Q2_K", 9e-1, "Q2_K"],
+  ] as const) {
+    it(`${ftype}: loads, runs every mode and an AR step, logits within ${tolerance} (relative) of F16`, async () => {
+      expect(existsSync(quantizer), `${quantizer}: build it with \`pnpm --filter @vall-e/native build:oracle\``).toBe(
+        true,
+      );
+      const source = await tinyModel("F16", shape);
+      const path = source.replace(/\.gguf$/, `-${ftype}.gguf`);
+      if (!existsSync(path)) execFileSync(quantizer, [source, path, ftype, "2"], { stdio: "ignore", timeout: 30_000 });
+      await using half = await LanguageModel.load(source);
+      await using quantized = await LanguageModel.load(path);
+      expect(quantized.info.weightType, "the attention matrices' type").toBe(GGML_TYPES[weightType]);
+      await using a = await half.createContext({ contextSize: 256 });
+      await using b = await quantized.createContext({ contextSize: 256 });
+      const errors: Record<string, number> = {};
+      for (const mode of MODES) {
+        const spec = sampleSpec(mode, 7);
+        errors[mode] = relativeError(await b.evaluate(spec), await a.evaluate(spec));
+      }
+      const spec = sampleSpec("ar", 3, 0);
+      await a.prefill(half.assemble(spec));
+      await b.prefill(quantized.assemble(spec));
+      const row = half.layout.ar.start + 17;
+      errors.step = relativeError(await b.step([row], 0), await a.step([row], 0));
+      for (const [mode, error] of Object.entries(errors)) expect(error, mode).toBeLessThanOrEqual(tolerance);
     });
   }
 });
