@@ -1,6 +1,7 @@
 /**
  * LM benchmark on a full-shape random model (width 1024, 12 layers, 16 heads, FFN 4096, the 17702-row vocabulary;
- * generated on first use under bench/.cache, not committed), F16 and Q8_0, default threads:
+ * generated on first use under bench/.cache, not committed), F16 and Q8_0, and BF16, Q4_K_M, Q3_K_M, Q2_K made from the
+ * F16 file by llama-quantize, default threads:
  *   - forward of a 600-row sequence (a 3 s prompt + 4 s output): rows/s and GFLOP/s as a fraction of the matmul
  *     peak measured in the same run (target ≥ 60%);
  *   - AR step latency with the KV cache at 300 and 900 cached rows, against weight bytes ÷ the memory bandwidth
@@ -39,13 +40,18 @@ mkdirSync(cacheDir, { recursive: true });
 const threads = systemInfo().defaultThreads;
 const rows: BenchRow[] = [];
 
-type WeightType = "F16" | "Q8_0" | "Q4_K";
+type WeightType = "F16" | "Q8_0" | "Q4_K" | "BF16" | "Q3_K" | "Q2_K";
+const WEIGHT_TYPES: readonly WeightType[] = ["F16", "Q8_0", "Q4_K", "BF16", "Q3_K", "Q2_K"];
+
+// The published mixes made from the F16 file by llama.cpp's llama-quantize, as the published files were (Q4_K: what
+// users download most); F16 and Q8_0 are written directly.
+const QUANTIZED: Partial<Record<WeightType, string>> = { Q4_K: "Q4_K_M", BF16: "BF16", Q3_K: "Q3_K_M", Q2_K: "Q2_K" };
 
 async function modelFile(type: WeightType): Promise<string> {
   const path = join(cacheDir, `vall-e-full-${type}.gguf`);
-  // Q4_K (what users download most): made from the F16 file by llama.cpp's llama-quantize, as the published ones.
-  if (type === "Q4_K") {
-    if (!existsSync(path)) quantize(await llamaTools(cacheDir), await modelFile("F16"), path, "Q4_K_M", threads);
+  const ftype = QUANTIZED[type];
+  if (ftype) {
+    if (!existsSync(path)) quantize(await llamaTools(cacheDir), await modelFile("F16"), path, ftype, threads);
     return path;
   }
   if (!existsSync(path)) {
@@ -67,7 +73,7 @@ async function matmulPeak(type: "f16" | "q8_0"): Promise<number> {
 const only = process.argv[2] as WeightType | undefined;
 if (!only) {
   const context: Record<string, unknown> = { threads };
-  for (const type of ["F16", "Q8_0", "Q4_K"] as const) {
+  for (const type of WEIGHT_TYPES) {
     await modelFile(type);
     const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), type], {
       encoding: "utf8",
@@ -120,8 +126,8 @@ const bandwidth = (await measureVectorAddBandwidth({ threads, bytes: 64 * 2 ** 2
 
 for (const type of [only]) {
   const path = await modelFile(type);
-  // Our matmul peak for the weight types the kernel benchmark has (Q4_K: none).
-  const peak = type === "Q4_K" ? undefined : await matmulPeak(type === "F16" ? "f16" : "q8_0");
+  // Our matmul peak for the weight types the kernel benchmark has (F16 and Q8_0).
+  const peak = type === "F16" || type === "Q8_0" ? await matmulPeak(type === "F16" ? "f16" : "q8_0") : undefined;
   await using model = await LanguageModel.load(path);
   await using context = await model.createContext({ contextSize: 1024, threads });
   const rssAfterLoad = process.memoryUsage().rss / 2 ** 20;
