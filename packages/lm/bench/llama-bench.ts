@@ -1,60 +1,34 @@
 /**
- * The peer on the same kernels: llama.cpp's `llama-bench` and `llama-quantize`, built from the pinned tree the addon
- * compiles (native/.deps, via native/scripts/llama-source.mjs) with the addon's ggml configuration
- * (bench/llama-tools/CMakeLists.txt), into bench/.cache/llama-tools — configured and built once (ccache and Ninja
- * when present), rebuilt when the pinned commit changes.
+ * The peer on the same kernels: llama.cpp's `llama-bench` and `llama-quantize`, built in the addon's test-only oracle
+ * tree (native/build-oracle: native/CMakeLists.txt with VALL_E_LLAMA_ORACLE, the pinned llama.cpp source and the
+ * addon's own ggml configuration), so that `pnpm bench` compares our LM with llama.cpp's on the same kernels.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-
-/** The pinned llama.cpp source, as the native build prepares it (native/scripts/llama-source.mjs, plain JS). */
-interface LlamaSource {
-  LLAMA_SOURCE: { commit: string; llamaCppRelease: string };
-  prepareLlamaSource(): Promise<string>;
-}
-const source = (await import(new URL("../../../native/scripts/llama-source.mjs", import.meta.url).href)) as LlamaSource;
-const { LLAMA_SOURCE } = source;
 
 export interface LlamaTools {
   bench: string;
   quantize: string;
 }
 
-const toolsSource = fileURLToPath(new URL("llama-tools", import.meta.url));
-
-function has(command: string): boolean {
-  return spawnSync(command, ["--version"], { stdio: "ignore" }).status === 0;
-}
+const nativeDir = fileURLToPath(new URL("../../../native", import.meta.url));
+const oracleDir = join(nativeDir, "build-oracle");
 
 function run(command: string, args: readonly string[]): void {
   const child = spawnSync(command, args, { stdio: ["ignore", "inherit", "inherit"] });
   if (child.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (exit ${child.status})`);
 }
 
-/** llama-bench and llama-quantize, built on first use (a few minutes on 2 cores, seconds with ccache). */
-export async function llamaTools(cacheDir: string): Promise<LlamaTools> {
-  const build = join(cacheDir, "llama-tools");
-  const tools = { bench: join(build, "bin", "llama-bench"), quantize: join(build, "bin", "llama-quantize") };
-  const stamp = join(build, "vall-e-commit");
-  if (existsSync(tools.bench) && existsSync(tools.quantize) && existsSync(stamp)) {
-    if (readFileSync(stamp, "utf8").trim() === LLAMA_SOURCE.commit) return tools;
+/** llama-bench and llama-quantize: the oracle tree configured (and its test targets built) if needed, then these. */
+export async function llamaTools(): Promise<LlamaTools> {
+  const tools = { bench: join(oracleDir, "bin", "llama-bench"), quantize: join(oracleDir, "bin", "llama-quantize") };
+  if (!existsSync(join(oracleDir, "CMakeCache.txt")) || !existsSync(tools.quantize)) {
+    run(process.execPath, [join(nativeDir, "scripts", "build.mjs"), "--llama-oracle"]);
   }
-  const tree = await source.prepareLlamaSource();
-  process.stderr.write(`building llama-bench and llama-quantize (llama.cpp ${LLAMA_SOURCE.llamaCppRelease}) …\n`);
-  run("cmake", [
-    "-S",
-    toolsSource,
-    "-B",
-    build,
-    "-DCMAKE_BUILD_TYPE=Release",
-    `-DLLAMA_CPP_DIR=${tree}`,
-    ...(has("ninja") ? ["-G", "Ninja"] : []),
-    ...(has("ccache") ? ["-DCMAKE_C_COMPILER_LAUNCHER=ccache", "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"] : []),
-  ]);
-  run("cmake", ["--build", build, "--target", "llama-bench", "llama-quantize", "--parallel"]);
-  writeFileSync(stamp, `${LLAMA_SOURCE.commit}\n`);
+  // Incremental: a no-op when up to date, a rebuild when the pinned tree changed.
+  run("cmake", ["--build", oracleDir, "--target", "llama-bench", "--parallel"]);
   return tools;
 }
 

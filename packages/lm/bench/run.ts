@@ -51,7 +51,7 @@ async function modelFile(type: WeightType): Promise<string> {
   const path = join(cacheDir, `vall-e-full-${type}.gguf`);
   const ftype = QUANTIZED[type];
   if (ftype) {
-    if (!existsSync(path)) quantize(await llamaTools(cacheDir), await modelFile("F16"), path, ftype, threads);
+    if (!existsSync(path)) quantize(await llamaTools(), await modelFile("F16"), path, ftype, threads);
     return path;
   }
   if (!existsSync(path)) {
@@ -91,7 +91,7 @@ if (!only) {
     {
       const forwardRows = Number(forward.params?.rows);
       const depth = Number(step.params?.cached);
-      const peer = llamaBench(await llamaTools(cacheDir), await modelFile(type), {
+      const peer = llamaBench(await llamaTools(), await modelFile(type), {
         threads,
         prompt: forwardRows,
         gen: 32,
