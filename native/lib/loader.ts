@@ -14,6 +14,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { describeKind, statPathSync } from "@vall-e/core";
 import type { NativeBinding } from "./binding.js";
 import { NativeLoadError } from "./errors.js";
 
@@ -249,10 +250,18 @@ export function loadNative(env: NodeJS.ProcessEnv = process.env): LoadedNative {
   // 1. An explicit path: that file or an error, never something else (relative to the working directory).
   const explicit = env.VALL_E_NATIVE_PATH ? resolve(env.VALL_E_NATIVE_PATH) : undefined;
   if (explicit) {
-    if (!existsSync(explicit)) {
+    const found = statPathSync(explicit);
+    if (!found) {
       throw new NativeLoadError(
         "ERR_NATIVE_NOT_BUILT",
         `VALL_E_NATIVE_PATH is ${explicit}, which does not exist. Point it at a built vall_e.node, or unset it to use the installed one.`,
+      );
+    }
+    // Only a regular file is handed to the dynamic loader: a FIFO or /dev/zero would block it or read it forever.
+    if (!found.isFile()) {
+      throw new NativeLoadError(
+        "ERR_NATIVE_LOAD_FAILED",
+        `VALL_E_NATIVE_PATH is ${explicit}, which is a ${describeKind(found)}, not a built vall_e.node file.`,
       );
     }
     let binding: NativeBinding;

@@ -20,6 +20,7 @@
 #include <windows.h>
 #else
 #include <dlfcn.h>
+#include <sys/stat.h>
 #endif
 
 namespace vall_e {
@@ -107,6 +108,15 @@ void load_library_locked() {
     std::vector<std::string> names;
     const char *             chosen = std::getenv("VALL_E_ESPEAK_LIBRARY");
     if (chosen && chosen[0]) {
+#if !defined(_WIN32)
+        // Only a regular file reaches the dynamic loader: a FIFO would block its open() for good.
+        struct stat st;
+        if (stat(chosen, &st) == 0 && !S_ISREG(st.st_mode)) {
+            g_library.problem = std::string("espeak-ng could not be loaded (VALL_E_ESPEAK_LIBRARY is ") + chosen +
+                                ", which is not a regular file). " + k_install_hint;
+            return;
+        }
+#endif
         names.emplace_back(chosen); // an explicit choice is the only one tried
     } else {
         names.assign(std::begin(k_library_names), std::end(k_library_names));

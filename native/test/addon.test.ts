@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -75,6 +75,19 @@ describe("native addon", () => {
       encoding: "utf8",
       timeout: 30_000,
       env: { ...process.env, VALL_E_ESPEAK_LIBRARY: missing },
+    });
+    expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
+    expect(result.stdout).toContain("3 UNAVAILABLE");
+  });
+
+  it("VALL_E_ESPEAK_LIBRARY naming a FIFO is refused at once, not opened (an open() there blocks for good)", () => {
+    const program = fileURLToPath(new URL("../build/vall_e_c_api_test", import.meta.url));
+    const fifo = join(tempDir("vall-e-espeak-fifo-"), "libespeak-ng.so.1");
+    execFileSync("mkfifo", [fifo]);
+    const result = spawnSync(program, [], {
+      encoding: "utf8",
+      timeout: 30_000,
+      env: { ...process.env, VALL_E_ESPEAK_LIBRARY: fifo },
     });
     expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
     expect(result.stdout).toContain("3 UNAVAILABLE");

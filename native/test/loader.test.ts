@@ -62,6 +62,10 @@ describe("the native loader", () => {
       source: "VALL_E_NATIVE_PATH",
       reason: "VALL_E_NATIVE_PATH is set",
     });
+    // A special file is refused before the dynamic loader would block on it (a FIFO) or read it forever (/dev/zero).
+    expect(() => loadNative({ VALL_E_NATIVE_PATH: "/dev/zero" })).toThrowError(
+      "VALL_E_NATIVE_PATH is /dev/zero, which is a device, not a built vall_e.node file.",
+    );
     // A relative path is the user's: relative to the working directory, as a shell gives it.
     expect(loadNative({ VALL_E_NATIVE_PATH: relative(process.cwd(), SOURCE_BUILD_PATH) }).report.path).toBe(
       SOURCE_BUILD_PATH,
