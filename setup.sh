@@ -6,8 +6,9 @@
 #   ./setup.sh test                  set up, then run the whole test suite
 #
 # Steps, each skipped when already done:
-#   1. system packages (cmake, a C++ compiler, git, pkg-config, espeak-ng, ...): apt-get when running as root,
-#      otherwise the exact command to run is printed;
+#   1. system packages (cmake, a C++ compiler, git, pkg-config, espeak-ng, ...; for the Vulkan build — with
+#      VALL_E_BACKENDS=vulkan, and for `test` — libvulkan-dev, glslc, spirv-headers, mesa-vulkan-drivers): apt-get when
+#      running as root, otherwise the exact command to run is printed;
 #   2. pnpm at the version pinned in package.json, installed into .tools/ (no global changes);
 #   3. `pnpm install --frozen-lockfile` and `pnpm build` (turbo: builds the native addon and every package).
 set -euo pipefail
@@ -46,6 +47,19 @@ if ! (have_cmd pkg-config && pkg-config --exists espeak-ng); then missing+=(libe
 have_espeak_data=false
 for data_dir in /usr/lib/*/espeak-ng-data /usr/share/espeak-ng-data; do [ -d "$data_dir" ] && have_espeak_data=true; done
 $have_espeak_data || missing+=(espeak-ng-data)
+
+# The Vulkan build (VALL_E_BACKENDS=vulkan; the test suite builds it too, native/build-vulkan, and checks it on Mesa's
+# software driver): the loader and headers, the shader compiler, SPIR-V headers and lavapipe.
+want_vulkan=false
+case ",${VALL_E_BACKENDS:-}," in *,vulkan,*) want_vulkan=true ;; esac
+[ "${1:-}" = test ] && want_vulkan=true
+[ "${VALL_E_SETUP_VULKAN:-}" = 1 ] && want_vulkan=true # only the packages (CI installs everything before the suite)
+if $want_vulkan; then
+  have_cmd glslc || missing+=(glslc)
+  [ -e /usr/include/vulkan/vulkan.h ] || missing+=(libvulkan-dev)
+  [ -d /usr/include/spirv ] || missing+=(spirv-headers)
+  ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1 || missing+=(mesa-vulkan-drivers)
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   if ! have_cmd apt-get; then

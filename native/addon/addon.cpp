@@ -68,6 +68,7 @@ Napi::Value BenchVectorAdd(const Napi::CallbackInfo & info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("systemInfo", Napi::Function::New(env, SystemInfo, "systemInfo"));
+    exports.Set("devices", Napi::Function::New(env, Devices, "devices"));
     exports.Set("benchVectorAdd", Napi::Function::New(env, BenchVectorAdd, "benchVectorAdd"));
     exports.Set("espeakLibrary", Napi::Function::New(env, EspeakLibrary, "espeakLibrary"));
     exports.Set("espeakInit", Napi::Function::New(env, EspeakInit, "espeakInit"));

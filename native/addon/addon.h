@@ -8,6 +8,7 @@
 namespace vall_e_addon {
 
 Napi::Value SystemInfo(const Napi::CallbackInfo & info);
+Napi::Value Devices(const Napi::CallbackInfo & info);
 Napi::Value BenchVectorAdd(const Napi::CallbackInfo & info);
 Napi::Value EspeakLibrary(const Napi::CallbackInfo & info);
 Napi::Value EspeakInit(const Napi::CallbackInfo & info);

@@ -112,6 +112,8 @@ class Lm : public Napi::ObjectWrap<Lm> {
         out.Set("weightBytes", (double) li.weight_bytes);
         out.Set("hasOutputBias", li.has_output_bias != 0);
         out.Set("repackedBytes", (double) li.repacked_bytes);
+        out.Set("device", li.device);
+        out.Set("deviceBytes", (double) li.device_bytes);
         return out;
     }
 
@@ -371,13 +373,16 @@ class LoadWorker : public PromiseWorker {
     vall_e_lm *      handle_ = nullptr;
 };
 
-// loadLm(path, activation, headBiases) → Promise<Lm>
+// loadLm(path, activation, headBiases, device) → Promise<Lm>
 Napi::Value LoadLm(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (!info[0].IsString()) throw_error(env, VALL_E_ERR_INVALID_ARGUMENT, "Expected a string for path");
     vall_e_lm_params params = vall_e_lm_default_params();
     params.activation       = (int32_t) integer_arg(env, info[1], "activation", INT32_MIN, INT32_MAX);
     params.head_biases      = (int32_t) integer_arg(env, info[2], "headBiases", INT32_MIN, INT32_MAX);
+    if (info.Length() > 3 && !info[3].IsUndefined()) {
+        params.device = (int32_t) integer_arg(env, info[3], "device", INT32_MIN, INT32_MAX);
+    }
     auto * worker           = new LoadWorker(env, info[0].As<Napi::String>().Utf8Value(), params);
     worker->Queue();
     return worker->Promise();

@@ -83,6 +83,34 @@ typedef struct vall_e_system_info {
 /* Fill *info. Strings are static and stay valid for the life of the process. */
 VALL_E_API void vall_e_system_info_get(vall_e_system_info * info);
 
+/* ---- compute devices ------------------------------------------------------------------------------------- */
+
+/* The devices this build can compute on: ggml's backend registry, in its order (GPUs first, the CPU last). A build
+ * without GPU backends has one, the CPU. A Vulkan device appears only where the Vulkan loader finds a driver;
+ * software drivers (lavapipe/llvmpipe, SwiftShader) are listed only when GGML_VK_VISIBLE_DEVICES names them. */
+typedef enum vall_e_device_type {
+    VALL_E_DEVICE_CPU         = 0,
+    VALL_E_DEVICE_GPU         = 1,
+    VALL_E_DEVICE_IGPU        = 2, /* integrated: shares the host's memory */
+    VALL_E_DEVICE_ACCELERATOR = 3
+} vall_e_device_type;
+
+typedef struct vall_e_device_info {
+    const char * name;         /* ggml's name: "CPU", "Vulkan0", "CUDA0" */
+    const char * description;  /* the driver's: "NVIDIA GeForce RTX 4090", "llvmpipe (LLVM 15.0.6, 256 bits)" */
+    const char * backend;      /* "CPU", "Vulkan", "CUDA", "Metal" */
+    int32_t      backend_index; /* its index among the devices of its backend (vulkan:N) */
+    int32_t      type;         /* a vall_e_device_type */
+    int32_t      software;     /* 1: a software implementation running on the CPU (never chosen automatically) */
+    int64_t      memory_free;  /* bytes; the host's memory for the CPU */
+    int64_t      memory_total;
+} vall_e_device_info;
+
+VALL_E_API int32_t vall_e_device_count(void);
+
+/* Fill *info for device `index` (0 … vall_e_device_count() − 1); strings live as long as the process. */
+VALL_E_API vall_e_status vall_e_device_get(int32_t index, vall_e_device_info * info);
+
 /* ---- matmul: a weight matrix held in a ggml type, multiplied by f32 activations ---------------------------- */
 
 typedef enum vall_e_type {
@@ -271,6 +299,10 @@ typedef struct vall_e_lm_params {
     int32_t head_biases; /* 1 (default): add the file's per-head output biases (tensor "vall_e.output_bias", F32
                           * [n_vocab]: each head's classifier bias at its rows of the unified output matrix) to the
                           * logits; 0: ignore them. Files without that tensor have no biases either way. */
+    int32_t device;      /* -1 (default): the CPU, weights in place in the file's mapping; otherwise a device index
+                          * (vall_e_device_get): the weights are copied into that device's memory, and every context
+                          * of this model keeps its KV cache and graphs there (ops the device lacks run on the CPU).
+                          * On a GPU, cancel flags are checked between graph evaluations. */
 } vall_e_lm_params;
 
 typedef struct vall_e_lm_info {
@@ -289,6 +321,8 @@ typedef struct vall_e_lm_info {
     int32_t has_output_bias; /* 1 when the file holds vall_e.output_bias (applied unless head_biases is 0) */
     int64_t repacked_bytes;  /* bytes of the layer matrices copied into the CPU backend's re-laid-out (repacked) form
                               * at load, for its tiled quantized kernels: 0 for F16/Q8_0 on x86, or VALL_E_NO_REPACK=1 */
+    int32_t device;          /* the device index it runs on, -1 for the CPU path */
+    int64_t device_bytes;    /* bytes of weights copied into the device's memory (0 on the CPU) */
 } vall_e_lm_info;
 
 VALL_E_API vall_e_lm_params vall_e_lm_default_params(void);

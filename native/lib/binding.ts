@@ -131,6 +131,24 @@ export interface NativeLmInfo {
   hasOutputBias: boolean;
   /** Bytes of layer matrices repacked at load for the CPU's tiled quantized kernels (0: none). */
   repackedBytes: number;
+  /** The device index the model runs on (devices()), −1 for the CPU path. */
+  device: number;
+  /** Bytes of weights copied into the device's memory (0 on the CPU). */
+  deviceBytes: number;
+}
+
+/** One compute device (vall_e_device_info). */
+export interface NativeDevice {
+  index: number;
+  name: string;
+  description: string;
+  backend: string;
+  backendIndex: number;
+  /** 0 CPU, 1 GPU, 2 integrated GPU, 3 accelerator. */
+  type: number;
+  software: boolean;
+  memoryFree: number;
+  memoryTotal: number;
 }
 
 /** One sequence of an LM evaluation (vall_e_lm_sequence): token i sums rows rowIds[rowOffsets[i] … rowOffsets[i+1]). */
@@ -171,6 +189,8 @@ export interface NativeLm {
 
 export interface NativeBinding {
   systemInfo(): NativeSystemInfo;
+  /** Every compute device of this build, in ggml's registry order. */
+  devices(): NativeDevice[];
   /** type: 0 f32, 1 f16, 2 q8_0 (vall_e_type). */
   createMatmul(weights: Float32Array, m: number, k: number, type: number): Promise<NativeMatmul>;
   /** Seconds of the fastest of `iterations` runs of c = a + b over three vectors of `bytes` each. */
@@ -185,8 +205,11 @@ export interface NativeBinding {
   createCodec(path: string): Promise<NativeCodec>;
   /** Build a Vocos from a state dict's tensors (names, PyTorch shapes, f32 row-major data; validated). */
   createVocos(names: string[], shapes: number[][], data: Float32Array[]): Promise<NativeVocos>;
-  /** Load and validate a VALL-E GGUF; activation 0 = exact GELU, 1 = SiLU; headBiases 1 = add the file's. */
-  loadLm(path: string, activation: number, headBiases: number): Promise<NativeLm>;
+  /**
+   * Load and validate a VALL-E GGUF; activation 0 = exact GELU, 1 = SiLU; headBiases 1 = add the file's; device −1
+   * (default) = the CPU, otherwise a devices() index whose memory takes the weights.
+   */
+  loadLm(path: string, activation: number, headBiases: number, device?: number): Promise<NativeLm>;
   /** ggml's conversion of rows × perRow f32 values to a type (F16, Q8_0, Q4_K, …), as raw bytes. */
   quantize(values: Float32Array, type: number, rows: number, perRow: number): Promise<Uint8Array>;
 }

@@ -27,6 +27,7 @@ export {
   type NativeBinding,
   type NativeCodec,
   type NativeCodecInfo,
+  type NativeDevice,
   type NativeEspeakInfo,
   type NativeMatmul,
   type NativeSystemInfo,
@@ -34,6 +35,14 @@ export {
   type NativeVocosInfo,
   nativeLoadReport,
 } from "./binding.js";
+export {
+  DEVICE_BACKENDS,
+  DeviceError,
+  type DeviceInfo,
+  type DeviceKind,
+  listDevices,
+  resolveDevice,
+} from "./devices.js";
 export { type EncodecInfo, EncodecModel, type EncodecRunOptions } from "./encodec.js";
 export { fromNative, NativeError, NativeLoadError } from "./errors.js";
 export { type EspeakInfo, EspeakUnavailableError, espeakInfo, espeakTextToPhonemes } from "./espeak.js";

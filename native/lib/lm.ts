@@ -14,6 +14,7 @@ import {
   type NativeLmSequence,
 } from "./binding.js";
 import { cancellableCall } from "./cancellable.js";
+import { type DeviceInfo, resolveDevice } from "./devices.js";
 import { callNative } from "./errors.js";
 import { countLive } from "./live.js";
 
@@ -274,11 +275,20 @@ export class LmModel implements AsyncDisposable {
   readonly activation: LmActivation;
   /** Whether the logits include the file's per-head output biases (present and not turned off). */
   readonly headBiases: boolean;
+  /** The device it runs on. */
+  readonly device: DeviceInfo;
   #native: NativeLm | undefined;
   readonly #contexts = new Set<LmContext>();
 
-  private constructor(native: NativeLm, path: string, activation: LmActivation, headBiases: boolean) {
+  private constructor(
+    native: NativeLm,
+    path: string,
+    activation: LmActivation,
+    headBiases: boolean,
+    device: DeviceInfo,
+  ) {
     this.#native = native;
+    this.device = device;
     this.path = path;
     this.info = native.info;
     this.activation = activation;
@@ -288,17 +298,28 @@ export class LmModel implements AsyncDisposable {
 
   /**
    * Load and validate a VALL-E GGUF. `headBiases` (default true): add the per-head classifier biases the file holds
-   * (tensor `vall_e.output_bias`, F32 [n_vocab], each head's bias at its output rows) to the logits.
+   * (tensor `vall_e.output_bias`, F32 [n_vocab], each head's bias at its output rows) to the logits. `device`
+   * (default "cpu"): where the weights, KV caches and graphs live — "auto", "cpu", "vulkan[:N]", "cuda[:N]"
+   * (resolveDevice); the chosen one is `model.device`.
    */
-  static async load(path: string, options: { activation?: LmActivation; headBiases?: boolean } = {}): Promise<LmModel> {
+  static async load(
+    path: string,
+    options: { activation?: LmActivation; headBiases?: boolean; device?: string } = {},
+  ): Promise<LmModel> {
     if (typeof path !== "string" || path === "") throw invalid("a file path", "path", path);
+    const device = resolveDevice(options.device ?? "cpu");
     const activation = expectOneOf(options.activation ?? "gelu", "activation", ["gelu", "silu"] as const);
     const headBiases = options.headBiases ?? true;
     if (typeof headBiases !== "boolean") throw invalid("a boolean", "headBiases", headBiases);
     if (!existsSync(path)) throw new VallEError("ERR_FILE_NOT_FOUND", `Model file not found: ${path}`);
     try {
-      const native = await binding().loadLm(path, activation === "silu" ? 1 : 0, headBiases ? 1 : 0);
-      return new LmModel(native, path, activation, headBiases);
+      const native = await binding().loadLm(
+        path,
+        activation === "silu" ? 1 : 0,
+        headBiases ? 1 : 0,
+        device.kind === "cpu" ? -1 : device.index,
+      );
+      return new LmModel(native, path, activation, headBiases, device);
     } catch (error) {
       if ((error as { code?: unknown }).code === "VALL_E_ERR_INVALID_ARGUMENT") {
         throw new VallEError("ERR_MODEL_FORMAT", (error as Error).message, { cause: error });

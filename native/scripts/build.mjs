@@ -1,10 +1,13 @@
 // Build the native core and addon with cmake-js over the pinned llama.cpp source.
 //
-//   node scripts/build.mjs [--llama-oracle] [--cpu native|x86-64-v3|avx512|armv8]
+//   node scripts/build.mjs [--llama-oracle] [--cpu native|x86-64-v3|avx512|armv8] [--backends vulkan[,cuda]]
 //
 // --cpu chooses the CPU target: native (default: this machine's features, into build/) or one of the prebuilt
 // package's variants (into build-<cpu>/, which is what scripts/pack-native.mjs ships).
+// --backends compiles GPU backends in beside the CPU, into build-<backends>/ (build-x86-64-v3-vulkan/ with --cpu):
+// the Vulkan build needs libvulkan-dev, glslc and spirv-headers (./setup.sh installs them when asked for it).
 // Environment (turbo.json lists these, so a change rebuilds):
+//   VALL_E_BACKENDS         GPU backends of the default build in build/ (vulkan, cuda; empty: CPU only)
 //   VALL_E_CPU              the CPU target when --cpu is not given
 //   VALL_E_PORTABLE=1       the same as VALL_E_CPU=x86-64-v3 (the addon in build/ then runs on any x86-64-v3)
 //   VALL_E_LLAMA_CPP_DIR    use this llama.cpp tree instead of fetching the pinned release
@@ -34,10 +37,25 @@ if (!CPU_TARGETS.includes(cpu)) {
   );
   process.exit(2);
 }
-// The default build (build/) may be given a CPU target (VALL_E_PORTABLE); --cpu builds a variant beside it.
+const backendsIndex = argv.indexOf("--backends");
+const backendsArg = backendsIndex >= 0 ? argv[backendsIndex + 1] : process.env.VALL_E_BACKENDS;
+const backends = [...new Set((backendsArg ?? "").split(/[,;]/).map((name) => name.trim().toLowerCase()))]
+  .filter(Boolean)
+  .sort();
+const BACKENDS = ["cuda", "vulkan"];
+const unknown = backends.filter((name) => !BACKENDS.includes(name));
+if (unknown.length > 0 || (backendsIndex >= 0 && backends.length === 0)) {
+  process.stderr.write(
+    `[vall-e native] ${backendsIndex >= 0 ? "--backends" : "VALL_E_BACKENDS"}: expected a comma-separated list of ${BACKENDS.join(", ")}, got ${JSON.stringify(backendsArg)}\n`,
+  );
+  process.exit(2);
+}
+// The default build (build/) may be given a CPU target (VALL_E_PORTABLE) and backends (VALL_E_BACKENDS); --cpu and
+// --backends build a variant beside it.
+const variantParts = [...(cpuIndex >= 0 && cpu !== "native" ? [cpu] : []), ...(backendsIndex >= 0 ? backends : [])];
 const buildDir = join(
   nativeDir,
-  oracle ? "build-oracle" : cpuIndex >= 0 && cpu !== "native" ? `build-${cpu}` : "build",
+  oracle ? "build-oracle" : variantParts.length > 0 ? `build-${variantParts.join("-")}` : "build",
 );
 const jobs = Number.parseInt(process.env.VALL_E_BUILD_JOBS ?? "", 10) || availableParallelism();
 
@@ -75,6 +93,7 @@ try {
 const defines = {
   LLAMA_CPP_DIR: llamaDir,
   VALL_E_CPU: cpu,
+  VALL_E_BACKENDS: oracle ? "" : backends.join(";"),
   VALL_E_LLAMA_ORACLE: oracle ? "ON" : "OFF",
 };
 const defineArgs = Object.entries(defines).map(([key, value]) => `--CD${key}=${value}`);

@@ -6,7 +6,11 @@
 //   2. verify its sha512 against the pinned integrity;
 //   3. extract llama/gitRelease.bundle, `git clone` it, verify HEAD is the pinned commit;
 //   4. move the tree into place atomically and drop the tarball.
-// VALL_E_LLAMA_CPP_DIR points at an existing tree instead (offline work); it must be at the pinned commit.
+//   5. apply our patches (patches/*.patch, in name order), each checked to apply to the pristine tree.
+// VALL_E_LLAMA_CPP_DIR points at an existing tree instead (offline work); it must be at the pinned commit, and the
+// patches are applied to it too unless they already are.
+// A patch is the only way a fix to ggml reaches the build (patches/README.md): the tree is re-made pristine and
+// re-patched whenever the set of patches changes (the stamp records their digest).
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
@@ -35,6 +39,7 @@ export const LLAMA_SOURCE = Object.freeze({
 
 const nativeDir = resolve(fileURLToPath(new URL("..", import.meta.url)));
 export const DEPS_DIR = join(nativeDir, ".deps");
+export const PATCHES_DIR = join(nativeDir, "patches");
 const TREE = join(DEPS_DIR, `llama.cpp-${LLAMA_SOURCE.llamaCppRelease}`);
 const STAMP = ".vall-e-source.json";
 
@@ -62,7 +67,49 @@ function checkTree(tree) {
   }
 }
 
+/** Our patches to the pinned tree, in the order they apply, and one digest of them all. */
+export function patchSet() {
+  const files = existsSync(PATCHES_DIR)
+    ? readdirSync(PATCHES_DIR)
+        .filter((name) => name.endsWith(".patch"))
+        .sort()
+        .map((name) => join(PATCHES_DIR, name))
+    : [];
+  const hash = createHash("sha256");
+  for (const file of files) hash.update(`${file.slice(PATCHES_DIR.length)}\0`).update(readFileSync(file));
+  return { files, digest: files.length > 0 ? hash.digest("hex") : "none" };
+}
+
+function gitApply(tree, patch, extra) {
+  execFileSync("git", ["-C", tree, "apply", "--whitespace=nowarn", ...extra, patch], {
+    stdio: ["ignore", "pipe", "pipe"],
+    encoding: "utf8",
+  });
+}
+
+/** Apply every patch to `tree`; with `skipApplied`, a patch that is already in the tree is left alone. */
+export function applyPatches(tree, files, { skipApplied = false } = {}) {
+  for (const patch of files) {
+    if (skipApplied) {
+      try {
+        gitApply(tree, patch, ["--reverse", "--check"]);
+        continue; // already applied
+      } catch {
+        // not applied yet
+      }
+    }
+    try {
+      gitApply(tree, patch, ["--check"]);
+    } catch (error) {
+      throw new Error(`patch ${patch} does not apply to ${tree}: ${String(error.stderr ?? error.message).trim()}`);
+    }
+    gitApply(tree, patch, []);
+    log(`applied ${patch.slice(nativeDir.length + 1)}`);
+  }
+}
+
 export async function prepareLlamaSource() {
+  const patches = patchSet();
   const override = process.env.VALL_E_LLAMA_CPP_DIR;
   if (override) {
     const tree = resolve(override);
@@ -70,13 +117,21 @@ export async function prepareLlamaSource() {
     if (existsSync(join(tree, ".git")) && headCommit(tree) !== LLAMA_SOURCE.commit) {
       throw new Error(`VALL_E_LLAMA_CPP_DIR=${tree} is not at the pinned llama.cpp commit ${LLAMA_SOURCE.commit}`);
     }
+    applyPatches(tree, patches.files, { skipApplied: true });
     return tree;
   }
 
   const stampPath = join(TREE, STAMP);
   if (existsSync(stampPath)) {
     const stamp = JSON.parse(readFileSync(stampPath, "utf8"));
-    if (stamp.commit === LLAMA_SOURCE.commit) return TREE;
+    if (stamp.commit === LLAMA_SOURCE.commit) {
+      if (stamp.patches === patches.digest) return TREE;
+      // Another set of patches: back to the pinned sources (tracked files only), then this set.
+      run("git", ["-C", TREE, "checkout", "--quiet", "--force", "HEAD", "--", "."]);
+      applyPatches(TREE, patches.files);
+      writeFileSync(stampPath, `${JSON.stringify({ ...LLAMA_SOURCE, patches: patches.digest }, null, 2)}\n`);
+      return TREE;
+    }
   }
 
   mkdirSync(DEPS_DIR, { recursive: true });
@@ -103,7 +158,8 @@ export async function prepareLlamaSource() {
       throw new Error(`the llama.cpp bundle in ${spec} is at ${head}, expected ${LLAMA_SOURCE.commit}`);
     }
     checkTree(clone);
-    writeFileSync(join(clone, STAMP), `${JSON.stringify({ ...LLAMA_SOURCE }, null, 2)}\n`);
+    applyPatches(clone, patches.files);
+    writeFileSync(join(clone, STAMP), `${JSON.stringify({ ...LLAMA_SOURCE, patches: patches.digest }, null, 2)}\n`);
 
     rmSync(TREE, { recursive: true, force: true });
     renameSync(clone, TREE);

@@ -98,6 +98,10 @@ ggml_gallocr_ptr make_graph_allocator(const cpu_compute & cpu) {
 }
 
 void cpu_compute::compute(ggml_cgraph * graph, int32_t n_threads, const volatile int32_t * cancel) {
+    run(n_threads, cancel, [&] { return ggml_backend_graph_compute(backend_.get(), graph); }); // resumes the pool
+}
+
+void cpu_compute::run(int32_t n_threads, const volatile int32_t * cancel, const std::function<ggml_status()> & body) {
     ggml_backend_t backend = backend_.get();
     ggml_backend_cpu_set_n_threads(backend, n_threads);
     ggml_backend_cpu_set_abort_callback(backend, cancel ? abort_requested : nullptr, (void *) cancel);
@@ -105,10 +109,14 @@ void cpu_compute::compute(ggml_cgraph * graph, int32_t n_threads, const volatile
     {
         pool_turn turn(n_threads);
         ggml_backend_cpu_set_threadpool(backend, turn.pool());
-        status = ggml_backend_graph_compute(backend, graph); // resumes the pool
+        status = body();
         ggml_threadpool_pause(turn.pool());
         ggml_backend_cpu_set_threadpool(backend, nullptr);   // the pool may be re-made before this backend's next turn
     }
+    check_compute_status(status);
+}
+
+void check_compute_status(ggml_status status) {
     switch (status) {
         case GGML_STATUS_SUCCESS: return;
         case GGML_STATUS_ABORTED: fail(VALL_E_ERR_CANCELLED, "the computation was cancelled");

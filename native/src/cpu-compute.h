@@ -3,6 +3,8 @@
 
 #include "core.h"
 
+#include <functional>
+
 namespace vall_e {
 
 // The CPU backend of one handle (an LM context, one codec call, a matmul kernel), with no threads of its own.
@@ -23,11 +25,18 @@ class cpu_compute {
     // stops the evaluation with VALL_E_ERR_CANCELLED.
     void compute(ggml_cgraph * graph, int32_t n_threads, const volatile int32_t * cancel = nullptr);
 
+    // Run `body` (which computes on this backend, e.g. through a backend scheduler) during one turn on the shared
+    // pool, with n_threads and the cancel flag set as compute() sets them; its status is mapped as compute()'s is.
+    void run(int32_t n_threads, const volatile int32_t * cancel, const std::function<ggml_status()> & body);
+
     ggml_backend_t backend() const { return backend_.get(); }
 
   private:
     ggml_backend_ptr backend_;
 };
+
+// Fail with the status matching a ggml compute status (nothing for success).
+void check_compute_status(ggml_status status);
 
 // A graph allocator for buffers of `cpu`'s backend (fails with VALL_E_ERR_OUT_OF_MEMORY).
 ggml_gallocr_ptr make_graph_allocator(const cpu_compute & cpu);

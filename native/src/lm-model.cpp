@@ -4,6 +4,8 @@
 // tensor types, shapes and data ranges before the graph ever sees them.
 #include "lm-model.h"
 
+#include "device.h"
+
 #include <ggml-backend.h>
 #include <ggml-cpu.h>
 #include <gguf.h>
@@ -95,7 +97,14 @@ const std::set<ggml_type> & matrix_types() {
 
 }  // namespace
 
-void lm_model_load(lm_model & model, const std::string & path, int32_t activation, bool head_biases) {
+void lm_model_load(lm_model & model, const std::string & path, int32_t activation, bool head_biases, int32_t device_index) {
+    if (device_index != -1) {
+        ggml_backend_dev_t dev = device_at(device_index);
+        if (ggml_backend_dev_type(dev) != GGML_BACKEND_DEVICE_TYPE_CPU) {
+            model.device       = dev;
+            model.device_index = device_index;
+        }
+    }
     if (activation != VALL_E_LM_GELU && activation != VALL_E_LM_SILU) {
         fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected 0 (gelu) or 1 (silu) for activation, got %d", activation);
     }
@@ -208,13 +217,38 @@ void lm_model_load(lm_model & model, const std::string & path, int32_t activatio
         }
     }
 
-    // Weights in place in the mapping (a CPU buffer over the whole file).
-    model.ctx = make_meta_context(expected.size() + 4, 0);
-    model.buffer.reset(ggml_backend_cpu_buffer_from_ptr(model.file->data(), model.file->size()));
-    if (!model.buffer) {
-        fail(VALL_E_ERR_OUT_OF_MEMORY, "could not wrap the mapping of %s", path.c_str());
+    if (model.device) {
+        // Every tensor but the embedding table (read on the host) in one buffer of the device, copied from the mapping,
+        // whose pages are then released.
+        model.ctx = make_meta_context(expected.size() + 4, 0);
+        for (const auto & item : expected) {
+            if (item.first == "token_embd.weight" || (item.first == "vall_e.output_bias" && !head_biases)) continue;
+            ggml_tensor * t = ggml_dup_tensor(model.ctx.get(), ggml_get_tensor(meta, item.first.c_str()));
+            ggml_set_name(t, item.first.c_str());
+        }
+        model.buffer.reset(ggml_backend_alloc_ctx_tensors_from_buft(model.ctx.get(), ggml_backend_dev_buffer_type(model.device)));
+        if (!model.buffer) {
+            fail(VALL_E_ERR_OUT_OF_MEMORY, "%s: could not allocate the weights on %s", path.c_str(),
+                 device_label(model.device).c_str());
+        }
+        ggml_backend_buffer_set_usage(model.buffer.get(), GGML_BACKEND_BUFFER_USAGE_WEIGHTS);
+        for (ggml_tensor * t = ggml_get_first_tensor(model.ctx.get()); t; t = ggml_get_next_tensor(model.ctx.get(), t)) {
+            const int64_t   id   = gguf_find_tensor(g.get(), ggml_get_name(t));
+            const size_t    at   = data_offset + gguf_get_tensor_offset(g.get(), id);
+            ggml_backend_tensor_set(t, model.file->data() + at, 0, ggml_nbytes(t));
+            model.file->release(at, ggml_nbytes(t));
+        }
+        model.device_bytes = (int64_t) ggml_backend_buffer_get_size(model.buffer.get());
+    } else {
+        // Weights in place in the mapping (a CPU buffer over the whole file).
+        model.ctx = make_meta_context(expected.size() + 4, 0);
+        model.buffer.reset(ggml_backend_cpu_buffer_from_ptr(model.file->data(), model.file->size()));
+        if (!model.buffer) {
+            fail(VALL_E_ERR_OUT_OF_MEMORY, "could not wrap the mapping of %s", path.c_str());
+        }
     }
     auto place = [&](const std::string & name) {
+        if (model.device) return ggml_get_tensor(model.ctx.get(), name.c_str());
         ggml_tensor * source = ggml_get_tensor(meta, name.c_str());
         ggml_tensor * t      = ggml_dup_tensor(model.ctx.get(), source);
         ggml_set_name(t, name.c_str());
@@ -228,7 +262,7 @@ void lm_model_load(lm_model & model, const std::string & path, int32_t activatio
     // The layers' matrices the CPU backend can run re-laid-out go to its repack buffer (copied from the mapping and
     // repacked once, here); the rest, and the output head (used through row views, which a repacked layout cannot
     // serve), stay in the mapping.
-    ggml_backend_buffer_type_t repack = repack_buffer_type();
+    ggml_backend_buffer_type_t repack = model.device ? nullptr : repack_buffer_type();
     std::vector<std::string>   repacked;
     if (repack) {
         for (int i = 0; i < hp.n_layer; ++i) {

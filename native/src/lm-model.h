@@ -55,9 +55,14 @@ struct lm_model {
     ggml_backend_buffer_ptr      repack_buffer;  // their CPU_REPACK buffer
     int64_t                      repacked_bytes = 0;
     int64_t                      weight_bytes = 0;
+    ggml_backend_dev_t           device = nullptr; // a device beside the CPU holding the weights (nullptr: the CPU path)
+    int32_t                      device_index = -1;
+    int64_t                      device_bytes = 0;
 };
 
-void lm_model_load(lm_model & model, const std::string & path, int32_t activation, bool head_biases);
+// device_index −1: the CPU (weights in the mapping, quantized layers repacked); otherwise every tensor but the
+// embedding table is copied into that device's memory.
+void lm_model_load(lm_model & model, const std::string & path, int32_t activation, bool head_biases, int32_t device_index);
 
 // Add embedding row `row` (dequantized) to out[0 … n_embd).
 void lm_add_embedding(const lm_model & model, int32_t row, float * out, std::vector<float> & scratch);

@@ -13,6 +13,7 @@
 // (f16 by default, f32 on request) serves causal passes: tokens appended to it attend to everything cached and
 // causally to each other.
 #include "cpu-compute.h"
+#include "device.h"
 #include "lm-model.h"
 
 #include <algorithm>
@@ -35,11 +36,12 @@ struct vall_e_lm_context {
     int32_t                       n_threads = 0;
     const volatile int32_t *      cancel = nullptr;
     vall_e::cpu_compute           cpu;
-    vall_e::ggml_gallocr_ptr      galloc;
+    vall_e::ggml_gallocr_ptr      galloc;  // the CPU path's
+    std::unique_ptr<vall_e::device_compute> device; // a GPU model's: graphs scheduled on its device (and the CPU)
     vall_e::ggml_context_ptr      kv_ctx;
     vall_e::ggml_backend_buffer_ptr kv_buffer;
     std::vector<ggml_tensor *>    k_cache; // per layer [n_embd_kv, n_ctx], f16 or f32
-    std::vector<ggml_tensor *>    v_cache; // per layer [n_ctx, n_embd_kv] (transposed: values of a key are strided)
+    std::vector<ggml_tensor *>    v_cache; // per layer: [n_ctx, n_embd_kv] on the CPU (transposed: values of a key strided), [n_embd_kv, n_ctx] on a device
     int32_t                       n_past = 0;
     mutable std::atomic<bool>     busy{false};
     bool                          dump = false;
@@ -55,6 +57,9 @@ namespace vall_e {
 namespace {
 
 constexpr size_t k_lm_graph_size = 8192;
+
+// The most nodes a graph of this model can have (up to 64 sequences, each its own attention per layer).
+size_t max_graph_size(const lm_hparams & hp) { return k_lm_graph_size + 64 * (size_t) hp.n_layer * 16; }
 
 // What one evaluation computes, prepared on the host.
 struct lm_plan {
@@ -129,6 +134,15 @@ void add_sequence(lm_plan & plan, const lm_model & model, const vall_e_lm_sequen
     plan.n_tokens += s.n_tokens;
 }
 
+// A matrix product accumulated in f32 on every backend: the CPU always does, but GPU backends (Vulkan's f16acc
+// pipelines) otherwise may accumulate in half precision, an error of ~1e-2 on these logits (llama.cpp asks for f32
+// the same way where it matters, llama-graph.cpp's attention products).
+ggml_tensor * matmul(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b) {
+    ggml_tensor * product = ggml_mul_mat(ctx, a, b);
+    ggml_mul_mat_set_prec(product, GGML_PREC_F32);
+    return product;
+}
+
 // Build, allocate and run the graph for a plan; write logits [outputs][head].
 void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, int32_t head_end, float * logits) {
     const lm_model &   model = c.lm->model;
@@ -151,8 +165,9 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
     // Without the cache, attention is ggml's flash attention (its CPU backend's tiled kernel: scores, softmax and the
     // weighted values per tile, never the whole [keys × queries × heads] score matrix; llama.cpp's choice on CPU), whose
     // mask is F16 — and absent where nothing is masked (full attention: NAR, NAR-len). The cached path (an AR step, a
-    // prefill into the cache) keeps the explicit product against the cache's transposed values.
-    const bool flash = !plan.use_cache;
+    // prefill into the cache) keeps, on the CPU, the explicit product against the cache's transposed values; on a
+    // device it is flash attention too, over a cache of untransposed values (as llama.cpp's with flash attention).
+    const bool flash = !plan.use_cache || c.device;
     auto       any_masked = [](const std::vector<float> & m) {
         return std::any_of(m.begin(), m.end(), [](float value) { return value != 0.0f; });
     };
@@ -196,9 +211,9 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
 
         // attention
         ggml_tensor * h = ggml_mul(ctx, ggml_rms_norm(ctx, x, hp.rms_eps), L.attn_norm);
-        ggml_tensor * q = ggml_reshape_3d(ctx, ggml_mul_mat(ctx, L.wq, h), D, H, N);
-        ggml_tensor * k = ggml_reshape_3d(ctx, ggml_mul_mat(ctx, L.wk, h), D, HKV, N);
-        ggml_tensor * v = ggml_mul_mat(ctx, L.wv, h); // [EKV, N]
+        ggml_tensor * q = ggml_reshape_3d(ctx, matmul(ctx, L.wq, h), D, H, N);
+        ggml_tensor * k = ggml_reshape_3d(ctx, matmul(ctx, L.wk, h), D, HKV, N);
+        ggml_tensor * v = matmul(ctx, L.wv, h); // [EKV, N]
         q = ggml_rope_ext(ctx, q, pos, nullptr, (int) D, GGML_ROPE_TYPE_NORMAL, 0, hp.rope_theta, 1.0f, 0.0f, 1.0f, 0.0f, 0.0f);
         k = ggml_rope_ext(ctx, k, pos, nullptr, (int) D, GGML_ROPE_TYPE_NORMAL, 0, hp.rope_theta, 1.0f, 0.0f, 1.0f, 0.0f, 0.0f);
         ggml_format_name(q, "l%d.q", il);
@@ -223,8 +238,22 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
                 ggml_tensor * out = flash_attention(plan.blocks[b].start, plan.blocks[b].n, block_masks[b]);
                 attn              = attn ? ggml_concat(ctx, attn, out, 1) : out;
             }
-        } else if (flash) {
+        } else if (!plan.use_cache) {
             attn = flash_attention(0, N, mask);
+        } else if (c.device) {
+            // Against the cache on a device: the new keys and values written into it, then flash attention over all
+            // NKV of them.
+            ggml_tensor * kc = c.k_cache[(size_t) il];
+            ggml_tensor * vc = c.v_cache[(size_t) il];
+            const size_t  f  = ggml_type_size(kc->type);
+            ggml_build_forward_expand(graph, ggml_cpy(ctx, ggml_reshape_2d(ctx, k, EKV, N),
+                                                      ggml_view_2d(ctx, kc, EKV, N, kc->nb[1], (size_t) plan.n_past * kc->nb[1])));
+            ggml_build_forward_expand(graph, ggml_cpy(ctx, v, ggml_view_2d(ctx, vc, EKV, N, vc->nb[1], (size_t) plan.n_past * vc->nb[1])));
+            ggml_tensor * keys   = ggml_permute(ctx, ggml_view_3d(ctx, kc, D, HKV, NKV, D * f, EKV * f, 0), 0, 2, 1, 3); // [D, NKV, HKV]
+            ggml_tensor * values = ggml_permute(ctx, ggml_view_3d(ctx, vc, D, HKV, NKV, D * f, EKV * f, 0), 0, 2, 1, 3);
+            ggml_tensor * o      = ggml_flash_attn_ext(ctx, ggml_permute(ctx, q, 0, 2, 1, 3), keys, values, mask, scale, 0.0f, 0.0f);
+            ggml_flash_attn_ext_set_prec(o, GGML_PREC_F32);
+            attn = ggml_reshape_2d(ctx, o, E, N);
         } else {
             // Against the cache: the new keys and (transposed) values written into it, then all NKV of them.
             ggml_tensor * kc = c.k_cache[(size_t) il];
@@ -241,15 +270,15 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
             ggml_tensor * kqv = ggml_mul_mat(ctx, values, kq);                            // [D, N, H]
             attn              = ggml_cont_2d(ctx, ggml_permute(ctx, kqv, 0, 2, 1, 3), E, N);
         }
-        x = ggml_add(ctx, x, ggml_mul_mat(ctx, L.wo, attn));
+        x = ggml_add(ctx, x, matmul(ctx, L.wo, attn));
         ggml_format_name(x, "l%d.attn_out", il);
         keep(x);
 
         // gated MLP
         h                = ggml_mul(ctx, ggml_rms_norm(ctx, x, hp.rms_eps), L.ffn_norm);
-        ggml_tensor * gate = ggml_mul_mat(ctx, L.ffn_gate, h);
+        ggml_tensor * gate = matmul(ctx, L.ffn_gate, h);
         gate = model.activation == VALL_E_LM_SILU ? ggml_silu(ctx, gate) : ggml_gelu_erf(ctx, gate);
-        x    = ggml_add(ctx, x, ggml_mul_mat(ctx, L.ffn_down, ggml_mul(ctx, gate, ggml_mul_mat(ctx, L.ffn_up, h))));
+        x    = ggml_add(ctx, x, matmul(ctx, L.ffn_down, ggml_mul(ctx, gate, matmul(ctx, L.ffn_up, h))));
         ggml_format_name(x, "l%d.out", il);
         keep(x);
     }
@@ -260,7 +289,7 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
     keep(rows);
     ggml_tensor * head = ggml_view_2d(ctx, model.output, E, head_end - head_start, model.output->nb[1],
                                       (size_t) head_start * model.output->nb[1]);
-    ggml_tensor * out  = ggml_mul_mat(ctx, head, rows); // [head, NOUT]
+    ggml_tensor * out  = matmul(ctx, head, rows); // [head, NOUT]
     if (model.output_bias) {
         out = ggml_add(ctx, out, ggml_view_1d(ctx, model.output_bias, head_end - head_start,
                                               (size_t) head_start * model.output_bias->nb[0]));
@@ -270,7 +299,9 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
     for (const auto & [t, row_dim] : named) ggml_build_forward_expand(graph, t);
     ggml_build_forward_expand(graph, out);
 
-    if (!ggml_gallocr_alloc_graph(c.galloc.get(), graph)) {
+    if (c.device) {
+        c.device->alloc(graph);
+    } else if (!ggml_gallocr_alloc_graph(c.galloc.get(), graph)) {
         fail(VALL_E_ERR_OUT_OF_MEMORY, "could not allocate the LM graph for %lld tokens", (long long) N);
     }
     ggml_backend_tensor_set(inp, plan.embd.data(), 0, plan.embd.size() * sizeof(float));
@@ -291,7 +322,11 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
         set_mask(mask, plan.mask);
     }
     ggml_backend_tensor_set(out_ids, plan.outputs.data(), 0, plan.outputs.size() * sizeof(int32_t));
-    c.cpu.compute(graph, c.n_threads, c.cancel);
+    if (c.device) {
+        c.device->compute(graph, c.n_threads, c.cancel);
+    } else {
+        c.cpu.compute(graph, c.n_threads, c.cancel);
+    }
     ggml_backend_tensor_get(out, logits, 0, ggml_nbytes(out));
 
     c.dumps.clear();
@@ -318,6 +353,7 @@ vall_e_lm_params vall_e_lm_default_params(void) {
     vall_e_lm_params params;
     params.activation  = VALL_E_LM_GELU;
     params.head_biases = 1;
+    params.device      = -1;
     return params;
 }
 
@@ -335,7 +371,10 @@ vall_e_status vall_e_lm_load(const char * path, const vall_e_lm_params * params,
         if (params->head_biases != 0 && params->head_biases != 1) {
             fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected 0 or 1 for head_biases, got %d", params->head_biases);
         }
-        lm_model_load(lm->model, path, params->activation, params->head_biases == 1);
+        if (params->device < -1) {
+            fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected -1 (the CPU) or a device index for device, got %d", params->device);
+        }
+        lm_model_load(lm->model, path, params->activation, params->head_biases == 1, params->device);
         *out = lm.release();
     });
 }
@@ -356,6 +395,8 @@ void vall_e_lm_get_info(const vall_e_lm * lm, vall_e_lm_info * info) {
     info->weight_bytes            = lm->model.weight_bytes;
     info->repacked_bytes          = lm->model.repacked_bytes;
     info->has_output_bias         = lm->model.has_output_bias ? 1 : 0;
+    info->device                  = lm->model.device_index;
+    info->device_bytes            = lm->model.device_bytes;
 }
 
 void vall_e_lm_free(vall_e_lm * lm) { delete lm; }
@@ -384,7 +425,11 @@ vall_e_status vall_e_lm_context_init(vall_e_lm * lm, const vall_e_lm_context_par
         c->n_ctx     = params->n_ctx;
         c->n_threads = resolve_threads(params->n_threads);
         c->cancel    = params->cancel;
-        c->galloc    = make_graph_allocator(c->cpu);
+        if (lm->model.device) {
+            c->device = std::make_unique<device_compute>(lm->model.device, max_graph_size(lm->model.hparams));
+        } else {
+            c->galloc = make_graph_allocator(c->cpu);
+        }
         if (params->cache_type != 0 && params->cache_type != 1) {
             fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected 0 (f32) or 1 (f16) for cache_type, got %d", params->cache_type);
         }
@@ -393,9 +438,11 @@ vall_e_status vall_e_lm_context_init(vall_e_lm * lm, const vall_e_lm_context_par
         c->kv_ctx               = make_meta_context((size_t) (2 * hp.n_layer), 0);
         for (int il = 0; il < hp.n_layer; ++il) {
             c->k_cache.push_back(ggml_new_tensor_2d(c->kv_ctx.get(), type, hp.n_embd_kv(), c->n_ctx));
-            c->v_cache.push_back(ggml_new_tensor_2d(c->kv_ctx.get(), type, c->n_ctx, hp.n_embd_kv()));
+            // Values transposed on the CPU (its explicit product reads a key's values as one row); as the keys on a device.
+            c->v_cache.push_back(c->device ? ggml_new_tensor_2d(c->kv_ctx.get(), type, hp.n_embd_kv(), c->n_ctx)
+                                           : ggml_new_tensor_2d(c->kv_ctx.get(), type, c->n_ctx, hp.n_embd_kv()));
         }
-        c->kv_buffer.reset(ggml_backend_alloc_ctx_tensors(c->kv_ctx.get(), c->cpu.backend()));
+        c->kv_buffer.reset(ggml_backend_alloc_ctx_tensors(c->kv_ctx.get(), c->device ? c->device->backend() : c->cpu.backend()));
         if (!c->kv_buffer) {
             fail(VALL_E_ERR_OUT_OF_MEMORY, "could not allocate a KV cache of %d tokens", c->n_ctx);
         }
@@ -523,9 +570,14 @@ vall_e_status vall_e_lm_cache_copy(vall_e_lm_context * dst, const vall_e_lm_cont
             staging.resize(n * ks->nb[1]);
             ggml_backend_tensor_get(ks, staging.data(), 0, staging.size());
             ggml_backend_tensor_set(kd, staging.data(), 0, staging.size());
-            // Values (transposed): per channel a row of n_ctx entries, the first n of each (row strides may differ).
             ggml_tensor * vd = dst->v_cache[il];
             ggml_tensor * vs = src->v_cache[il];
+            if (dst->device) { // values laid out as the keys
+                ggml_backend_tensor_get(vs, staging.data(), 0, staging.size());
+                ggml_backend_tensor_set(vd, staging.data(), 0, staging.size());
+                continue;
+            }
+            // Values (transposed): per channel a row of n_ctx entries, the first n of each (row strides may differ).
             const size_t  f  = ggml_type_size(vs->type);
             staging.resize(n * f);
             for (int64_t row = 0; row < vs->ne[1]; ++row) {

@@ -106,12 +106,25 @@ core_counts count_cores() {
 }  // namespace
 }  // namespace vall_e
 
+// ggml's commit as its build recorded it. ggml marks a tree with changes "-dirty": ours carries exactly the patches in
+// native/patches, applied by scripts/llama-source.mjs to the pinned sources (and re-applied to pristine ones whenever
+// they change), so that mark says nothing the version of this package does not; the pinned commit is reported.
+static std::string pinned_ggml_commit() {
+    std::string commit = ggml_commit();
+    const std::string dirty = "-dirty";
+    if (commit.size() > dirty.size() && commit.compare(commit.size() - dirty.size(), dirty.size(), dirty) == 0) {
+        commit.resize(commit.size() - dirty.size());
+    }
+    return commit;
+}
+
 extern "C" void vall_e_system_info_get(vall_e_system_info * info) {
+    static const std::string              commit   = pinned_ggml_commit();
     static const std::string              features = vall_e::compiled_cpu_features();
     static const vall_e::core_counts      cores    = vall_e::count_cores();
     info->version         = VALL_E_VERSION;
     info->ggml_version    = ggml_version();
-    info->ggml_commit     = ggml_commit();
+    info->ggml_commit     = commit.c_str();
     info->cpu_features    = features.c_str();
     info->build           = VALL_E_BUILD_KIND;
     info->physical_cores  = cores.physical;

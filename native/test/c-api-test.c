@@ -435,6 +435,31 @@ static void check_espeak(void) {
 }
 
 /* Argument errors of the handle-free calls: a status and a message naming the parameter, never an abort. */
+/* The compute devices: at least the CPU; an index out of range or a NULL info is refused. */
+static void check_devices(void) {
+    const int32_t n   = vall_e_device_count();
+    int           cpu = 0;
+    CHECK(n >= 1, "%d devices", n);
+    for (int32_t i = 0; i < n; ++i) {
+        vall_e_device_info d;
+        CHECK(vall_e_device_get(i, &d) == VALL_E_OK, "device %d: %s", i, vall_e_last_error());
+        CHECK(d.name && d.name[0] && d.description && d.backend && d.backend[0], "device %d strings", i);
+        CHECK(d.type >= VALL_E_DEVICE_CPU && d.type <= VALL_E_DEVICE_ACCELERATOR, "device %d type %d", i, d.type);
+        CHECK(d.memory_total >= d.memory_free && d.memory_free >= 0, "device %d memory %lld of %lld", i,
+              (long long) d.memory_free, (long long) d.memory_total);
+        if (d.type == VALL_E_DEVICE_CPU) {
+            cpu++;
+            CHECK(strcmp(d.backend, "CPU") == 0 && d.software == 0 && d.backend_index == 0, "the CPU device: %s %d %d",
+                  d.backend, d.software, d.backend_index);
+        }
+    }
+    CHECK(cpu == 1, "%d CPU devices", cpu);
+    vall_e_device_info d;
+    EXPECT_INVALID(vall_e_device_get(n, &d), "Expected a device index from 0 to");
+    EXPECT_INVALID(vall_e_device_get(-1, &d), "= CPU (");
+    EXPECT_INVALID(vall_e_device_get(0, NULL), "vall_e_device_get: info must not be NULL");
+}
+
 static void check_small_errors(void) {
     float                weights[32 * 33];
     float                out[64];
@@ -656,6 +681,11 @@ static void check_lm_files(const char * path, const char * scratch) {
     wrong             = params;
     wrong.head_biases = 2;
     EXPECT_INVALID(vall_e_lm_load(path, &wrong, &lm), "Expected 0 or 1 for head_biases, got 2");
+    wrong        = params;
+    wrong.device = -2;
+    EXPECT_INVALID(vall_e_lm_load(path, &wrong, &lm), "Expected -1 (the CPU) or a device index for device, got -2");
+    wrong.device = vall_e_device_count();
+    EXPECT_INVALID(vall_e_lm_load(path, &wrong, &lm), "Expected a device index from 0 to");
     CHECK(lm == NULL, "a failed load leaves *out NULL");
 }
 
@@ -1147,6 +1177,7 @@ int main(int argc, char ** argv) {
     check_matmul(VALL_E_TYPE_F16, 5e-2);
     check_matmul(VALL_E_TYPE_Q8_0, 1e-1);
     RUN(check_concurrent_matmuls());
+    RUN(check_devices());
     RUN(check_small_errors());
     RUN(check_espeak());
     RUN(check_last_error_per_thread());

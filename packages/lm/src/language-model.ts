@@ -7,7 +7,14 @@
 import { stat } from "node:fs/promises";
 import { gguf } from "@huggingface/gguf";
 import { expectOneOf, invalid, statRegularFile, VallEError } from "@vall-e/core";
-import { type LmContext, type LmContextOptions, type LmDumpedTensor, type LmInfo, LmModel } from "@vall-e/native";
+import {
+  type DeviceInfo,
+  type LmContext,
+  type LmContextOptions,
+  type LmDumpedTensor,
+  type LmInfo,
+  LmModel,
+} from "@vall-e/native";
 import type { EvaluateOptions, Evaluator } from "./evaluator.js";
 import {
   type AssembledInput,
@@ -24,6 +31,11 @@ import { type Layout, recoverLayout } from "./model/vocabulary.js";
 export interface LanguageModelOptions {
   /** Overrides of the profile the file declares (vall_e.* keys) or the reference's. */
   profile?: Partial<ModelProfile>;
+  /**
+   * Where the weights, KV caches and graphs live (default "cpu"): "auto" (a real GPU when there is one, else the
+   * CPU), "cpu", "vulkan[:N]", "cuda[:N]" — @vall-e/native's resolveDevice. The choice is `model.device`.
+   */
+  device?: string;
 }
 
 const PROFILE_KEYS = {
@@ -120,12 +132,18 @@ export class LanguageModel implements AsyncDisposable {
     const native = await LmModel.load(path, {
       activation: profile.activation,
       headBiases: profile.headBiases === "apply",
+      ...(options.device === undefined ? {} : { device: options.device }),
     });
     return new LanguageModel(native, path, layout, profile, tasks);
   }
 
   get info(): LmInfo {
     return this.#native.info;
+  }
+
+  /** The device the model runs on. */
+  get device(): DeviceInfo {
+    return this.#native.device;
   }
 
   /** Contexts created and not yet disposed. */

@@ -1,0 +1,88 @@
+/**
+ * Run in a child process by devices.test.ts, with VALL_E_NATIVE_PATH set to a build with a GPU backend: every case
+ * of the shared LM fixture, as a forward pass and as a KV-cache prefill plus one step, on the CPU and on `device`,
+ * in one process of that build. Prints one JSON line: per case and path, the largest absolute difference of the
+ * device's logits from the CPU's, the largest logit, and whether every row's argmax agrees.
+ *
+ *   tsx agreement.ts <model.gguf> <fixture dir> <device> [case name]
+ *
+ * With a case name, only that case (lavapipe corrupts its heap on some sequences of differently shaped graphs in one
+ * process, while every case passes alone: the test runs one process per case).
+ */
+import { readFileSync } from "node:fs";
+import type { InputSpec } from "../../src/inputs/assemble.js";
+import { LanguageModel, type LanguageModelContext } from "../../src/language-model.js";
+
+const [modelPath, fixtureDir, deviceSpec, only] = process.argv.slice(2) as [string, string, string, string?];
+const manifest = JSON.parse(readFileSync(`${fixtureDir}/manifest.json`, "utf8")) as {
+  cases: { name: string; input: string; mode: string }[];
+};
+
+export interface Agreement {
+  device: string;
+  deviceName: string;
+  cases: { name: string; mode: string; path: "forward" | "cache"; maxAbs: number; maxLogit: number; argmax: boolean }[];
+}
+
+function compare(cpu: Float32Array, device: Float32Array, width: number) {
+  let maxAbs = cpu.length === device.length ? 0 : Number.POSITIVE_INFINITY;
+  let maxLogit = 0;
+  for (let i = 0; i < cpu.length; i++) {
+    maxAbs = Math.max(maxAbs, Math.abs((cpu[i] as number) - (device[i] as number)));
+    maxLogit = Math.max(maxLogit, Math.abs(cpu[i] as number));
+  }
+  let argmax = cpu.length === device.length;
+  for (let r = 0; r < cpu.length / width; r++) {
+    let a = 0;
+    let b = 0;
+    for (let j = 0; j < width; j++) {
+      if ((cpu[r * width + j] as number) > (cpu[r * width + a] as number)) a = j;
+      if ((device[r * width + j] as number) > (device[r * width + b] as number)) b = j;
+    }
+    argmax &&= a === b;
+  }
+  return { maxAbs, maxLogit, argmax };
+}
+
+const cpu = await LanguageModel.load(modelPath, { device: "cpu" });
+const gpu = await LanguageModel.load(modelPath, { device: deviceSpec });
+const result: Agreement = { device: gpu.device.spec, deviceName: gpu.device.description, cases: [] };
+const contexts = await Promise.all([cpu, gpu].map((model) => model.createContext({ contextSize: 512 })));
+for (const c of manifest.cases.filter((item) => only === undefined || item.name === only)) {
+  const spec = JSON.parse(readFileSync(`${fixtureDir}/${c.input}`, "utf8")) as InputSpec;
+  const input = cpu.assemble(spec);
+  const width = input.head.end - input.head.start;
+  process.stderr.write(`${c.name}: forward\n`); // where a driver crash happened, for the parent's message
+  const a = await (contexts[0] as LanguageModelContext).forward([input]);
+  const b = await (contexts[1] as LanguageModelContext).forward([input]);
+  result.cases.push({
+    name: c.name,
+    mode: c.mode,
+    path: "forward",
+    ...compare(a as Float32Array, b as Float32Array, width),
+  });
+  // The same tokens through the KV cache (causally): all but the last as a prefill, then the last as one step.
+  const steps: Float32Array[] = [];
+  const prefix = {
+    ...input,
+    rows: input.rows.slice(0, -1),
+    positions: input.positions.slice(0, -1),
+    causal: true,
+    outputs: 1,
+  };
+  process.stderr.write(`${c.name}: cache\n`);
+  for (const context of contexts) {
+    await context.prefill(prefix);
+    steps.push(await context.step(input.rows.at(-1) as number[], input.positions.at(-1) as number));
+  }
+  result.cases.push({
+    name: c.name,
+    mode: c.mode,
+    path: "cache",
+    ...compare(steps[0] as Float32Array, steps[1] as Float32Array, width),
+  });
+}
+for (const context of contexts) await context.dispose();
+await cpu.dispose();
+await gpu.dispose();
+process.stdout.write(`${JSON.stringify(result)}\n`);
