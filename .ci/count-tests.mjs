@@ -23,6 +23,7 @@ const FIXTURE_SUITES = [
   "packages/lm/test/fixtures.test.ts",
   "packages/lm/test/stt.test.ts",
   "packages/lm/test/devices.test.ts",
+  "packages/codec/test/devices.test.ts",
   "packages/cli/test/cli.test.ts",
 ];
 const sharedPresent = existsSync(join(process.env.VALL_E_SHARED_DIR ?? join("..", "shared"), "fixtures"));

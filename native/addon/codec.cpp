@@ -59,6 +59,7 @@ class Codec : public Napi::ObjectWrap<Codec> {
         out.Set("codebooks", ci.n_codebooks);
         out.Set("weightType", ci.weight_type == 1 ? "f16" : "f32");
         out.Set("fileBytes", (double) ci.file_bytes);
+        out.Set("device", ci.device);
         return out;
     }
 
@@ -220,11 +221,12 @@ Napi::Value Codec::Decode(const Napi::CallbackInfo & info) {
 
 class CreateCodecWorker : public PromiseWorker {
   public:
-    CreateCodecWorker(Napi::Env env, std::string path) : PromiseWorker(env), path_(std::move(path)) {}
+    CreateCodecWorker(Napi::Env env, std::string path, int32_t device)
+        : PromiseWorker(env), path_(std::move(path)), device_(device) {}
     ~CreateCodecWorker() override { vall_e_codec_free(handle_); }
 
   protected:
-    vall_e_status Run() override { return vall_e_codec_init(path_.c_str(), &handle_); }
+    vall_e_status Run() override { return vall_e_codec_init_device(path_.c_str(), device_, &handle_); }
 
     Napi::Value Result(Napi::Env env) override {
         Napi::Object object = env.GetInstanceData<InstanceData>()->codec_constructor.New(
@@ -235,16 +237,19 @@ class CreateCodecWorker : public PromiseWorker {
 
   private:
     std::string    path_;
+    int32_t        device_;
     vall_e_codec * handle_ = nullptr;
 };
 
-// createCodec(path) → Promise<Codec>
+// createCodec(path, device = -1) → Promise<Codec>
 Napi::Value CreateCodec(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (!info[0].IsString()) {
         throw_error(env, VALL_E_ERR_INVALID_ARGUMENT, "Expected a string for path");
     }
-    auto * worker = new CreateCodecWorker(env, info[0].As<Napi::String>().Utf8Value());
+    const int32_t device =
+        info.Length() > 1 && !info[1].IsUndefined() ? (int32_t) integer_arg(env, info[1], "device", INT32_MIN, INT32_MAX) : -1;
+    auto * worker = new CreateCodecWorker(env, info[0].As<Napi::String>().Utf8Value(), device);
     worker->Queue();
     return worker->Promise();
 }

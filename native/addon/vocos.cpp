@@ -57,6 +57,7 @@ class Vocos : public Napi::ObjectWrap<Vocos> {
         out.Set("codebooks", vi.n_codebooks);
         out.Set("bins", vi.n_bins);
         out.Set("weightBytes", (double) vi.weight_bytes);
+        out.Set("device", vi.device);
         return out;
     }
 
@@ -143,8 +144,8 @@ Napi::Value Vocos::Decode(const Napi::CallbackInfo & info) {
 class CreateVocosWorker : public PromiseWorker {
   public:
     CreateVocosWorker(Napi::Env env, std::vector<std::string> names, std::vector<vall_e_vocos_tensor> tensors,
-                      Napi::Array arrays)
-        : PromiseWorker(env), names_(std::move(names)), tensors_(std::move(tensors)),
+                      Napi::Array arrays, int32_t device)
+        : PromiseWorker(env), names_(std::move(names)), tensors_(std::move(tensors)), device_(device),
           arrays_ref_(Napi::Persistent(arrays.As<Napi::Object>())) {
         for (size_t i = 0; i < tensors_.size(); ++i) tensors_[i].name = names_[i].c_str();
     }
@@ -152,7 +153,7 @@ class CreateVocosWorker : public PromiseWorker {
 
   protected:
     vall_e_status Run() override {
-        return vall_e_vocos_init(tensors_.data(), (int32_t) tensors_.size(), &handle_);
+        return vall_e_vocos_init_device(tensors_.data(), (int32_t) tensors_.size(), device_, &handle_);
     }
 
     Napi::Value Result(Napi::Env env) override {
@@ -165,6 +166,7 @@ class CreateVocosWorker : public PromiseWorker {
   private:
     std::vector<std::string>         names_;
     std::vector<vall_e_vocos_tensor> tensors_;
+    int32_t                          device_;
     Napi::ObjectReference            arrays_ref_; // the Float32Arrays tensors_ points into
     vall_e_vocos *                   handle_ = nullptr;
 };
@@ -207,7 +209,9 @@ Napi::Value CreateVocos(const Napi::CallbackInfo & info) {
         tensor_names.push_back(name);
         tensors.push_back(t);
     }
-    auto * worker = new CreateVocosWorker(env, std::move(tensor_names), std::move(tensors), data);
+    const int32_t device =
+        info.Length() > 3 && !info[3].IsUndefined() ? (int32_t) integer_arg(env, info[3], "device", INT32_MIN, INT32_MAX) : -1;
+    auto * worker = new CreateVocosWorker(env, std::move(tensor_names), std::move(tensors), data, device);
     worker->Queue();
     return worker->Promise();
 }

@@ -189,6 +189,7 @@ typedef struct vall_e_codec_info {
     int32_t n_codebooks;  /* codebooks in the file: 32 */
     int32_t weight_type;  /* as stored: 0 f32, 1 f16 (computation is f32 either way) */
     int64_t file_bytes;
+    int32_t device;       /* the device index its weights and graphs are on (vall_e_device_get), -1 for the CPU */
 } vall_e_codec_info;
 
 typedef struct vall_e_codec_params {
@@ -202,6 +203,11 @@ VALL_E_API vall_e_codec_params vall_e_codec_default_params(void);
 
 /* Load encodec.cpp-format weights (f32 or f16), validating the header and every tensor's name and shape. */
 VALL_E_API vall_e_status vall_e_codec_init(const char * path, vall_e_codec ** out);
+
+/* The same with the weights and every call's graphs on device `device` (vall_e_device_get; -1: the CPU, as
+ * vall_e_codec_init). The LSTM recurrence and the residual quantizer stay on the CPU; cancel flags are checked
+ * between graph evaluations. */
+VALL_E_API vall_e_status vall_e_codec_init_device(const char * path, int32_t device, vall_e_codec ** out);
 
 VALL_E_API void vall_e_codec_get_info(const vall_e_codec * codec, vall_e_codec_info * info);
 
@@ -247,6 +253,7 @@ typedef struct vall_e_vocos_info {
     int32_t n_codebooks;      /* codebooks in the feature table: 16 */
     int32_t n_bins;           /* codes per codebook: 1024 */
     int64_t weight_bytes;     /* memory the weights (and the inverse-DFT basis) occupy */
+    int32_t device;           /* the device index its weights and graphs are on (vall_e_device_get), -1 for the CPU */
 } vall_e_vocos_info;
 
 typedef struct vall_e_vocos_params {
@@ -269,6 +276,10 @@ VALL_E_API vall_e_vocos_params vall_e_vocos_default_params(void);
 /* Build a vocos from a state dict: every key of the published checkpoint, each with its shape and finite values
  * (feature_extractor.encodec.* keys are ignored); hyperparameters follow from the shapes. */
 VALL_E_API vall_e_status vall_e_vocos_init(const vall_e_vocos_tensor * tensors, int32_t n_tensors, vall_e_vocos ** out);
+
+/* The same with the weights and every call's graphs on device `device` (vall_e_device_get; -1: the CPU). */
+VALL_E_API vall_e_status vall_e_vocos_init_device(const vall_e_vocos_tensor * tensors, int32_t n_tensors, int32_t device,
+                                                  vall_e_vocos ** out);
 
 VALL_E_API void vall_e_vocos_get_info(const vall_e_vocos * vocos, vall_e_vocos_info * info);
 

@@ -46,6 +46,8 @@ export interface NativeCodecInfo {
   codebooks: number;
   weightType: "f32" | "f16";
   fileBytes: number;
+  /** The device index its weights and graphs are on (devices()), −1 for the CPU. */
+  device: number;
 }
 
 /**
@@ -92,6 +94,8 @@ export interface NativeVocosInfo {
   codebooks: number;
   bins: number;
   weightBytes: number;
+  /** The device index its weights and graphs are on (devices()), −1 for the CPU. */
+  device: number;
 }
 
 /** A loaded Vocos (vall_e_vocos): weights only, so calls may run at the same time; cancel as for NativeCodec. */
@@ -202,9 +206,9 @@ export interface NativeBinding {
   /** Raw IPA per text ('_' between phonemes, clause outputs joined by spaces), in `language`'s first voice. */
   espeakTextToPhonemes(language: string, texts: string[]): Promise<string[]>;
   /** Load encodec.cpp-format EnCodec weights (validated). */
-  createCodec(path: string): Promise<NativeCodec>;
+  createCodec(path: string, device?: number): Promise<NativeCodec>;
   /** Build a Vocos from a state dict's tensors (names, PyTorch shapes, f32 row-major data; validated). */
-  createVocos(names: string[], shapes: number[][], data: Float32Array[]): Promise<NativeVocos>;
+  createVocos(names: string[], shapes: number[][], data: Float32Array[], device?: number): Promise<NativeVocos>;
   /**
    * Load and validate a VALL-E GGUF; activation 0 = exact GELU, 1 = SiLU; headBiases 1 = add the file's; device −1
    * (default) = the CPU, otherwise a devices() index whose memory takes the weights.

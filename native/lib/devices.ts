@@ -61,6 +61,11 @@ export function listDevices(): DeviceInfo[] {
   return cached.map((device) => ({ ...device }));
 }
 
+/** The index the native core takes for a device: −1 for the CPU (its own path, weights in place). */
+export function nativeIndex(device: DeviceInfo): number {
+  return device.kind === "cpu" ? -1 : device.index;
+}
+
 function describe(devices: DeviceInfo[]): string {
   return devices.map((d) => `${d.spec} (${d.description}${d.software ? ", software" : ""})`).join(", ");
 }

@@ -9,6 +9,7 @@ import { DisposedError, expectFloat32Array, expectInteger, expectThreads, invali
 import { binding, type NativeCodec, type NativeCodecInfo } from "./binding.js";
 import { cancellableCall, InFlightCalls } from "./cancellable.js";
 import { checkCodeMatrix } from "./codes.js";
+import { type DeviceInfo, nativeIndex, resolveDevice } from "./devices.js";
 import { countLive } from "./live.js";
 
 export interface EncodecRunOptions {
@@ -24,22 +25,29 @@ export type EncodecInfo = NativeCodecInfo;
 export class EncodecModel implements AsyncDisposable {
   readonly path: string;
   readonly info: EncodecInfo;
+  /** The device its weights and graphs are on. */
+  readonly device: DeviceInfo;
   #native: NativeCodec | undefined;
   readonly #inFlight = new InFlightCalls();
 
-  private constructor(native: NativeCodec, path: string) {
+  private constructor(native: NativeCodec, path: string, device: DeviceInfo) {
     this.#native = native;
+    this.device = device;
     this.path = path;
     this.info = native.info;
     countLive("codecs", 1);
   }
 
-  /** Load encodec.cpp-format weights (f32 or f16); every header field and tensor is validated. */
-  static async load(path: string): Promise<EncodecModel> {
+  /**
+   * Load encodec.cpp-format weights (f32 or f16); every header field and tensor is validated. `device` (default
+   * "cpu"): where the weights and graphs live (resolveDevice); the LSTM recurrence and the quantizer stay on the CPU.
+   */
+  static async load(path: string, options: { device?: string } = {}): Promise<EncodecModel> {
     if (typeof path !== "string" || path === "") throw invalid("a file path", "path", path);
+    const device = resolveDevice(options.device ?? "cpu");
     if (!existsSync(path)) throw new VallEError("ERR_FILE_NOT_FOUND", `EnCodec weights not found: ${path}`);
     try {
-      return new EncodecModel(await binding().createCodec(path), path);
+      return new EncodecModel(await binding().createCodec(path, nativeIndex(device)), path, device);
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (code === "VALL_E_ERR_INVALID_ARGUMENT") {

@@ -14,7 +14,7 @@ import {
   type NativeLmSequence,
 } from "./binding.js";
 import { cancellableCall } from "./cancellable.js";
-import { type DeviceInfo, resolveDevice } from "./devices.js";
+import { type DeviceInfo, nativeIndex, resolveDevice } from "./devices.js";
 import { callNative } from "./errors.js";
 import { countLive } from "./live.js";
 
@@ -317,7 +317,7 @@ export class LmModel implements AsyncDisposable {
         path,
         activation === "silu" ? 1 : 0,
         headBiases ? 1 : 0,
-        device.kind === "cpu" ? -1 : device.index,
+        nativeIndex(device),
       );
       return new LmModel(native, path, activation, headBiases, device);
     } catch (error) {

@@ -7,6 +7,7 @@ import { DisposedError, expectInteger, expectThreads, invalid, VallEError } from
 import { binding, type NativeVocos, type NativeVocosInfo } from "./binding.js";
 import { cancellableCall, InFlightCalls } from "./cancellable.js";
 import { checkCodeMatrix } from "./codes.js";
+import { type DeviceInfo, nativeIndex, resolveDevice } from "./devices.js";
 import { countLive } from "./live.js";
 
 export type VocosInfo = NativeVocosInfo;
@@ -45,25 +46,38 @@ export function vocosCodebookCounts(info: Pick<VocosInfo, "bandwidths" | "codebo
 
 export class VocosModel implements AsyncDisposable {
   readonly info: VocosInfo;
+  /** The device its weights and graphs are on. */
+  readonly device: DeviceInfo;
   #native: NativeVocos | undefined;
   readonly #inFlight = new InFlightCalls();
 
-  private constructor(native: NativeVocos) {
+  private constructor(native: NativeVocos, device: DeviceInfo) {
     this.#native = native;
+    this.device = device;
     this.info = native.info;
     countLive("vocoders", 1);
   }
 
-  /** Build from a state dict (every key of the published checkpoint; shapes and values are validated). */
-  static async create(tensors: readonly VocosTensorData[], source = "Vocos weights"): Promise<VocosModel> {
+  /**
+   * Build from a state dict (every key of the published checkpoint; shapes and values are validated). `device`
+   * (default "cpu"): where the weights and graphs live (resolveDevice).
+   */
+  static async create(
+    tensors: readonly VocosTensorData[],
+    source = "Vocos weights",
+    options: { device?: string } = {},
+  ): Promise<VocosModel> {
     if (!Array.isArray(tensors)) throw invalid("an array of tensors", "tensors", tensors);
+    const device = resolveDevice(options.device ?? "cpu");
     try {
       return new VocosModel(
         await binding().createVocos(
           tensors.map((t) => t.name),
           tensors.map((t) => [...t.shape]),
           tensors.map((t) => t.data),
+          nativeIndex(device),
         ),
+        device,
       );
     } catch (error) {
       if ((error as { code?: unknown }).code === "VALL_E_ERR_INVALID_ARGUMENT") {

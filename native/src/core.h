@@ -96,6 +96,15 @@ using ggml_backend_ptr        = std::unique_ptr<ggml_backend, ggml_backend_delet
 using ggml_backend_buffer_ptr = std::unique_ptr<ggml_backend_buffer, ggml_backend_buffer_deleter>;
 using ggml_gallocr_ptr        = std::unique_ptr<ggml_gallocr, ggml_gallocr_deleter>;
 
+// A matrix product accumulated in f32 on every backend: the CPU always does, but GPU backends (Vulkan's f16acc
+// pipelines) otherwise may accumulate in half precision, an error of ~1e-2 on the LM's logits (llama.cpp asks for
+// f32 the same way where it matters, llama-graph.cpp's attention products).
+inline ggml_tensor * mul_mat_f32(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b) {
+    ggml_tensor * product = ggml_mul_mat(ctx, a, b);
+    ggml_prec_set_acc(product, GGML_PREC_F32);
+    return product;
+}
+
 // A context for tensor metadata only (data lives in backend buffers).
 ggml_context_ptr make_meta_context(size_t n_tensors, size_t graph_size);
 

@@ -59,6 +59,13 @@ ggml_backend_dev_t device_at(int32_t index) {
     return ggml_backend_dev_get((size_t) index);
 }
 
+ggml_backend_dev_t device_or_cpu(int32_t index) {
+    if (index == -1) return nullptr;
+    if (index < -1) fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected -1 (the CPU) or a device index for device, got %d", index);
+    ggml_backend_dev_t dev = device_at(index);
+    return ggml_backend_dev_type(dev) == GGML_BACKEND_DEVICE_TYPE_CPU ? nullptr : dev;
+}
+
 std::string device_label(ggml_backend_dev_t dev) {
     return std::string(ggml_backend_dev_name(dev)) + " (" + ggml_backend_dev_description(dev) + ")";
 }

@@ -11,6 +11,10 @@ namespace vall_e {
 // Device `index` of ggml's registry (VALL_E_ERR_INVALID_ARGUMENT naming the devices there are when out of range).
 ggml_backend_dev_t device_at(int32_t index);
 
+// A handle's device parameter: -1 or the CPU's index → nullptr (the CPU path), another index → that device;
+// VALL_E_ERR_INVALID_ARGUMENT for anything else.
+ggml_backend_dev_t device_or_cpu(int32_t index);
+
 // "Vulkan0 (llvmpipe …)": how messages name a device.
 std::string device_label(ggml_backend_dev_t dev);
 

@@ -73,7 +73,7 @@ void encodec_encode(const encodec_model & model, compute_state & state, const fl
         // Samples → LSTM input X [D, frames] (the context's frames dropped).
         std::vector<float> x((size_t) (frames * dim));
         {
-            graph_builder g(256);
+            graph_builder g(state, 256);
             ggml_tensor * in  = input_tensor(g.ctx, 1, s1 - s0, "samples");
             ggml_tensor * out = columns(g.ctx, encodec_encoder_to_lstm(g, model.encoder, in), ctx_frames, frames);
             run_graph(state, g, out, threads, params.cancel,
@@ -85,7 +85,7 @@ void encodec_encode(const encodec_model & model, compute_state & state, const fl
         // Y = LSTM(X) + X, the state carried from the previous chunk.
         std::vector<float> y((size_t) (frames * dim));
         {
-            graph_builder g(16);
+            graph_builder g(state, 16);
             ggml_tensor * in  = input_tensor(g.ctx, dim, frames, "lstm_in");
             ggml_tensor * out = lstm_forward(g, model.encoder.lstm, in, lstm, threads);
             run_graph(state, g, out, threads, params.cancel,
@@ -97,7 +97,7 @@ void encodec_encode(const encodec_model & model, compute_state & state, const fl
         const int64_t      prefix = (int64_t) history.size() / dim;
         std::vector<float> z((size_t) (frames * latent));
         {
-            graph_builder g(64);
+            graph_builder g(state, 64);
             ggml_tensor * in  = input_tensor(g.ctx, dim, prefix + frames, "lstm_out");
             ggml_tensor * h   = encodec_encoder_from_lstm(g, model.encoder, in); // [latent, prefix + frames]
             ggml_tensor * out = columns(g.ctx, h, prefix, frames);
@@ -146,7 +146,7 @@ void encodec_decode(const encodec_model & model, compute_state & state, const in
         // First conv over [history | z] → LSTM input X [D, frames].
         std::vector<float> x((size_t) (frames * dim));
         {
-            graph_builder g(64);
+            graph_builder g(state, 64);
             ggml_tensor * in  = input_tensor(g.ctx, latent, z_prefix + frames, "latent");
             ggml_tensor * h   = encodec_decoder_to_lstm(g, model.decoder, in); // [D, z_prefix + frames]
             ggml_tensor * out = columns(g.ctx, h, z_prefix, frames);
@@ -160,7 +160,7 @@ void encodec_decode(const encodec_model & model, compute_state & state, const in
         // Y = LSTM(X) + X, the state carried from the previous chunk.
         std::vector<float> y((size_t) (frames * dim));
         {
-            graph_builder g(16);
+            graph_builder g(state, 16);
             ggml_tensor * in  = input_tensor(g.ctx, dim, frames, "lstm_in");
             ggml_tensor * out = lstm_forward(g, model.decoder.lstm, in, lstm, threads);
             run_graph(state, g, out, threads, params.cancel,
@@ -171,7 +171,7 @@ void encodec_decode(const encodec_model & model, compute_state & state, const in
         // [context | Y] up to sample rate; the context's samples are dropped.
         const int64_t y_prefix = (int64_t) y_history.size() / dim;
         {
-            graph_builder g(256);
+            graph_builder g(state, 256);
             ggml_tensor * in  = input_tensor(g.ctx, dim, y_prefix + frames, "lstm_out");
             ggml_tensor * h   = encodec_decoder_from_lstm(g, model.decoder, in); // [1, (y_prefix + frames)·320]
             ggml_tensor * out = columns(g.ctx, h, y_prefix * k_encodec_hop, frames * k_encodec_hop);

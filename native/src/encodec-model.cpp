@@ -133,7 +133,8 @@ void check_header(const encodec_hparams & hp, const std::string & path) {
 
 }  // namespace
 
-void encodec_model_load(encodec_model & model, const std::string & path) {
+void encodec_model_load(encodec_model & model, const std::string & path, ggml_backend_dev_t device) {
+    model.device = device;
     const mapped_file file(path, "EnCodec weights "); // read once into the tensors below, unmapped on return
     reader            r(path, file.data(), file.size());
     model.file_bytes = file.size();
@@ -341,7 +342,8 @@ void encodec_model_load(encodec_model & model, const std::string & path) {
         model.codebook_norms.push_back(std::move(norms));
     }
 
-    model.buffer.reset(ggml_backend_alloc_ctx_tensors_from_buft(ctx, ggml_backend_cpu_buffer_type()));
+    model.buffer.reset(ggml_backend_alloc_ctx_tensors_from_buft(
+        ctx, device ? ggml_backend_dev_buffer_type(device) : ggml_backend_cpu_buffer_type()));
     if (!model.buffer) {
         fail(VALL_E_ERR_OUT_OF_MEMORY, "could not allocate the EnCodec weights");
     }

@@ -73,9 +73,12 @@ struct encodec_model {
     ggml_context_ptr                ctx;
     ggml_backend_buffer_ptr         buffer;
     size_t                          file_bytes = 0;
+    ggml_backend_dev_t              device = nullptr;
+    int32_t                         device_index = -1;
 };
 
 // Load and validate an encodec.cpp ggml binary. Messages name the file and, for tensors, the tensor and both shapes.
-void encodec_model_load(encodec_model & model, const std::string & path);
+// device: where the graph tensors go (nullptr: the CPU).
+void encodec_model_load(encodec_model & model, const std::string & path, ggml_backend_dev_t device = nullptr);
 
 }  // namespace vall_e

@@ -3,6 +3,8 @@
 // codec may run at the same time from several threads.
 #include "encodec-graph.h"
 
+#include "device.h"
+
 #include <cmath>
 
 struct vall_e_codec {
@@ -64,16 +66,21 @@ vall_e_codec_params vall_e_codec_default_params(void) {
     return params;
 }
 
-vall_e_status vall_e_codec_init(const char * path, vall_e_codec ** out) {
+vall_e_status vall_e_codec_init(const char * path, vall_e_codec ** out) { return vall_e_codec_init_device(path, -1, out); }
+
+vall_e_status vall_e_codec_init_device(const char * path, int32_t device, vall_e_codec ** out) {
     using namespace vall_e;
     return guard([&] {
         if (!path || !out) {
             fail(VALL_E_ERR_INVALID_ARGUMENT, "vall_e_codec_init: path and out must not be NULL");
         }
-        *out       = nullptr;
-        auto codec = std::make_unique<vall_e_codec>();
+        *out = nullptr;
         install_ggml_logger();
-        encodec_model_load(codec->model, path);
+        ggml_backend_dev_t dev = device_or_cpu(device);
+        auto codec             = std::make_unique<vall_e_codec>();
+        encodec_model_load(codec->model, path, dev);
+        codec->model.device_index = dev ? device : -1;
+        codec->states.set_device(dev);
         *out = codec.release();
     });
 }
@@ -88,6 +95,7 @@ void vall_e_codec_get_info(const vall_e_codec * codec, vall_e_codec_info * info)
     info->n_codebooks                  = hp.n_codebooks();
     info->weight_type                  = hp.ftype;
     info->file_bytes                   = (int64_t) codec->model.file_bytes;
+    info->device                       = codec->model.device_index;
 }
 
 vall_e_status vall_e_codec_encode(vall_e_codec * codec, const float * samples, int64_t n_samples, int32_t n_codebooks,

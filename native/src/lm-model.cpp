@@ -98,13 +98,8 @@ const std::set<ggml_type> & matrix_types() {
 }  // namespace
 
 void lm_model_load(lm_model & model, const std::string & path, int32_t activation, bool head_biases, int32_t device_index) {
-    if (device_index != -1) {
-        ggml_backend_dev_t dev = device_at(device_index);
-        if (ggml_backend_dev_type(dev) != GGML_BACKEND_DEVICE_TYPE_CPU) {
-            model.device       = dev;
-            model.device_index = device_index;
-        }
-    }
+    model.device       = device_or_cpu(device_index);
+    model.device_index = model.device ? device_index : -1;
     if (activation != VALL_E_LM_GELU && activation != VALL_E_LM_SILU) {
         fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected 0 (gelu) or 1 (silu) for activation, got %d", activation);
     }

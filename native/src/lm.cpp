@@ -134,15 +134,6 @@ void add_sequence(lm_plan & plan, const lm_model & model, const vall_e_lm_sequen
     plan.n_tokens += s.n_tokens;
 }
 
-// A matrix product accumulated in f32 on every backend: the CPU always does, but GPU backends (Vulkan's f16acc
-// pipelines) otherwise may accumulate in half precision, an error of ~1e-2 on these logits (llama.cpp asks for f32
-// the same way where it matters, llama-graph.cpp's attention products).
-ggml_tensor * matmul(ggml_context * ctx, ggml_tensor * a, ggml_tensor * b) {
-    ggml_tensor * product = ggml_mul_mat(ctx, a, b);
-    ggml_mul_mat_set_prec(product, GGML_PREC_F32);
-    return product;
-}
-
 // Build, allocate and run the graph for a plan; write logits [outputs][head].
 void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, int32_t head_end, float * logits) {
     const lm_model &   model = c.lm->model;
@@ -211,9 +202,9 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
 
         // attention
         ggml_tensor * h = ggml_mul(ctx, ggml_rms_norm(ctx, x, hp.rms_eps), L.attn_norm);
-        ggml_tensor * q = ggml_reshape_3d(ctx, matmul(ctx, L.wq, h), D, H, N);
-        ggml_tensor * k = ggml_reshape_3d(ctx, matmul(ctx, L.wk, h), D, HKV, N);
-        ggml_tensor * v = matmul(ctx, L.wv, h); // [EKV, N]
+        ggml_tensor * q = ggml_reshape_3d(ctx, mul_mat_f32(ctx, L.wq, h), D, H, N);
+        ggml_tensor * k = ggml_reshape_3d(ctx, mul_mat_f32(ctx, L.wk, h), D, HKV, N);
+        ggml_tensor * v = mul_mat_f32(ctx, L.wv, h); // [EKV, N]
         q = ggml_rope_ext(ctx, q, pos, nullptr, (int) D, GGML_ROPE_TYPE_NORMAL, 0, hp.rope_theta, 1.0f, 0.0f, 1.0f, 0.0f, 0.0f);
         k = ggml_rope_ext(ctx, k, pos, nullptr, (int) D, GGML_ROPE_TYPE_NORMAL, 0, hp.rope_theta, 1.0f, 0.0f, 1.0f, 0.0f, 0.0f);
         ggml_format_name(q, "l%d.q", il);
@@ -228,7 +219,7 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
             ggml_tensor * vb = ggml_view_3d(ctx, v, D, HKV, n, D * ggml_element_size(v), v->nb[1], (size_t) start * v->nb[1]);
             ggml_tensor * o  = ggml_flash_attn_ext(ctx, ggml_permute(ctx, qb, 0, 2, 1, 3), ggml_permute(ctx, kb, 0, 2, 1, 3),
                                                    ggml_permute(ctx, vb, 0, 2, 1, 3), m, scale, 0.0f, 0.0f); // [D, H, n]
-            ggml_flash_attn_ext_set_prec(o, GGML_PREC_F32);
+            ggml_prec_set_acc(o, GGML_PREC_F32);
             return ggml_reshape_2d(ctx, o, E, n);
         };
         ggml_tensor * attn = nullptr; // [E, N]
@@ -252,7 +243,7 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
             ggml_tensor * keys   = ggml_permute(ctx, ggml_view_3d(ctx, kc, D, HKV, NKV, D * f, EKV * f, 0), 0, 2, 1, 3); // [D, NKV, HKV]
             ggml_tensor * values = ggml_permute(ctx, ggml_view_3d(ctx, vc, D, HKV, NKV, D * f, EKV * f, 0), 0, 2, 1, 3);
             ggml_tensor * o      = ggml_flash_attn_ext(ctx, ggml_permute(ctx, q, 0, 2, 1, 3), keys, values, mask, scale, 0.0f, 0.0f);
-            ggml_flash_attn_ext_set_prec(o, GGML_PREC_F32);
+            ggml_prec_set_acc(o, GGML_PREC_F32);
             attn = ggml_reshape_2d(ctx, o, E, N);
         } else {
             // Against the cache: the new keys and (transposed) values written into it, then all NKV of them.
@@ -270,15 +261,15 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
             ggml_tensor * kqv = ggml_mul_mat(ctx, values, kq);                            // [D, N, H]
             attn              = ggml_cont_2d(ctx, ggml_permute(ctx, kqv, 0, 2, 1, 3), E, N);
         }
-        x = ggml_add(ctx, x, matmul(ctx, L.wo, attn));
+        x = ggml_add(ctx, x, mul_mat_f32(ctx, L.wo, attn));
         ggml_format_name(x, "l%d.attn_out", il);
         keep(x);
 
         // gated MLP
         h                = ggml_mul(ctx, ggml_rms_norm(ctx, x, hp.rms_eps), L.ffn_norm);
-        ggml_tensor * gate = matmul(ctx, L.ffn_gate, h);
+        ggml_tensor * gate = mul_mat_f32(ctx, L.ffn_gate, h);
         gate = model.activation == VALL_E_LM_SILU ? ggml_silu(ctx, gate) : ggml_gelu_erf(ctx, gate);
-        x    = ggml_add(ctx, x, matmul(ctx, L.ffn_down, ggml_mul(ctx, gate, matmul(ctx, L.ffn_up, h))));
+        x    = ggml_add(ctx, x, mul_mat_f32(ctx, L.ffn_down, ggml_mul(ctx, gate, mul_mat_f32(ctx, L.ffn_up, h))));
         ggml_format_name(x, "l%d.out", il);
         keep(x);
     }
@@ -289,7 +280,7 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
     keep(rows);
     ggml_tensor * head = ggml_view_2d(ctx, model.output, E, head_end - head_start, model.output->nb[1],
                                       (size_t) head_start * model.output->nb[1]);
-    ggml_tensor * out  = matmul(ctx, head, rows); // [head, NOUT]
+    ggml_tensor * out  = mul_mat_f32(ctx, head, rows); // [head, NOUT]
     if (model.output_bias) {
         out = ggml_add(ctx, out, ggml_view_1d(ctx, model.output_bias, head_end - head_start,
                                               (size_t) head_start * model.output_bias->nb[0]));
@@ -370,9 +361,6 @@ vall_e_status vall_e_lm_load(const char * path, const vall_e_lm_params * params,
         if (!params) params = &defaults;
         if (params->head_biases != 0 && params->head_biases != 1) {
             fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected 0 or 1 for head_biases, got %d", params->head_biases);
-        }
-        if (params->device < -1) {
-            fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected -1 (the CPU) or a device index for device, got %d", params->device);
         }
         lm_model_load(lm->model, path, params->activation, params->head_biases == 1, params->device);
         *out = lm.release();

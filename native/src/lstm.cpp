@@ -159,7 +159,7 @@ ggml_tensor * lstm_forward(graph_builder & g, const std::array<encodec_lstm_laye
     ggml_tensor * h       = x;
     for (int l = 0; l < 2; ++l) {
         // Input side for all frames: [4D, T] = W_ih · X + (b_ih + b_hh).
-        ggml_tensor * pre = ggml_add(g.ctx, ggml_mul_mat(g.ctx, layers[l].w_ih, h), layers[l].bias);
+        ggml_tensor * pre = ggml_add(g.ctx, mul_mat_f32(g.ctx, layers[l].w_ih, h), layers[l].bias);
         ggml_format_name(pre, "lstm%d.input", l);
         lstm_recurrence * r = g.keep(std::make_shared<lstm_recurrence>(layers[l], state.h[l], state.c[l], workers));
         ggml_tensor * args[] = {pre};

@@ -10,7 +10,21 @@ void graph_builder::upload() const {
     }
 }
 
-compute_state::compute_state() : galloc(make_graph_allocator(cpu)) {}
+graph_builder::graph_builder(const compute_state & state, size_t n_tensors, size_t graph_size)
+    : graph_builder(n_tensors, graph_size) {
+    on_device = state.device != nullptr;
+}
+
+// EnCodec and Vocos graphs stay small (a chunk's stage); the scheduler is sized for the largest.
+constexpr size_t k_device_graph_nodes = 8192;
+
+compute_state::compute_state(ggml_backend_dev_t dev) {
+    if (dev) {
+        device = std::make_unique<device_compute>(dev, k_device_graph_nodes);
+    } else {
+        galloc = make_graph_allocator(cpu);
+    }
+}
 
 std::vector<int32_t> reflect_index(int64_t length, int64_t left, int64_t right) {
     const int64_t        widest    = std::max(left, right);
@@ -57,7 +71,7 @@ ggml_tensor * conv1d(graph_builder & g, ggml_tensor * x, const conv1d_weights & 
             for (int64_t j = 0; j < conv.k; ++j) index[(size_t) (t * conv.k + j)] = reflect[(size_t) (t * s + j)];
         }
         ggml_tensor * cols = ggml_reshape_2d(g.ctx, gather(g, x, std::move(index)), conv.k * conv.in, frames);
-        return ggml_add(g.ctx, ggml_mul_mat(g.ctx, conv.gathered, cols), conv.b);
+        return ggml_add(g.ctx, mul_mat_f32(g.ctx, conv.gathered, cols), conv.b);
     }
     ggml_tensor * padded  = pad_reflect(g, x, conv.k - s, extra);
     const int64_t columns = padded->ne[1] / s;
@@ -66,7 +80,7 @@ ggml_tensor * conv1d(graph_builder & g, ggml_tensor * x, const conv1d_weights & 
     ggml_tensor * y       = nullptr;
     for (size_t m = 0; m < conv.groups.size(); ++m) {
         ggml_tensor * view = ggml_view_2d(g.ctx, grouped, s * conv.in, frames, grouped->nb[1], m * grouped->nb[1]);
-        ggml_tensor * part = ggml_mul_mat(g.ctx, conv.groups[m], view);
+        ggml_tensor * part = mul_mat_f32(g.ctx, conv.groups[m], view);
         y                  = y ? ggml_add(g.ctx, y, part) : part;
     }
     return ggml_add(g.ctx, y, conv.b);
@@ -80,7 +94,7 @@ ggml_tensor * conv_transpose(graph_builder & g, ggml_tensor * x, const conv_tran
     const int64_t  frames = x->ne[1];
     const int64_t  half   = up.stride * up.out;
     ggml_tensor *  x0     = ggml_pad_ext(ctx, x, 0, 0, 1, 0, 0, 0, 0, 0); // [in, 1 + T], column 0 zero
-    ggml_tensor *  cols   = ggml_mul_mat(ctx, up.w, x0);                 // [2s·out, 1 + T]
+    ggml_tensor *  cols   = mul_mat_f32(ctx, up.w, x0);                 // [2s·out, 1 + T]
     ggml_tensor *  first  = ggml_view_2d(ctx, cols, half, frames, cols->nb[1], cols->nb[1]);
     ggml_tensor *  second = ggml_view_2d(ctx, cols, half, frames, cols->nb[1], (size_t) half * sizeof(float));
     ggml_tensor *  y      = ggml_reshape_2d(ctx, ggml_add(ctx, first, second), up.out, frames * up.stride);
@@ -105,7 +119,10 @@ void elu_op(ggml_tensor * dst, const ggml_tensor * a, int ith, int nth, void * /
 
 }  // namespace
 
-ggml_tensor * elu(graph_builder & g, ggml_tensor * x) { return ggml_map_custom1(g.ctx, x, elu_op, GGML_N_TASKS_MAX, nullptr); }
+ggml_tensor * elu(graph_builder & g, ggml_tensor * x) {
+    // A device runs ggml's own (expm1f: the same values within 1.2e-7); a custom op would run on the CPU.
+    return g.on_device ? ggml_elu(g.ctx, x) : ggml_map_custom1(g.ctx, x, elu_op, GGML_N_TASKS_MAX, nullptr);
+}
 
 ggml_tensor * columns(ggml_context * ctx, ggml_tensor * x, int64_t from, int64_t count) {
     return ggml_cont(ctx, ggml_view_2d(ctx, x, x->ne[0], count, x->nb[1], (size_t) from * x->nb[1]));
@@ -122,7 +139,9 @@ ggml_cgraph * allocate_graph(compute_state & state, graph_builder & g, ggml_tens
     ggml_set_output(out);
     ggml_cgraph * graph = ggml_new_graph_custom(g.ctx, g.graph_size, false);
     ggml_build_forward_expand(graph, out);
-    if (!ggml_gallocr_alloc_graph(state.galloc.get(), graph)) {
+    if (state.device) {
+        state.device->alloc(graph);
+    } else if (!ggml_gallocr_alloc_graph(state.galloc.get(), graph)) {
         fail(VALL_E_ERR_OUT_OF_MEMORY, "could not allocate an EnCodec graph");
     }
     return graph;

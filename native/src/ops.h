@@ -6,6 +6,7 @@
 
 #include "core.h"
 #include "cpu-compute.h"
+#include "device.h"
 
 #include <algorithm>
 #include <cmath>
@@ -54,6 +55,10 @@ struct graph_builder {
     // Room for n_tensors tensors and a graph of graph_size nodes.
     explicit graph_builder(size_t n_tensors, size_t graph_size = k_graph_size)
         : graph_size(graph_size), owner(make_meta_context(n_tensors + graph_size, graph_size)), ctx(owner.get()) {}
+    // For a graph run on `state`: ops chosen for its device (ggml's ELU instead of our CPU kernel).
+    graph_builder(const struct compute_state & state, size_t n_tensors, size_t graph_size = k_graph_size);
+
+    bool on_device = false;
 
     // Keep `data` alive as long as the graph (a custom op's userdata); returns it.
     template <typename T> T * keep(std::shared_ptr<T> data) {
@@ -66,12 +71,14 @@ struct graph_builder {
 };
 
 // What one operation computes with, for its duration: a CPU backend (work buffer, abort callback; threads come from
-// the process's pool) and a graph allocator. Each call owns one, so calls on shared weights run side by side.
+// the process's pool) and a graph allocator — or, for weights on a device, that device's scheduler (with the CPU for
+// what the device lacks: the LSTM recurrence). Each call owns one, so calls on shared weights run side by side.
 struct compute_state {
-    cpu_compute      cpu;
-    ggml_gallocr_ptr galloc;
+    cpu_compute                     cpu;
+    ggml_gallocr_ptr                galloc; // the CPU path's
+    std::unique_ptr<device_compute> device;
 
-    compute_state();
+    explicit compute_state(ggml_backend_dev_t dev = nullptr);
 };
 
 // The compute state of the last call on a model that finished, lent to the next call that starts (a call that finds
@@ -89,7 +96,7 @@ class compute_state_pool {
                 std::lock_guard<std::mutex> lock(pool_.mutex_);
                 state_ = std::move(pool_.idle_);
             }
-            if (!state_) state_ = std::make_unique<compute_state>();
+            if (!state_) state_ = std::make_unique<compute_state>(pool_.device_);
         }
         ~lease() {
             if (done_) {
@@ -109,9 +116,14 @@ class compute_state_pool {
         bool                           done_ = false;
     };
 
+    // The device the model's weights are on (nullptr: the CPU).
+    explicit compute_state_pool(ggml_backend_dev_t device = nullptr) : device_(device) {}
+    void set_device(ggml_backend_dev_t device) { device_ = device; }
+
   private:
     std::mutex                     mutex_;
     std::unique_ptr<compute_state> idle_;
+    ggml_backend_dev_t             device_ = nullptr;
 };
 
 // Frame indices of reflect padding along time (encodec/modules/conv.py pad1d), with its short-input rule: an input
@@ -174,7 +186,11 @@ void run_graph(compute_state & state, graph_builder & g, ggml_tensor * out, int3
     ggml_cgraph * graph = allocate_graph(state, g, out);
     set_inputs();
     g.upload();
-    state.cpu.compute(graph, threads, cancel);
+    if (state.device) {
+        state.device->compute(graph, threads, cancel);
+    } else {
+        state.cpu.compute(graph, threads, cancel);
+    }
 }
 
 }  // namespace vall_e

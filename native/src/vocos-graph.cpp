@@ -46,9 +46,9 @@ ggml_tensor * convnext(ggml_context * ctx, ggml_tensor * x, const vocos_block & 
     }
     y = ggml_add(ctx, y, b.dw_b);
     y = ada_norm(ctx, y, b.norm, bandwidth);
-    y = ggml_add(ctx, ggml_mul_mat(ctx, b.pw1, y), b.pw1_b);
+    y = ggml_add(ctx, mul_mat_f32(ctx, b.pw1, y), b.pw1_b);
     y = ggml_gelu_erf(ctx, y); // nn.GELU(): the exact erf form
-    y = ggml_add(ctx, ggml_mul_mat(ctx, b.pw2, y), b.pw2_b);
+    y = ggml_add(ctx, mul_mat_f32(ctx, b.pw2, y), b.pw2_b);
     return ggml_add(ctx, x, ggml_mul(ctx, y, b.gamma));
 }
 
@@ -80,7 +80,7 @@ ggml_tensor * backbone(graph_builder & g, const vocos_model & model, ggml_tensor
     ggml_tensor *  padded = zero_pad(ctx, x);
     ggml_tensor *  h      = nullptr;
     for (int64_t j = 0; j < k_vocos_kernel; ++j) {
-        ggml_tensor * part = ggml_mul_mat(ctx, model.embed[(size_t) j], tap_view(ctx, padded, frames, j));
+        ggml_tensor * part = mul_mat_f32(ctx, model.embed[(size_t) j], tap_view(ctx, padded, frames, j));
         h                  = h ? ggml_add(ctx, h, part) : part;
     }
     h = ada_norm(ctx, ggml_add(ctx, h, model.embed_b), model.norm, bandwidth);
@@ -91,12 +91,12 @@ ggml_tensor * backbone(graph_builder & g, const vocos_model & model, ggml_tensor
 
 // ISTFTHead up to the overlap-add: each frame's windowed inverse DFT, [dim, T] → [n_fft, T].
 ggml_tensor * windowed_frames(ggml_context * ctx, const vocos_model & model, ggml_tensor * x) {
-    ggml_tensor * mag   = ggml_add(ctx, ggml_mul_mat(ctx, model.mag_w, x), model.mag_b);
+    ggml_tensor * mag   = ggml_add(ctx, mul_mat_f32(ctx, model.mag_w, x), model.mag_b);
     mag                 = ggml_clamp(ctx, ggml_exp(ctx, mag), -FLT_MAX, 100.0f); // exp(logmag).clip(max=1e2)
-    ggml_tensor * phase = ggml_add(ctx, ggml_mul_mat(ctx, model.phase_w, x), model.phase_b);
+    ggml_tensor * phase = ggml_add(ctx, mul_mat_f32(ctx, model.phase_w, x), model.phase_b);
     ggml_tensor * re    = ggml_mul(ctx, mag, ggml_cos(ctx, phase));
     ggml_tensor * im    = ggml_mul(ctx, mag, ggml_sin(ctx, phase));
-    return ggml_add(ctx, ggml_mul_mat(ctx, model.cos_basis, re), ggml_mul_mat(ctx, model.sin_basis, im));
+    return ggml_add(ctx, mul_mat_f32(ctx, model.cos_basis, re), mul_mat_f32(ctx, model.sin_basis, im));
 }
 
 // Overlap-add of windowed frames [n_fft, T] at hop n_fft / 4: [hop · (T + 3)] samples, sample m = Σ_t frame_t[m − hop·t].
@@ -159,7 +159,7 @@ void vocos_decode(const vocos_model & model, compute_state & state, const int16_
         const int64_t a  = output == vocos_output::audio ? std::max<int64_t>(0, f0 - context) : f0;
         const int64_t b  = output == vocos_output::audio ? std::min(total, f1 + context) : f1;
 
-        graph_builder g(nodes, nodes);
+        graph_builder g(state, nodes, nodes);
         ggml_tensor * x = features(g, model, codes, n_q, total, a, b - a); // [C, b − a]
         if (output == vocos_output::features) {
             run_graph(state, g, x, params.threads, params.cancel, [] {});

@@ -109,7 +109,8 @@ vocos_hparams read_hparams(const std::map<std::string, source_tensor> & tensors)
 
 }  // namespace
 
-void vocos_model_load(vocos_model & model, const vall_e_vocos_tensor * tensors, int32_t n_tensors) {
+void vocos_model_load(vocos_model & model, const vall_e_vocos_tensor * tensors, int32_t n_tensors, ggml_backend_dev_t device) {
+    model.device = device;
     if (n_tensors < 1 || n_tensors > 4096) {
         fail(VALL_E_ERR_INVALID_ARGUMENT, "Expected 1 to 4096 tensors for n_tensors, got %d", n_tensors);
     }
@@ -247,7 +248,8 @@ void vocos_model_load(vocos_model & model, const vall_e_vocos_tensor * tensors, 
     model.window_sq.resize((size_t) n_fft);
     for (int64_t n = 0; n < n_fft; ++n) model.window_sq[(size_t) n] = window[n] * window[n];
 
-    model.buffer.reset(ggml_backend_alloc_ctx_tensors_from_buft(ctx, ggml_backend_cpu_buffer_type()));
+    model.buffer.reset(ggml_backend_alloc_ctx_tensors_from_buft(
+        ctx, device ? ggml_backend_dev_buffer_type(device) : ggml_backend_cpu_buffer_type()));
     if (!model.buffer) {
         fail(VALL_E_ERR_OUT_OF_MEMORY, "could not allocate the Vocos weights");
     }

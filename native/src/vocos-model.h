@@ -70,10 +70,14 @@ struct vocos_model {
     ggml_context_ptr             ctx;
     ggml_backend_buffer_ptr      buffer;
     size_t                       weight_bytes = 0;
+    ggml_backend_dev_t           device = nullptr;
+    int32_t                      device_index = -1;
 };
 
 // Load from the state dict's tensors (names and PyTorch shapes as torch.save writes them). Hyperparameters are read
 // from the shapes; messages name the tensor and both shapes.
-void vocos_model_load(vocos_model & model, const vall_e_vocos_tensor * tensors, int32_t n_tensors);
+// device: where the weights go (nullptr: the CPU).
+void vocos_model_load(vocos_model & model, const vall_e_vocos_tensor * tensors, int32_t n_tensors,
+                      ggml_backend_dev_t device = nullptr);
 
 }  // namespace vall_e

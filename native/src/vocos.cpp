@@ -19,15 +19,23 @@ vall_e_vocos_params vall_e_vocos_default_params(void) {
 }
 
 vall_e_status vall_e_vocos_init(const vall_e_vocos_tensor * tensors, int32_t n_tensors, vall_e_vocos ** out) {
+    return vall_e_vocos_init_device(tensors, n_tensors, -1, out);
+}
+
+vall_e_status vall_e_vocos_init_device(const vall_e_vocos_tensor * tensors, int32_t n_tensors, int32_t device,
+                                       vall_e_vocos ** out) {
     using namespace vall_e;
     return guard([&] {
         if (!tensors || !out) {
             fail(VALL_E_ERR_INVALID_ARGUMENT, "vall_e_vocos_init: tensors and out must not be NULL");
         }
-        *out       = nullptr;
-        auto vocos = std::make_unique<vall_e_vocos>();
+        *out = nullptr;
         install_ggml_logger();
-        vocos_model_load(vocos->model, tensors, n_tensors);
+        ggml_backend_dev_t dev = device_or_cpu(device);
+        auto vocos             = std::make_unique<vall_e_vocos>();
+        vocos_model_load(vocos->model, tensors, n_tensors, dev);
+        vocos->model.device_index = dev ? device : -1;
+        vocos->states.set_device(dev);
         *out = vocos.release();
     });
 }
@@ -45,6 +53,7 @@ void vall_e_vocos_get_info(const vall_e_vocos * vocos, vall_e_vocos_info * info)
     info->n_codebooks                = hp.n_codebooks;
     info->n_bins                     = hp.n_bins;
     info->weight_bytes               = (int64_t) vocos->model.weight_bytes;
+    info->device                     = vocos->model.device_index;
 }
 
 vall_e_status vall_e_vocos_decode(vall_e_vocos * vocos, const int16_t * codes, int32_t n_codebooks, int64_t n_frames,

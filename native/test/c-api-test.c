@@ -1027,6 +1027,16 @@ static void check_codec_files(const char * path, const char * scratch) {
     write_file(bad, bytes, size);
     EXPECT_INVALID(vall_e_codec_init(bad, &codec), "header field sample_rate is 16000, expected 24000");
     free(bytes);
+
+    /* A device index that is not one (checked before the file is read); -1 is the CPU, as vall_e_codec_init. */
+    EXPECT_INVALID(vall_e_codec_init_device(path, -2, &codec), "Expected -1 (the CPU) or a device index for device, got -2");
+    EXPECT_INVALID(vall_e_codec_init_device(path, vall_e_device_count(), &codec), "Expected a device index from 0 to");
+    CHECK(vall_e_codec_init_device(path, -1, &codec) == VALL_E_OK && codec, "init on device -1: %s", vall_e_last_error());
+    vall_e_codec_info info;
+    vall_e_codec_get_info(codec, &info);
+    CHECK(info.device == -1, "the CPU codec's device is %d", info.device);
+    vall_e_codec_free(codec);
+    codec = NULL;
 }
 
 static void check_codec(const char * path, const char * scratch, const cases * c) {

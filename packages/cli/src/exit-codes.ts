@@ -15,6 +15,7 @@ const USAGE_CODES = new Set([
   "ERR_FILE_NOT_FOUND",
   "ERR_NOT_A_FILE",
   "ERR_FILE_TOO_LARGE",
+  "ERR_DEVICE",
 ]);
 
 export function exitCodeFor(error: unknown): number {

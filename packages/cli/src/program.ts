@@ -22,6 +22,7 @@ import { ttsCommand } from "./commands/tts.js";
 import { voicesCommand } from "./commands/voices.js";
 import { workerCommand } from "./commands/worker.js";
 import type { CommandContext } from "./context.js";
+import { checkDeviceOption } from "./io/device-option.js";
 import { configureHelp } from "./io/help.js";
 import { CLI_VERSION } from "./version.js";
 
@@ -40,13 +41,14 @@ export function createProgram(context: CommandContext): Command {
     .addHelpText("before", QUICK_START)
     .option("-q, --quiet", "print nothing on stderr but errors")
     .option("-v, --verbose", "print debug details on stderr")
-    .hook("preAction", (root) => {
+    .hook("preAction", async (root, action) => {
       const options = root.opts<{ quiet?: boolean; verbose?: boolean }>();
       if (options.quiet && options.verbose) {
         throw new InvalidArgumentError("Give -q (--quiet) or -v (--verbose), not both");
       }
       context.output.quiet = options.quiet === true;
       context.output.verbose = options.verbose === true;
+      await checkDeviceOption(action);
     });
   program.addCommand(phonemizeCommand(context));
   program.addCommand(encodeCommand(context));

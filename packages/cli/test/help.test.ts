@@ -189,6 +189,7 @@ describe("each command's --help", () => {
       "--modality",
       "--seed",
       "--threads",
+      "--device",
       "--max-duration",
       "--max-steps",
       "--max-levels",
@@ -216,6 +217,9 @@ describe("each command's --help", () => {
       "--quant <quant>                 which published LM to use: Q8_0, F16, BF16, Q4_K, Q3_K, Q2_K, in any letter case (default: Q8_0)",
     );
     expect(option("--output")).toBe('-o, --output <file>             the WAV to write ("-": stdout, not a terminal)');
+    expect(option("--device")).toMatch(
+      /^--device <device> +where the LM, the codec and Vocos run: auto \(a real GPU when this build has one/,
+    );
   });
 
   it("vall-e generate (and lm generate): the same headings, and its own examples", () => {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { expectThreads, statPathSync } from "@vall-e/core";
-import { type EncodecInfo, EncodecModel, type EncodecRunOptions } from "@vall-e/native";
+import { type DeviceInfo, type EncodecInfo, EncodecModel, type EncodecRunOptions, resolveDevice } from "@vall-e/native";
 import { type CodesArtifact, createCodesArtifact } from "./artifact/codes-artifact.js";
 import { readAudio } from "./audio/decode.js";
 import { type PrepareOptions, toCodecInput } from "./audio/prepare.js";
@@ -19,6 +19,8 @@ import { convertHuggingFaceEncodec } from "./weights/huggingface.js";
 export interface CodecOptions {
   /** Threads for every call (default: physical cores). */
   threads?: number;
+  /** Where the weights and graphs live (default "cpu"): "auto", "cpu", "vulkan[:N]", "cuda[:N]". */
+  device?: string;
 }
 
 export interface CodecCallOptions {
@@ -53,15 +55,23 @@ export class Codec implements AsyncDisposable {
    */
   static async load(path: string, options: CodecOptions = {}): Promise<Codec> {
     const threads = expectThreads(options.threads);
+    if (options.device !== undefined) resolveDevice(options.device); // refused before anything is read
     const huggingFace = path.endsWith(".safetensors") || statPathSync(path)?.isDirectory() === true;
-    if (!huggingFace) return new Codec(await EncodecModel.load(path), threads);
+    const load = (file: string) =>
+      EncodecModel.load(file, options.device === undefined ? {} : { device: options.device });
+    if (!huggingFace) return new Codec(await load(path), threads);
     const converted = join(mkdtempSync(join(tmpdir(), "vall-e-encodec-")), "encodec.bin");
     try {
       writeFileSync(converted, encodeEncodecBin(await convertHuggingFaceEncodec(path)));
-      return new Codec(await EncodecModel.load(converted), threads);
+      return new Codec(await load(converted), threads);
     } finally {
       rmSync(dirname(converted), { recursive: true, force: true });
     }
+  }
+
+  /** The device its weights and graphs are on. */
+  get device(): DeviceInfo {
+    return this.#model.device;
   }
 
   get info(): EncodecInfo & { path: string } {

@@ -5,13 +5,22 @@
  * memory whose result equals the whole signal's.
  */
 import { expectThreads } from "@vall-e/core";
-import { type VocosInfo, VocosModel, type VocosOutput, vocosCodebookCounts } from "@vall-e/native";
+import {
+  type DeviceInfo,
+  resolveDevice,
+  type VocosInfo,
+  VocosModel,
+  type VocosOutput,
+  vocosCodebookCounts,
+} from "@vall-e/native";
 import type { CodecCallOptions, CodesLike } from "./codec.js";
 import { type ReadVocosOptions, readVocosWeights, type VocosConfig } from "./weights/vocos-weights.js";
 
 export interface VocosOptions extends ReadVocosOptions {
   /** Threads for every call (default: physical cores). */
   threads?: number;
+  /** Where the weights and graphs live (default "cpu"): "auto", "cpu", "vulkan[:N]", "cuda[:N]". */
+  device?: string;
 }
 
 export interface VocosCallOptions extends Omit<CodecCallOptions, "chunkFrames"> {
@@ -41,9 +50,19 @@ export class Vocos implements AsyncDisposable {
   /** Load `pytorch_model.bin` (or `.safetensors`); every key, shape, dtype and value is checked. */
   static async load(path: string, options: VocosOptions = {}): Promise<Vocos> {
     const threads = expectThreads(options.threads);
+    if (options.device !== undefined) resolveDevice(options.device); // refused before anything is read
     const weights = await readVocosWeights(path, options.config === undefined ? {} : { config: options.config });
-    const model = await VocosModel.create(weights.tensors, `Vocos weights ${path}`);
+    const model = await VocosModel.create(
+      weights.tensors,
+      `Vocos weights ${path}`,
+      options.device === undefined ? {} : { device: options.device },
+    );
     return new Vocos(model, path, weights.config, threads);
+  }
+
+  /** The device its weights and graphs are on. */
+  get device(): DeviceInfo {
+    return this.#model.device;
   }
 
   get info(): VocosInfo & { path: string } {

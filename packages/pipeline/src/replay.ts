@@ -173,8 +173,14 @@ async function checkInputFiles(run: RunManifest, signal: AbortSignal | undefined
   }
 }
 
-/** What a replay may change: where artifacts go, threads (results do not depend on them), progress, chunks, cancellation. */
-export type ReplayOverrides = Pick<SynthesizeOptions, "artifactsDir" | "threads" | "signal" | "onProgress" | "onChunk">;
+/**
+ * What a replay may change: where artifacts go, threads (results do not depend on them), the device (a GPU's logits
+ * differ from the CPU's by ~1e-3, which can flip a near-tie), progress, chunks, cancellation.
+ */
+export type ReplayOverrides = Pick<
+  SynthesizeOptions,
+  "artifactsDir" | "threads" | "device" | "signal" | "onProgress" | "onChunk"
+>;
 
 /**
  * Run a run.json again. Every input file and model file must still have the SHA-256 recorded (else a ReplayError

@@ -44,6 +44,8 @@ export interface SynthesizeOptions extends GenerationSettings {
   responseCodes?: readonly string[];
   artifactsDir?: string;
   threads?: number;
+  /** Where the LM runs: "auto" (default), "cpu", "vulkan[:N]", "cuda[:N]" (Engine.load). */
+  device?: string;
   /** Codes to audio through "vocos" (default, as the reference; needs `models.vocos`) or "encodec" (`models.codec`). */
   decoder?: DecoderName;
   signal?: AbortSignal;
@@ -77,6 +79,7 @@ function loadOptions(options: SynthesizeOptions, need: ModelRole[]) {
     need,
     ...(options.decoder === undefined ? {} : { decoder: options.decoder }),
     ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.device === undefined ? {} : { device: options.device }),
     ...(options.signal ? { signal: options.signal } : {}),
   };
 }
@@ -103,6 +106,7 @@ async function prepare(options: SynthesizeOptions): Promise<{ need: ModelRole[];
   const {
     models,
     threads: _threads,
+    device: _device,
     decoder: _decoder,
     reference,
     promptCodes,

@@ -12,11 +12,13 @@ import type { Engine } from "@vall-e/pipeline";
 import { Command } from "commander";
 import type { CommandContext } from "../context.js";
 import { EXIT_FAILURE } from "../exit-codes.js";
+import { deviceLoadOption, deviceOption } from "../io/device-option.js";
 import { addModelOptions, engineRoles, type ModelFlags, resolveModelFiles } from "../io/model-files.js";
 import { parseThreads } from "../io/options.js";
 import { formatDuration, progressBar } from "../io/progress.js";
 
 interface BatchFlags extends ModelFlags {
+  device?: string;
   out?: string;
   queue?: string;
   queueName: string;
@@ -58,7 +60,8 @@ export function batchCommand(context: CommandContext): Command {
     .option("--status", "with --queue: print the queue's counts (waiting, active, delayed, completed, failed)")
     .option("--json", "--status as JSON")
     .option("--voices <dir>", VOICES_HELP)
-    .option("-t, --threads <n>", "threads of the engine (default: the physical cores)", parseThreads);
+    .option("-t, --threads <n>", "threads of the engine (default: the physical cores)", parseThreads)
+    .addOption(deviceOption());
   addModelOptions(command, ["lm", "codec", "tokenizer", "vocos"]);
   return command.action(async (manifestPath: string | undefined, flags: BatchFlags, self: Command) => {
     const usage = (message: string) => new VallEError("ERR_USAGE", message);
@@ -170,6 +173,7 @@ async function speakHere(context: CommandContext, flags: BatchFlags, manifest: M
           models: resolved.files,
           decoder: flags.vocoder ?? "vocos",
           ...(flags.threads === undefined ? {} : { threads: flags.threads }),
+          ...deviceLoadOption(flags.device),
           signal: context.signal,
         });
         return engine;

@@ -42,6 +42,17 @@ export interface DoctorReport {
           defaultThreads: number;
         }
       | undefined;
+    /** The compute devices of the loaded build, and the one "auto" picks. */
+    devices: {
+      spec: string;
+      name: string;
+      description: string;
+      kind: string;
+      software: boolean;
+      memoryTotal: number;
+      memoryFree: number;
+    }[];
+    autoDevice: string | undefined;
   };
   espeakNg: {
     ok: boolean;
@@ -103,6 +114,8 @@ export async function collectDoctorReport(): Promise<DoctorReport> {
     attempts: [],
     error: undefined,
     ggml: undefined,
+    devices: [],
+    autoDevice: undefined,
   };
   try {
     const loaded = native.nativeLoadReport();
@@ -125,6 +138,16 @@ export async function collectDoctorReport(): Promise<DoctorReport> {
       logicalCores: info.logicalCores,
       defaultThreads: info.defaultThreads,
     };
+    addon.devices = native.listDevices().map((d) => ({
+      spec: d.spec,
+      name: d.name,
+      description: d.description,
+      kind: d.kind,
+      software: d.software,
+      memoryTotal: d.memoryTotal,
+      memoryFree: d.memoryFree,
+    }));
+    addon.autoDevice = native.resolveDevice("auto").spec;
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     addon.error = { code: typeof code === "string" ? code : "ERR_INTERNAL", message: (error as Error).message };
@@ -220,6 +243,10 @@ export function formatDoctorReport(report: DoctorReport, color: Colors): string 
       `     ggml       ${g.version} (${g.commit}), ${g.build} build`,
       `     cpu        ${g.cpuFeatures.join(" ") || "(no SIMD features)"}`,
       `     threads    ${g.defaultThreads} by default (${g.physicalCores} physical cores, ${g.logicalCores} logical)`,
+      ...a.devices.map(
+        (d) =>
+          `     device     ${d.spec}: ${d.description} (${d.kind}${d.software ? ", software" : ""}, ${gib(d.memoryTotal)})${d.spec === a.autoDevice ? ", the one --device auto picks" : ""}`,
+      ),
     );
   } else {
     lines.push(`${mark(false)} addon      ${report.addon.error?.message ?? "not loaded"}`);

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileReadError, VallEError } from "@vall-e/core";
 import { Command } from "commander";
 import type { CommandContext } from "../context.js";
+import { deviceLoadOption } from "../io/device-option.js";
 import {
   addGenerationOptions,
   checkGeneration,
@@ -68,6 +69,7 @@ export function evalCommand(context: CommandContext): Command {
       models: resolved.files,
       decoder: flags.vocoder ?? "vocos",
       ...(flags.threads ? { threads: flags.threads } : {}),
+      ...deviceLoadOption(flags.device),
     });
     const report = flags.report;
     if (report !== undefined) await (await import("@vall-e/pipeline")).makeDirectory(report);

@@ -8,6 +8,7 @@
 import { VallEError } from "@vall-e/core";
 import { Command } from "commander";
 import type { CommandContext } from "../context.js";
+import { deviceLoadOption } from "../io/device-option.js";
 import {
   addGenerationOptions,
   checkGeneration,
@@ -65,9 +66,11 @@ export function generateCommand(context: CommandContext): Command {
     }
     const resolved = await resolveModelFiles(context, options, ["lm"]);
     const loading = performance.now();
-    await using model = await LanguageModel.load(resolved.files.lm).catch((error: unknown) => {
-      throw explainCachedModelError(error, resolved);
-    });
+    await using model = await LanguageModel.load(resolved.files.lm, deviceLoadOption(options.device)).catch(
+      (error: unknown) => {
+        throw explainCachedModelError(error, resolved);
+      },
+    );
     const loaded = performance.now();
     const progress = await createProgress(context, { label: "generate" });
     let result: Awaited<ReturnType<typeof generate>>;

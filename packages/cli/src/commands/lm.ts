@@ -17,6 +17,7 @@ import {
 import { Command, Option } from "commander";
 import writeFileAtomic from "write-file-atomic";
 import type { CommandContext } from "../context.js";
+import { deviceLoadOption, deviceOption } from "../io/device-option.js";
 import { resolveModelFile } from "../io/model-files.js";
 import { parseThreads } from "../io/options.js";
 import { generateCommand } from "./generate.js";
@@ -25,6 +26,7 @@ import { generateCommand } from "./generate.js";
 const MAX_CASE_BYTES = 64 * 2 ** 20;
 
 interface ForwardOptions {
+  device?: string;
   model: string;
   input: string;
   output: string;
@@ -64,6 +66,7 @@ export function lmCommand(context: CommandContext): Command {
       ]),
     )
     .option("-t, --threads <n>", "threads (default: the physical cores)", parseThreads)
+    .addOption(deviceOption())
     .option("--dump-hidden <dir>", "also write each layer's intermediates as <dir>/<name>.npy, listed in index.json")
     .action(async (options: ForwardOptions) => {
       const { LanguageModel } = await import("@vall-e/lm");
@@ -88,7 +91,7 @@ export function lmCommand(context: CommandContext): Command {
         ...(options.headBiases ? { headBiases: options.headBiases } : {}),
       };
       const path = await resolveModelFile(context, "lm", { model: options.model });
-      await using model = await LanguageModel.load(path, { profile });
+      await using model = await LanguageModel.load(path, { profile, ...deviceLoadOption(options.device) });
       let input: ReturnType<typeof model.assemble>;
       try {
         input = model.assemble(spec as Parameters<typeof model.assemble>[0]);

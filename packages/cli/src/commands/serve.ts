@@ -6,10 +6,12 @@
  */
 import { Command } from "commander";
 import type { CommandContext } from "../context.js";
+import { deviceLoadOption, deviceOption } from "../io/device-option.js";
 import { addModelOptions, engineRoles, type ModelFlags, resolveModelFiles } from "../io/model-files.js";
 import { parseInteger, parseThreads } from "../io/options.js";
 
 interface ServeFlags extends ModelFlags {
+  device?: string;
   host: string;
   port: number;
   voices?: string;
@@ -34,7 +36,8 @@ export function serveCommand(context: CommandContext): Command {
     .option("--cors <origin>", "allow browser calls from this origin (default: none)")
     .option("--max-input <chars>", "longest input text", parseInteger("--max-input", 1, 1_000_000), 4096)
     .option("--request-timeout <s>", "seconds a request may take", parseInteger("--request-timeout", 1, 86_400), 300)
-    .option("-t, --threads <n>", "threads (default: the physical cores)", parseThreads);
+    .option("-t, --threads <n>", "threads (default: the physical cores)", parseThreads)
+    .addOption(deviceOption());
   addModelOptions(command, ["lm", "codec", "tokenizer", "vocos"]);
   return command.action(async (flags: ServeFlags) => {
     const server = await import("@vall-e/server");
@@ -42,7 +45,7 @@ export function serveCommand(context: CommandContext): Command {
     const apiKey = flags.apiKey ?? process.env.VALL_E_API_KEY;
     const running = await server.startServer({
       models: resolved.files,
-      load: { decoder: flags.vocoder ?? "vocos" },
+      load: { decoder: flags.vocoder ?? "vocos", ...deviceLoadOption(flags.device) },
       host: flags.host,
       port: flags.port,
       voicesDir: flags.voices ?? server.defaultVoicesDir(),

@@ -6,10 +6,12 @@
  */
 import { Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
+import { deviceLoadOption, deviceOption } from "../io/device-option.js";
 import { addModelOptions, type ModelFlags, resolveModelFiles } from "../io/model-files.js";
 import { checkOutputPath, parseInteger, parseThreads } from "../io/options.js";
 
 interface SttFlags extends ModelFlags {
+  device?: string;
   output?: string;
   lang: string;
   seed?: number;
@@ -37,7 +39,8 @@ export function sttCommand(context: CommandContext): Command {
       parseInteger("--max-tokens", 1, 4096),
     )
     .option("--json", "print the artifact and the run (seed, stopped) as JSON on stdout")
-    .option("-t, --threads <n>", "threads (default: the physical cores)", parseThreads);
+    .option("-t, --threads <n>", "threads (default: the physical cores)", parseThreads)
+    .addOption(deviceOption());
   addModelOptions(command, ["lm", "codec", "tokenizer"]);
   return command.action(async (audio: string, flags: SttFlags) => {
     if (flags.output !== undefined) checkOutputPath(flags.output);
@@ -50,6 +53,7 @@ export function sttCommand(context: CommandContext): Command {
       models: resolved.files,
       need: ["lm", "codec", "tokenizer"], // nothing to decode
       ...(flags.threads ? { threads: flags.threads } : {}),
+      ...deviceLoadOption(flags.device),
     });
     const result = await engine.transcribe({
       audio,

@@ -11,6 +11,7 @@ import { REQUEST_SETTINGS, statPathSync, VallEError } from "@vall-e/core";
 import type { ModelRole, SynthesizeOptions, SynthesizeResult } from "@vall-e/pipeline";
 import { Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
+import { deviceLoadOption } from "../io/device-option.js";
 import {
   addGenerationOptions,
   checkGeneration,
@@ -160,8 +161,8 @@ export function ttsCommand(context: CommandContext): Command {
       );
     }
     if (options.replay !== undefined) {
-      // A replay runs the manifest as recorded: only where the output goes, artifacts and threads may change.
-      const allowed = new Set(["replay", "output", "artifacts", "json", "threads"]);
+      // A replay runs the manifest as recorded: only where the output goes, artifacts, threads and the device may change.
+      const allowed = new Set(["replay", "output", "artifacts", "json", "threads", "device"]);
       const given = self.options
         .map((option) => option.attributeName())
         .filter((name) => !allowed.has(name) && self.getOptionValueSource(name) === "cli");
@@ -221,6 +222,7 @@ export function ttsCommand(context: CommandContext): Command {
         result = await pipeline.replay(options.replay, {
           ...(options.artifacts ? { artifactsDir: options.artifacts } : {}),
           ...(options.threads ? { threads: options.threads } : {}),
+          ...deviceLoadOption(options.device),
           signal: context.signal,
           onProgress,
           onChunk,
@@ -285,6 +287,7 @@ export function ttsCommand(context: CommandContext): Command {
             promptSeconds: options.promptSeconds,
             contextHistory: options.contextHistory,
             ...(options.artifacts ? { artifactsDir: options.artifacts } : {}),
+            ...deviceLoadOption(options.device),
             signal: context.signal,
             onProgress,
             onChunk,

@@ -10,11 +10,13 @@ import { DEFAULT_LOCK_DURATION_MS, DEFAULT_QUEUE_NAME, DEFAULT_STALLED_INTERVAL_
 import { VallEError } from "@vall-e/core";
 import { Command } from "commander";
 import type { CommandContext } from "../context.js";
+import { deviceLoadOption, deviceOption } from "../io/device-option.js";
 import { addModelOptions, engineRoles, type ModelFlags, resolveModelFiles } from "../io/model-files.js";
 import { parseInteger, parseThreads } from "../io/options.js";
 import { VOICES_HELP } from "./batch.js";
 
 interface WorkerFlags extends ModelFlags {
+  device?: string;
   queue: string;
   queueName: string;
   out: string;
@@ -35,6 +37,7 @@ export function workerCommand(context: CommandContext): Command {
     .option("--voices <dir>", VOICES_HELP)
     .option("--concurrency <n>", "jobs at once in this process", parseInteger("--concurrency", 1, 64), 1)
     .option("-t, --threads <n>", "threads of the engine (default: the physical cores)", parseThreads)
+    .addOption(deviceOption())
     .option(
       "--lock-duration <ms>",
       "a job's lock lasts this long unrenewed; a killed worker's job returns to the queue after it",
@@ -69,6 +72,7 @@ export function workerCommand(context: CommandContext): Command {
       models: resolved.files,
       decoder: flags.vocoder ?? "vocos",
       ...(flags.threads === undefined ? {} : { threads: flags.threads }),
+      ...deviceLoadOption(flags.device),
       signal: context.signal,
     });
     let lastError = "";

@@ -14,6 +14,7 @@ import {
 } from "@vall-e/core";
 import { type Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
+import { deviceOption } from "./device-option.js";
 import { OPTION_GROUPS } from "./help.js";
 import { parseDecimal } from "./numbers.js";
 import { parseThreads } from "./options.js";
@@ -65,6 +66,7 @@ export interface GenerationFlags {
   modality: "nar-len" | "ar+nar";
   seed?: number;
   threads?: number;
+  device?: string;
   maxDuration: number;
   maxSteps?: number;
   maxLevels: number;
@@ -84,6 +86,7 @@ export function addGenerationOptions(command: Command): Command {
   generation(new Option("--modality <m>", modality.doc).choices(modality.choices as string[]).default(modality.value));
   generation(new Option("--seed <n>", seed.doc).argParser(numberArg("--seed", true)));
   generation(new Option("-t, --threads <n>", helpFor(threads)).argParser(parseThreads));
+  generation(deviceOption());
   generation(
     new Option("--max-duration <seconds>", maxDuration.doc)
       .argParser(numberArg("--max-duration", false))

@@ -45,7 +45,7 @@ import {
   type SamplingOptions,
   transcribe,
 } from "@vall-e/lm";
-import { systemInfo } from "@vall-e/native";
+import { type DeviceInfo, resolveDevice, systemInfo } from "@vall-e/native";
 import {
   isEspeakReference,
   loadTokenizer,
@@ -138,6 +138,12 @@ export interface EngineLoadOptions {
    * pool serves the whole process).
    */
   threads?: number;
+  /**
+   * Where the LM runs (default "auto": a real GPU when this build has one, else the CPU; never a software device):
+   * "auto", "cpu", "vulkan[:N]", "cuda[:N]". An unknown or absent device is refused (ERR_DEVICE) before anything
+   * loads. The codec and Vocos run on the CPU.
+   */
+  device?: string;
   /** Download missing files (default true). */
   download?: boolean;
   env?: NodeJS.ProcessEnv;
@@ -177,6 +183,8 @@ export class Engine implements AsyncDisposable {
   readonly files: Readonly<Partial<ModelFiles>>;
   /** A file of the tiny bundle is in use: random weights, the audio is noise. */
   readonly tiny: boolean;
+  /** The device the LM runs on. */
+  readonly device: DeviceInfo;
   readonly #lm: LanguageModel | undefined;
   readonly #codec: Codec | undefined;
   readonly #tokenizer: PhonemeTokenizer | undefined;
@@ -198,7 +206,9 @@ export class Engine implements AsyncDisposable {
     decoderName: DecoderName;
     decoder?: Decoder;
     threads: number;
+    device: DeviceInfo;
   }) {
+    this.device = parts.device;
     this.files = Object.freeze({ ...parts.files });
     this.tiny = parts.tiny;
     this.#lm = parts.lm;
@@ -217,6 +227,7 @@ export class Engine implements AsyncDisposable {
   static async load(options: EngineLoadOptions = {}): Promise<Engine> {
     if (typeof options !== "object" || options === null) throw invalid("an options object", "options", options);
     const threads = expectThreads(options.threads);
+    const device = resolveDevice(options.device ?? "auto");
     const decoder = expectOneOf(options.decoder ?? DEFAULT_DECODER, "decoder", DECODERS);
     const asked: unknown =
       options.need ?? (["lm", "codec", "tokenizer", ...(decoder === "vocos" ? ["vocos"] : [])] as ModelRole[]);
@@ -270,7 +281,7 @@ export class Engine implements AsyncDisposable {
       }
       options.signal?.throwIfAborted();
       if (need.includes("lm")) {
-        loaded.lm = await LanguageModel.load(files.lm as string);
+        loaded.lm = await LanguageModel.load(files.lm as string, { device: device.spec });
         progress("lm");
       }
     } catch (error) {
@@ -290,6 +301,7 @@ export class Engine implements AsyncDisposable {
       decoderName: decoder,
       ...(instance ? { decoder: instance } : {}),
       threads,
+      device,
     });
   }
 
@@ -837,6 +849,7 @@ export class Engine implements AsyncDisposable {
       },
       sentences: state.sentences,
       timings: state.timings,
+      device: { spec: this.device.spec, name: this.device.name, description: this.device.description },
       versions: { node: process.version, ggml: systemInfo().ggmlVersion },
     };
   }

@@ -1,0 +1,12 @@
+/** The Vulkan build's addon (native/build-vulkan/Release/vall_e.node). */
+export declare const VULKAN_ADDON: string;
+
+/**
+ * Run `script` (TypeScript, with tsx's loader) with `args` under the Vulkan build on lavapipe and parse the one JSON
+ * line it prints. A child killed by a signal (lavapipe's own heap corruption) is run again, at most 8 times in all.
+ */
+export declare function runVulkanChild<T>(
+  script: string,
+  args: readonly string[],
+  options: { cwd: string; timeoutMs?: number },
+): Promise<T>;
