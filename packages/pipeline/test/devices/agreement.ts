@@ -3,7 +3,7 @@
  * request with the same seed on an Engine on the CPU and one on `device` (the tiny random bundle), for each
  * modality. Prints one JSON line: per modality, the codes' shapes on both and the fraction of equal codes.
  *
- *   tsx agreement.ts <scratch dir> <device>
+ *   tsx agreement.ts <scratch dir> <device> [nar-len|ar+nar]
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -11,7 +11,7 @@ import { readCodes } from "@vall-e/codec";
 import { Engine } from "../../src/engine/engine.js";
 import { tinyBundle } from "../../src/models/tiny.js";
 
-const [dir, device] = process.argv.slice(2) as [string, string];
+const [dir, device, only] = process.argv.slice(2) as [string, string, string?];
 
 export interface GenerateAgreement {
   device: string;
@@ -22,7 +22,7 @@ const tiny = await tinyBundle(join(dir, "tiny"));
 const models = { lm: tiny.lm, codec: tiny.codec, tokenizer: tiny.tokenizer, vocos: tiny.vocos };
 const engines = [await Engine.load({ models, device: "cpu" }), await Engine.load({ models, device })];
 const result: GenerateAgreement = { device: engines[1]?.device.spec ?? "", runs: [] };
-for (const modality of ["nar-len", "ar+nar"] as const) {
+for (const modality of (["nar-len", "ar+nar"] as const).filter((m) => only === undefined || m === only)) {
   const codes = [];
   for (const [i, engine] of engines.entries()) {
     const artifactsDir = join(dir, `${modality}-${i}`);
