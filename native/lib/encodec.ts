@@ -44,8 +44,8 @@ export class EncodecModel implements AsyncDisposable {
    */
   static async load(path: string, options: { device?: string } = {}): Promise<EncodecModel> {
     if (typeof path !== "string" || path === "") throw invalid("a file path", "path", path);
-    const device = resolveDevice(options.device ?? "cpu");
     if (!existsSync(path)) throw new VallEError("ERR_FILE_NOT_FOUND", `EnCodec weights not found: ${path}`);
+    const device = resolveDevice(options.device ?? "cpu");
     try {
       return new EncodecModel(await binding().createCodec(path, nativeIndex(device)), path, device);
     } catch (error) {

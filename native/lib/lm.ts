@@ -307,11 +307,11 @@ export class LmModel implements AsyncDisposable {
     options: { activation?: LmActivation; headBiases?: boolean; device?: string } = {},
   ): Promise<LmModel> {
     if (typeof path !== "string" || path === "") throw invalid("a file path", "path", path);
-    const device = resolveDevice(options.device ?? "cpu");
     const activation = expectOneOf(options.activation ?? "gelu", "activation", ["gelu", "silu"] as const);
     const headBiases = options.headBiases ?? true;
     if (typeof headBiases !== "boolean") throw invalid("a boolean", "headBiases", headBiases);
     if (!existsSync(path)) throw new VallEError("ERR_FILE_NOT_FOUND", `Model file not found: ${path}`);
+    const device = resolveDevice(options.device ?? "cpu");
     try {
       const native = await binding().loadLm(
         path,

@@ -38,7 +38,14 @@ if (!CPU_TARGETS.includes(cpu)) {
   process.exit(2);
 }
 const backendsIndex = argv.indexOf("--backends");
-const backendsArg = backendsIndex >= 0 ? argv[backendsIndex + 1] : process.env.VALL_E_BACKENDS;
+const backendsFlag = argv.find((arg) => arg.startsWith("--backends="));
+if (backendsFlag) {
+  process.stderr.write(`[vall-e native] write --backends and its list apart ("--backends vulkan"), not ${backendsFlag}\n`);
+  process.exit(2);
+}
+// VALL_E_BACKENDS is the default build's (build/); a variant asked for by flags gets what its flags say.
+const backendsArg =
+  backendsIndex >= 0 ? argv[backendsIndex + 1] : cpuIndex >= 0 || oracle ? "" : process.env.VALL_E_BACKENDS;
 const backends = [...new Set((backendsArg ?? "").split(/[,;]/).map((name) => name.trim().toLowerCase()))]
   .filter(Boolean)
   .sort();

@@ -108,7 +108,56 @@ export function applyPatches(tree, files, { skipApplied = false } = {}) {
   }
 }
 
-export async function prepareLlamaSource() {
+// Builds that run side by side (turbo starts the CPU, oracle and Vulkan builds together) prepare the one shared tree
+// in turn: a directory made atomically is the lock, with the holder's pid inside; a lock whose holder is gone is
+// taken over.
+const LOCK = join(DEPS_DIR, ".prepare.lock");
+
+function holderAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === "EPERM";
+  }
+}
+
+async function withTreeLock(body) {
+  mkdirSync(DEPS_DIR, { recursive: true });
+  const deadline = Date.now() + 20 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      writeFileSync(join(LOCK, "pid"), String(process.pid));
+      break;
+    } catch (error) {
+      if (error.code !== "EEXIST") throw error;
+      let pid = Number.NaN;
+      try {
+        pid = Number(readFileSync(join(LOCK, "pid"), "utf8"));
+      } catch {
+        // the holder has made the directory but not written its pid yet
+      }
+      if (Number.isInteger(pid) && !holderAlive(pid)) {
+        rmSync(LOCK, { recursive: true, force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`${LOCK} has been held for 20 minutes (by pid ${pid}); remove it`);
+      await new Promise((done) => setTimeout(done, 200));
+    }
+  }
+  try {
+    return await body();
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
+}
+
+export function prepareLlamaSource() {
+  return withTreeLock(prepareLocked);
+}
+
+async function prepareLocked() {
   const patches = patchSet();
   const override = process.env.VALL_E_LLAMA_CPP_DIR;
   if (override) {
@@ -128,6 +177,7 @@ export async function prepareLlamaSource() {
       if (stamp.patches === patches.digest) return TREE;
       // Another set of patches: back to the pinned sources (tracked files only), then this set.
       run("git", ["-C", TREE, "checkout", "--quiet", "--force", "HEAD", "--", "."]);
+      run("git", ["-C", TREE, "clean", "--quiet", "-d", "--force", "--exclude", STAMP]); // files an old patch added
       applyPatches(TREE, patches.files);
       writeFileSync(stampPath, `${JSON.stringify({ ...LLAMA_SOURCE, patches: patches.digest }, null, 2)}\n`);
       return TREE;

@@ -109,9 +109,16 @@ void cpu_compute::run(int32_t n_threads, const volatile int32_t * cancel, const 
     {
         pool_turn turn(n_threads);
         ggml_backend_cpu_set_threadpool(backend, turn.pool());
+        // Paused and unset however `body` ends (a device backend's failure may throw through the scheduler).
+        struct lend_back {
+            ggml_backend_t    backend;
+            ggml_threadpool_t pool;
+            ~lend_back() {
+                ggml_threadpool_pause(pool);
+                ggml_backend_cpu_set_threadpool(backend, nullptr); // the pool may be re-made before the next turn
+            }
+        } lent{backend, turn.pool()};
         status = body();
-        ggml_threadpool_pause(turn.pool());
-        ggml_backend_cpu_set_threadpool(backend, nullptr);   // the pool may be re-made before this backend's next turn
     }
     check_compute_status(status);
 }

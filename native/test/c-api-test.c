@@ -434,7 +434,6 @@ static void check_espeak(void) {
     EXPECT_INVALID(vall_e_espeak_text_to_phonemes("xx-nope", "hello", &out), "no voice");
 }
 
-/* Argument errors of the handle-free calls: a status and a message naming the parameter, never an abort. */
 /* The compute devices: at least the CPU; an index out of range or a NULL info is refused. */
 static void check_devices(void) {
     const int32_t n   = vall_e_device_count();
@@ -460,6 +459,7 @@ static void check_devices(void) {
     EXPECT_INVALID(vall_e_device_get(0, NULL), "vall_e_device_get: info must not be NULL");
 }
 
+/* Argument errors of the handle-free calls: a status and a message naming the parameter, never an abort. */
 static void check_small_errors(void) {
     float                weights[32 * 33];
     float                out[64];

@@ -3,7 +3,7 @@ export declare const VULKAN_ADDON: string;
 
 /**
  * Run `script` (TypeScript, with tsx's loader) with `args` under the Vulkan build on lavapipe and parse the one JSON
- * line it prints. A child killed by a signal (lavapipe's own heap corruption) is run again, at most 8 times in all.
+ * line it prints. A child killed by a signal (lavapipe's own use-after-free) is run again, at most 3 times in all.
  */
 export declare function runVulkanChild<T>(
   script: string,

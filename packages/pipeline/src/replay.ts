@@ -12,6 +12,7 @@ import {
   statRegularFile,
   VallEError,
 } from "@vall-e/core";
+import { resolveDevice } from "@vall-e/native";
 import { isEspeakReference } from "@vall-e/phonemizer";
 import { DECODERS } from "./engine/decoder.js";
 import type { ModelFiles } from "./engine/engine.js";
@@ -25,7 +26,6 @@ import {
   MAX_INPUT_FILE_BYTES,
   type RunManifest,
 } from "./run-manifest.js";
-
 import { type SynthesizeOptions, type SynthesizeResult, synthesize } from "./synthesize.js";
 
 /** A run.json is malformed, or its models are not the ones it names. */
@@ -184,7 +184,8 @@ export type ReplayOverrides = Pick<
 
 /**
  * Run a run.json again. Every input file and model file must still have the SHA-256 recorded (else a ReplayError
- * names the file); runs whose seed was drawn are replayed with that seed.
+ * names the file); runs whose seed was drawn are replayed with that seed, on the device the run recorded (the CPU
+ * for runs made before devices) unless `overrides.device` says otherwise.
  */
 export async function replay(path: string, overrides: ReplayOverrides = {}): Promise<SynthesizeResult> {
   const run = await readRunManifest(path);
@@ -222,6 +223,9 @@ export async function replay(path: string, overrides: ReplayOverrides = {}): Pro
     );
     throw new ReplayError(`${path}: ${message}`, { cause: error });
   }
+  // The device, before a file is hashed: the override, else the recorded one (refused when this build lacks it).
+  const device = overrides.device ?? run.device?.spec ?? "cpu";
+  resolveDevice(device);
   await checkInputFiles(run, overrides.signal);
   const models: Partial<ModelFiles> = {};
   for (const [role, entry] of Object.entries(run.models) as [keyof ModelFiles, RunManifest["models"]["lm"]][]) {
@@ -246,5 +250,5 @@ export async function replay(path: string, overrides: ReplayOverrides = {}): Pro
     }
     models[role] = entry.path;
   }
-  return synthesize({ ...overrides, ...request, models });
+  return synthesize({ ...overrides, ...request, models, device });
 }

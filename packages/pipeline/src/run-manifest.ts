@@ -40,7 +40,7 @@ export interface RunManifest {
   sentences: SentenceRecord[];
   /** Seconds per stage. */
   timings: Record<string, number>;
-  /** The device the LM ran on (absent in runs made before devices, which ran on the CPU). */
+  /** The device the models ran on (absent in runs made before devices, which ran on the CPU). */
   device?: { spec: string; name: string; description: string };
   versions: { node: string; ggml: string };
 }

@@ -6,6 +6,7 @@
  */
 import { type CodesArtifact, readCodes, type SAMPLE_RATE } from "@vall-e/codec";
 import { expectOneOf, InvalidArgumentError, invalid } from "@vall-e/core";
+import { resolveDevice } from "@vall-e/native";
 import { type PhonemeArtifact, readPhonemeArtifact } from "@vall-e/phonemizer";
 import type { SpeechChunk, SpeechResult } from "./engine/chunks.js";
 import { DECODER_ROLES, DECODERS, DEFAULT_DECODER, type DecoderName } from "./engine/decoder.js";
@@ -106,7 +107,7 @@ async function prepare(options: SynthesizeOptions): Promise<{ need: ModelRole[];
   const {
     models,
     threads: _threads,
-    device: _device,
+    device,
     decoder: _decoder,
     reference,
     promptCodes,
@@ -115,8 +116,9 @@ async function prepare(options: SynthesizeOptions): Promise<{ need: ModelRole[];
     textFile,
     ...rest
   } = options;
-  // Every option checked before a file is read or a model loaded.
+  // Every option checked before a file is read or a model loaded: the device too (this build must have it).
   resolveRequest(options);
+  if (device !== undefined) resolveDevice(device);
   const decoder = expectOneOf(options.decoder ?? DEFAULT_DECODER, "decoder", DECODERS);
   if (typeof models !== "object" || models === null) throw invalid("an object of file paths", "models", models);
   // The decoder's weights; the codec to encode voice references; the LM unless only decoding; the tokenizer for text.

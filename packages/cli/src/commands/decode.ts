@@ -7,11 +7,13 @@
 import { VallEError } from "@vall-e/core";
 import { Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
+import { deviceLoadOption, deviceOption } from "../io/device-option.js";
 import { addModelOptions, decoderRole, type ModelFlags, resolveModelFile } from "../io/model-files.js";
 import { checkOutputPath, parseInteger, parseThreads } from "../io/options.js";
 import { findPlayer, play } from "../io/play.js";
 
 interface DecodeCommandOptions extends ModelFlags {
+  device?: string;
   output: string;
   sampleFormat: "s16" | "f32";
   threads?: number;
@@ -30,6 +32,7 @@ export function decodeCommand(context: CommandContext): Command {
         new Option("--sample-format <format>", "16-bit PCM or 32-bit float").choices(["s16", "f32"]).default("s16"),
       )
       .option("-t, --threads <n>", "threads (default: the physical cores)", parseThreads)
+      .addOption(deviceOption())
       .option(
         "--max-frames <n>",
         "refuse codes longer than this many frames (default: 270000, one hour at 75 frames/s)",
@@ -63,7 +66,10 @@ export function decodeCommand(context: CommandContext): Command {
       );
     }
     const path = await resolveModelFile(context, role, options);
-    const threads = options.threads === undefined ? {} : { threads: options.threads };
+    const threads = {
+      ...(options.threads === undefined ? {} : { threads: options.threads }),
+      ...deviceLoadOption(options.device),
+    };
     let audio: Float32Array;
     if (role === "vocos") {
       await using vocos = await Vocos.load(path, threads);

@@ -5,10 +5,12 @@
 import { VallEError } from "@vall-e/core";
 import { Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
+import { deviceLoadOption, deviceOption } from "../io/device-option.js";
 import { addModelOptions, resolveModelFile } from "../io/model-files.js";
 import { checkOutputPath, parseThreads } from "../io/options.js";
 
 interface EncodeCommandOptions {
+  device?: string;
   output: string;
   codec?: string;
   bandwidth: string;
@@ -34,6 +36,7 @@ export function encodeCommand(context: CommandContext): Command {
           .default("first"),
       )
       .option("-t, --threads <n>", "threads (default: the physical cores)", parseThreads)
+      .addOption(deviceOption())
       .option("--json", "print a summary as JSON on stdout (with -o FILE)"),
     ["codec"],
   ).action(async (input: string, options: EncodeCommandOptions) => {
@@ -43,7 +46,10 @@ export function encodeCommand(context: CommandContext): Command {
     checkOutputPath(options.output); // before any model is resolved or a sample encoded
     const { Codec, serializeCodesJson, writeCodes } = await import("@vall-e/codec");
     const path = await resolveModelFile(context, "codec", options);
-    await using codec = await Codec.load(path, options.threads === undefined ? {} : { threads: options.threads });
+    await using codec = await Codec.load(path, {
+      ...(options.threads === undefined ? {} : { threads: options.threads }),
+      ...deviceLoadOption(options.device),
+    });
     const artifact = await codec.encodeFile(input, {
       bandwidth: Number(options.bandwidth),
       channel: options.channel,

@@ -222,7 +222,7 @@ export function ttsCommand(context: CommandContext): Command {
         result = await pipeline.replay(options.replay, {
           ...(options.artifacts ? { artifactsDir: options.artifacts } : {}),
           ...(options.threads ? { threads: options.threads } : {}),
-          ...deviceLoadOption(options.device),
+          ...(options.device === undefined ? {} : { device: options.device as string }), // else the recorded one
           signal: context.signal,
           onProgress,
           onChunk,

@@ -24,7 +24,7 @@ export async function checkDeviceOption(command: Command): Promise<void> {
   resolveDevice(device);
 }
 
-/** The Engine.load / LanguageModel.load option for a parsed --device (nothing when it was not given). */
-export function deviceLoadOption(device: unknown): { device?: string } {
-  return typeof device === "string" ? { device } : {};
+/** The Engine.load / LanguageModel.load / Codec.load option for a parsed --device ("auto" when it was not given). */
+export function deviceLoadOption(device: unknown): { device: string } {
+  return { device: typeof device === "string" ? device : "auto" };
 }

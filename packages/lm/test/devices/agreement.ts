@@ -29,6 +29,8 @@ export interface Agreement {
   device: string;
   deviceName: string;
   cases: { name: string; mode: string; path: "forward" | "cache"; maxAbs: number; maxLogit: number; argmax: boolean }[];
+  /** cache path: a copy of the device's cache steps to exactly the original's logits. */
+  copyEqual?: boolean;
 }
 
 function compare(cpu: Float32Array, device: Float32Array, width: number) {
@@ -80,6 +82,15 @@ for (const c of manifest.cases.filter((item) => only === undefined || item.name 
     await context.prefill(prefix);
     steps.push(await context.step(input.rows.at(-1) as number[], input.positions.at(-1) as number));
   }
+  // The device's cache copied into a second context of that model (the prefix and step), which then steps again
+  // from the copy: the same logits as the original's second step (the copy itself must be exact).
+  const copy = await gpu.createContext({ contextSize: 512 });
+  await copy.copyCacheFrom(contexts[1] as LanguageModelContext);
+  const again = (context: LanguageModelContext) =>
+    context.step(input.rows.at(-1) as number[], (input.positions.at(-1) as number) + 1);
+  const [fromCopy, fromOriginal] = [await again(copy), await again(contexts[1] as LanguageModelContext)];
+  await copy.dispose();
+  result.copyEqual = fromCopy.length === fromOriginal.length && fromCopy.every((value, i) => value === fromOriginal[i]);
   result.cases.push({
     name: c.name,
     mode: c.mode,

@@ -139,9 +139,9 @@ export interface EngineLoadOptions {
    */
   threads?: number;
   /**
-   * Where the LM runs (default "auto": a real GPU when this build has one, else the CPU; never a software device):
-   * "auto", "cpu", "vulkan[:N]", "cuda[:N]". An unknown or absent device is refused (ERR_DEVICE) before anything
-   * loads. The codec and Vocos run on the CPU.
+   * Where the LM, the codec and Vocos run (default "auto": a real GPU when this build has one, else the CPU; never a
+   * software device): "auto", "cpu", "vulkan[:N]", "cuda[:N]". An unknown or absent device is refused (ERR_DEVICE)
+   * before anything loads. On a device, the codec's LSTM recurrence and quantizer still run on the CPU.
    */
   device?: string;
   /** Download missing files (default true). */
@@ -183,7 +183,7 @@ export class Engine implements AsyncDisposable {
   readonly files: Readonly<Partial<ModelFiles>>;
   /** A file of the tiny bundle is in use: random weights, the audio is noise. */
   readonly tiny: boolean;
-  /** The device the LM runs on. */
+  /** The device the models run on. */
   readonly device: DeviceInfo;
   readonly #lm: LanguageModel | undefined;
   readonly #codec: Codec | undefined;
@@ -272,11 +272,17 @@ export class Engine implements AsyncDisposable {
         progress("tokenizer");
       }
       if (need.includes("codec")) {
-        loaded.codec = await Codec.load(files.codec as string, threads === 0 ? {} : { threads });
+        loaded.codec = await Codec.load(files.codec as string, {
+          ...(threads === 0 ? {} : { threads }),
+          device: device.spec,
+        });
         progress("codec");
       }
       if (need.includes("vocos")) {
-        loaded.vocos = await Vocos.load(files.vocos as string, threads === 0 ? {} : { threads });
+        loaded.vocos = await Vocos.load(files.vocos as string, {
+          ...(threads === 0 ? {} : { threads }),
+          device: device.spec,
+        });
         progress("vocos");
       }
       options.signal?.throwIfAborted();
