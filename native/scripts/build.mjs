@@ -40,7 +40,9 @@ if (!CPU_TARGETS.includes(cpu)) {
 const backendsIndex = argv.indexOf("--backends");
 const backendsFlag = argv.find((arg) => arg.startsWith("--backends="));
 if (backendsFlag) {
-  process.stderr.write(`[vall-e native] write --backends and its list apart ("--backends vulkan"), not ${backendsFlag}\n`);
+  process.stderr.write(
+    `[vall-e native] write --backends and its list apart ("--backends vulkan"), not ${backendsFlag}\n`,
+  );
   process.exit(2);
 }
 // VALL_E_BACKENDS is the default build's (build/); a variant asked for by flags gets what its flags say.
