@@ -3,10 +3,11 @@ export declare const VULKAN_ADDON: string;
 
 /**
  * Run `script` (TypeScript, with tsx's loader) with `args` under the Vulkan build on lavapipe and parse the one JSON
- * line it prints. A child killed by a signal (lavapipe's own use-after-free) is run again, at most 3 times in all.
+ * line it prints. A child killed by a signal (lavapipe's own use-after-free) is run again, at most `attempts` times in
+ * all (default 3).
  */
 export declare function runVulkanChild<T>(
   script: string,
   args: readonly string[],
-  options: { cwd: string; timeoutMs?: number },
+  options: { cwd: string; timeoutMs?: number; attempts?: number },
 ): Promise<T>;

@@ -20,7 +20,8 @@ export const VULKAN_ADDON = fileURLToPath(new URL("../../native/build-vulkan/Rel
 
 export async function runVulkanChild(script, args, options) {
   let last = "";
-  for (let attempt = 1; attempt <= 3; attempt++) {
+  const attempts = options.attempts ?? 3;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
       // node itself (not tsx's wrapper), so that a driver's abort reaches us as the child's signal.
       const { stdout } = await run(process.execPath, ["--import", "tsx", script, ...args], {
