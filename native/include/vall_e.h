@@ -344,7 +344,8 @@ VALL_E_API void          vall_e_lm_get_info(const vall_e_lm * model, vall_e_lm_i
 VALL_E_API void          vall_e_lm_free(vall_e_lm * model);
 
 typedef struct vall_e_lm_context_params {
-    int32_t                  n_ctx;      /* tokens the KV cache and one evaluation may hold */
+    int32_t                  n_ctx;      /* tokens the KV cache and one evaluation may hold (the cache's memory is
+                                            allocated by the first call that writes it) */
     int32_t                  n_threads;  /* 0: the default */
     int32_t                  cache_type; /* KV cache precision: 1 f16 (default, half the memory) or 0 f32 (exact) */
     const volatile int32_t * cancel;    /* optional: set non-zero to stop (VALL_E_ERR_CANCELLED) */

@@ -58,6 +58,13 @@ namespace {
 
 constexpr size_t k_lm_graph_size = 8192;
 
+// The KV cache's memory, on the model's device, allocated the first time a call writes to the cache.
+void ensure_kv_cache(vall_e_lm_context & c) {
+    if (c.kv_buffer) return;
+    c.kv_buffer.reset(ggml_backend_alloc_ctx_tensors(c.kv_ctx.get(), c.device ? c.device->backend() : c.cpu.backend()));
+    if (!c.kv_buffer) fail(VALL_E_ERR_OUT_OF_MEMORY, "could not allocate a KV cache of %d tokens", c.n_ctx);
+}
+
 // The most nodes a graph of this model can have (up to 64 sequences, each its own attention per layer).
 size_t max_graph_size(const lm_hparams & hp) { return k_lm_graph_size + 64 * (size_t) hp.n_layer * 16; }
 
@@ -430,10 +437,8 @@ vall_e_status vall_e_lm_context_init(vall_e_lm * lm, const vall_e_lm_context_par
             c->v_cache.push_back(c->device ? ggml_new_tensor_2d(c->kv_ctx.get(), type, hp.n_embd_kv(), c->n_ctx)
                                            : ggml_new_tensor_2d(c->kv_ctx.get(), type, c->n_ctx, hp.n_embd_kv()));
         }
-        c->kv_buffer.reset(ggml_backend_alloc_ctx_tensors(c->kv_ctx.get(), c->device ? c->device->backend() : c->cpu.backend()));
-        if (!c->kv_buffer) {
-            fail(VALL_E_ERR_OUT_OF_MEMORY, "could not allocate a KV cache of %d tokens", c->n_ctx);
-        }
+        // The cache's memory is allocated by the first call that writes it (ensure_kv_cache): a context that only
+        // evaluates without the cache (NAR-len, NAR, a batch of sentences) never holds one.
         *out = c.release();
     });
 }
@@ -520,6 +525,7 @@ vall_e_status vall_e_lm_cache_append(vall_e_lm_context * ctx, const vall_e_lm_se
                  sequence->n_tokens, ctx->n_ctx);
         }
         busy_scope busy(ctx->busy, "LM context");
+        ensure_kv_cache(*ctx);
         lm_plan    plan;
         add_sequence(plan, model, *sequence);
         plan.use_cache = true;
@@ -550,6 +556,7 @@ vall_e_status vall_e_lm_cache_copy(vall_e_lm_context * dst, const vall_e_lm_cont
         busy_scope busy(dst->busy, "LM context");
         busy_scope busy_src(src->busy, "LM context");
         const size_t n = (size_t) src->n_past;
+        if (n > 0) ensure_kv_cache(*dst); // a source with cached tokens has its cache
         std::vector<uint8_t> staging;
         for (size_t il = 0; il < dst->k_cache.size(); ++il) {
             // Keys: one row of n_embd_kv per token, the first n rows.

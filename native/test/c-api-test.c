@@ -898,9 +898,9 @@ static void check_lm_busy(vall_e_lm * lm, const lm_cases * lc) {
     vall_e_lm_context_free(ctx);
 }
 
-/* OUT_OF_MEMORY, provoked safely: an address-space limit 64 MiB above what the process maps now, around one context
- * init whose f32 KV cache of 2^20 tokens needs 256 MiB (2 layers × K and V × 16 values × 4 bytes × 2^20), then the
- * old limit back. Skipped where the limit would break the tool the program runs under (sanitizers reserve terabytes
+/* OUT_OF_MEMORY, provoked safely: an address-space limit 64 MiB above what the process maps now, around the first
+ * cached call of a context whose f32 KV cache of 2^20 tokens needs 256 MiB (2 layers × K and V × 16 values × 4 bytes
+ * × 2^20) — the init allocates no cache, the first call that writes it does — then the old limit back. Skipped where the limit would break the tool the program runs under (sanitizers reserve terabytes
  * of shadow memory; valgrind allocates inside the client's address space). */
 static const char * out_of_memory_unsafe(void) {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -944,13 +944,23 @@ static void check_lm_out_of_memory(vall_e_lm * lm) {
     params.cache_type               = 0;
     struct rlimit tight             = old;
     tight.rlim_cur                  = limit;
+    const int32_t      offsets[2]   = {0, 1};
+    const int32_t      ids[1]       = {0};
+    const int32_t      positions[1] = {0};
+    vall_e_lm_sequence one          = {1, offsets, ids, positions, 1, 1};
+    float              logit[1]     = {0};
     prime_last_error();
     CHECK(setrlimit(RLIMIT_AS, &tight) == 0, "setrlimit");
-    const vall_e_status status = vall_e_lm_context_init(lm, &params, &ctx);
+    const vall_e_status init = vall_e_lm_context_init(lm, &params, &ctx);
+    const vall_e_status forward =
+        init == VALL_E_OK ? vall_e_lm_forward(ctx, &one, 1, 0, 1, logit) : init;
+    const vall_e_status status = init == VALL_E_OK ? vall_e_lm_cache_append(ctx, &one, 0, 1, logit) : init;
     CHECK(setrlimit(RLIMIT_AS, &old) == 0, "could not restore the address space limit");
+    CHECK(init == VALL_E_OK, "a context of 2^20 f32 tokens inits without its cache under a 64 MiB headroom: %d", init);
+    CHECK(forward == VALL_E_OK, "a context without its cache evaluates without it under the headroom: %d", forward);
     expect_status(status, VALL_E_ERR_OUT_OF_MEMORY, "could not allocate a KV cache of 1048576 tokens",
-                  "vall_e_lm_context_init of 2^20 f32 tokens under a 64 MiB headroom", __LINE__);
-    CHECK(ctx == NULL, "a failed context init leaves *out NULL");
+                  "the first vall_e_lm_cache_append of a 2^20 f32-token context under a 64 MiB headroom", __LINE__);
+    CHECK(vall_e_lm_cache_length(ctx) == 0, "a failed append leaves the cache empty");
     vall_e_lm_context_free(ctx);
 }
 
