@@ -8,8 +8,17 @@ export type { LmDumpedTensor } from "@vall-e/native";
 export type { EvaluateOptions, Evaluator, EvaluatorSource } from "./evaluator.js";
 export { AR_STOP, type ArOptions, type ArResult, generateAr } from "./inference/ar.js";
 export { type BeamOptions, generateArBeam } from "./inference/beam.js";
-export type { Conditioning, ProgressEvent, RunOptions, Stage } from "./inference/common.js";
 export {
+  type Conditioning,
+  forwardEach,
+  MAX_SEQUENCES,
+  type ProgressEvent,
+  type RunOptions,
+  type Stage,
+} from "./inference/common.js";
+export {
+  type BatchOptions,
+  type BatchRequest,
   DEFAULT_MAX_POSITIONS,
   FRAME_RATE,
   GENERATION_TASKS,
@@ -17,14 +26,22 @@ export {
   type GenerateResult,
   type GenerationTask,
   generate,
+  generateBatch,
+  MAX_BATCH,
   MODALITIES,
   type Modality,
   maxPositions,
   PositionsError,
 } from "./inference/generate.js";
-export { type LengthPrediction, predictLength } from "./inference/len.js";
-export { generateNar, type NarOptions } from "./inference/nar.js";
-export { generateNarLen, MASK_TOKEN, type NarLenOptions } from "./inference/nar-len.js";
+export { type LengthItem, type LengthPrediction, predictLength, predictLengths } from "./inference/len.js";
+export { generateNar, generateNarBatch, type NarItem, type NarOptions } from "./inference/nar.js";
+export {
+  generateNarLen,
+  generateNarLenBatch,
+  MASK_TOKEN,
+  type NarLenItem,
+  type NarLenOptions,
+} from "./inference/nar-len.js";
 export {
   STT_TOKENS_PER_SECOND,
   sttTokenLimit,

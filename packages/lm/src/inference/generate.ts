@@ -17,13 +17,13 @@ import {
 import type { Evaluator, EvaluatorSource } from "../evaluator.js";
 import { RVQ_LEVELS } from "../model/layout.js";
 import { arSampler, narLenSampler, narSampler, resolveSampling, type SamplingOptions } from "../sampling/options.js";
-import { createRng, drawSeed } from "../sampling/rng.js";
+import { createRng, drawSeed, type Rng } from "../sampling/rng.js";
 import { generateAr } from "./ar.js";
 import { generateArBeam } from "./beam.js";
-import type { Conditioning, RunOptions } from "./common.js";
-import { predictLength } from "./len.js";
-import { generateNar } from "./nar.js";
-import { generateNarLen } from "./nar-len.js";
+import { type Conditioning, MAX_SEQUENCES, type ProgressEvent, type RunOptions } from "./common.js";
+import { type LengthPrediction, predictLengths } from "./len.js";
+import { generateNarBatch } from "./nar.js";
+import { generateNarLenBatch } from "./nar-len.js";
 
 export { FRAME_RATE, GENERATION_TASKS, type GenerationTask, MODALITIES, type Modality } from "@vall-e/core";
 
@@ -108,15 +108,8 @@ export async function generate(
   if (typeof options !== "object" || options === null) throw invalid("an options object", "options", options);
   checkPositions(options, maxPositions(target));
   if (!("createContext" in target)) return generateOn(target, options);
-  const promptFrames = options.prompt?.[0]?.length ?? 0;
-  const maxDuration = settingValue(REQUEST_SETTINGS.maxDuration, options.maxDuration, "maxDuration");
-  const maxFrames = Math.round(maxDuration * FRAME_RATE);
-  // Room for a CFG pair in one forward; beam search keeps one context like this per hypothesis.
-  const batch = 2;
-  const history = (options.history?.phonemes?.length ?? 0) + (options.history?.codes?.length ?? 0);
-  const tokens = (options.phonemes?.length ?? 0) + history + promptFrames + Math.max(maxFrames, 16) + 16;
   const context = await target.createContext({
-    contextSize: Math.min(batch * tokens, 2 ** 20),
+    contextSize: contextTokens([options]),
     ...(options.threads === undefined ? {} : { threads: options.threads }),
   });
   try {
@@ -126,7 +119,122 @@ export async function generate(
   }
 }
 
+/** The most requests one generateBatch takes: each NAR-len step evaluates two sequences (a CFG pair) per request. */
+export const MAX_BATCH = MAX_SEQUENCES / 2;
+
+/** One request of a batch: generate()'s options, without the batch's own signal, progress and threads. */
+export type BatchRequest = Omit<GenerateOptions, "signal" | "onProgress">;
+
+export interface BatchOptions {
+  threads?: number;
+  /** Stops every request of the batch. */
+  signal?: AbortSignal;
+  /** Progress of request `index` (its own stages and steps, as generate() reports them). */
+  onProgress?: (index: number, event: ProgressEvent) => void;
+  /** How an error names request `index` (default "Request i of n"), e.g. "Sentence 3 of 7". */
+  label?: (index: number) => string;
+}
+
+/**
+ * Several generations together: the len passes, the NAR-len demasking steps and the NAR levels of all of them are
+ * evaluated in one batch per step (the AR of ar+nar requests runs request after request, each on a context of its
+ * own). Each request gets exactly what generate() gives it alone with the same options — its own seed and rng, and
+ * logits that do not depend on what else is in the batch — while a device evaluates one large batch instead of many
+ * small ones. At most MAX_BATCH requests; every request is checked before any evaluation. Rejects as a whole: an
+ * aborted signal or a failed evaluation stops them all.
+ */
+export async function generateBatch(
+  model: EvaluatorSource,
+  requests: readonly BatchRequest[],
+  options: BatchOptions = {},
+): Promise<GenerateResult[]> {
+  if (typeof options !== "object" || options === null) throw invalid("an options object", "options", options);
+  if (!Array.isArray(requests) || requests.length === 0 || requests.length > MAX_BATCH) {
+    throw invalid(`from 1 to ${MAX_BATCH} requests`, "requests", Array.isArray(requests) ? requests.length : requests);
+  }
+  const label = (i: number) => options.label?.(i) ?? `Request ${i + 1} of ${requests.length}`;
+  const named = <T>(i: number, check: () => T): T => {
+    try {
+      return check();
+    } catch (error) {
+      if (error instanceof VallEError) error.message = `${label(i)}: ${error.message}`;
+      throw error;
+    }
+  };
+  for (const [i, request] of requests.entries()) {
+    named(i, () => {
+      if (typeof request !== "object" || request === null) throw invalid("an options object", "request", request);
+      checkPositions(request, maxPositions(model));
+    });
+  }
+  const threads = options.threads === undefined ? {} : { threads: options.threads };
+  const context = await model.createContext({ contextSize: contextTokens(requests), ...threads });
+  try {
+    const plans = requests.map((request, i) => named(i, () => planOf(context, request)));
+    const runs = plans.map((_, i) => ({
+      signal: options.signal,
+      onProgress: options.onProgress && ((event: ProgressEvent) => options.onProgress?.(i, event)),
+    }));
+    return await runPlans(context, plans, runs, options.signal, async (plan, work) => {
+      // An AR pass holds a KV cache: one request's runs on the batch's context (sized for it alone); in a batch of
+      // several, each on a context of its own size, freed when its AR is done.
+      if (plans.length === 1) return work(context);
+      const own = await model.createContext({ contextSize: contextTokens([plan.options]), ...threads });
+      try {
+        return await work(own);
+      } finally {
+        await own.dispose();
+      }
+    });
+  } finally {
+    await context.dispose();
+  }
+}
+
+/**
+ * Tokens a context needs for these requests evaluated together: per request a CFG pair (beam search keeps one
+ * context like this per hypothesis) of its text, rolling context, prompt and longest response.
+ */
+function contextTokens(requests: readonly BatchRequest[]): number {
+  let total = 0;
+  for (const options of requests) {
+    const promptFrames = options.prompt?.[0]?.length ?? 0;
+    const maxDuration = settingValue(REQUEST_SETTINGS.maxDuration, options.maxDuration, "maxDuration");
+    const maxFrames = Math.round(maxDuration * FRAME_RATE);
+    const history = (options.history?.phonemes?.length ?? 0) + (options.history?.codes?.length ?? 0);
+    const tokens = (options.phonemes?.length ?? 0) + history + promptFrames + Math.max(maxFrames, 16) + 16;
+    total += 2 * tokens;
+  }
+  return Math.min(total, 2 ** 20);
+}
+
+/** A request checked and resolved: what its stages need. */
+interface Plan {
+  options: BatchRequest;
+  modality: Modality;
+  task: GenerationTask;
+  sampling: SamplingOptions;
+  seed: number;
+  maxFrames: number;
+  maxLevels: number;
+  /** Frames of the prompt (ns / sr: the output's length). */
+  frames: number;
+  conditioning: Conditioning;
+  /** The conditioning with this utterance's own text (the len pass measures it without the rolling context). */
+  own: Conditioning;
+  prefix: readonly number[];
+  rng: Rng;
+}
+
 async function generateOn(context: Evaluator, options: GenerateOptions): Promise<GenerateResult> {
+  const plan = planOf(context, options);
+  const run = { signal: options.signal, onProgress: options.onProgress };
+  const [result] = await runPlans(context, [plan], [run], options.signal, (_, work) => work(context));
+  return result as GenerateResult;
+}
+
+/** Check one request's options (nothing is evaluated) and resolve what its stages need. */
+function planOf(context: Evaluator, options: BatchRequest): Plan {
   const modality: Modality = settingValue(REQUEST_SETTINGS.modality, options.modality, "modality");
   const task: GenerationTask = settingValue(REQUEST_SETTINGS.task, options.task, "task");
   if (!context.tasks.includes(task)) {
@@ -187,60 +295,125 @@ async function generateOn(context: Evaluator, options: GenerateOptions): Promise
   context.assemble({ ...conditioning, mode: "len", rvqLevel: 0 });
   const own: Conditioning = { ...conditioning, phonemes: options.phonemes };
 
-  const rng = createRng(seed);
-  const run = { signal: options.signal, onProgress: options.onProgress };
-  let level0: number[];
-  const result: Partial<GenerateResult> = {};
-  if (modality === "nar-len") {
-    // ns / sr: the output is the prompt's length; tts: the len pass predicts it.
-    const length =
-      task === "tts"
-        ? await predictLength(context, own, { maxFrames }, run)
-        : { predicted: frames, frames: Math.min(frames, maxFrames) };
-    result.predictedFrames = length.predicted;
-    level0 = await generateNarLen(context, conditioning, {
-      ...run,
-      sampler: (t) => narLenSampler(sampling, t),
-      rng,
-      frames: length.frames,
-      maxSteps: sampling.maxSteps,
-      cfgStrength: sampling.cfgStrength,
-      cfgRescale: sampling.cfgRescale,
-      remask: settingValue(REQUEST_SETTINGS.remask, options.remask, "remask"),
-      scoring: settingValue(REQUEST_SETTINGS.scoring, options.scoring, "scoring"),
-      prefix,
-    });
-  } else {
-    const ar =
+  return {
+    options,
+    modality,
+    task,
+    sampling,
+    seed,
+    maxFrames,
+    maxLevels,
+    frames,
+    conditioning,
+    own,
+    prefix,
+    rng: createRng(seed),
+  };
+}
+
+/**
+ * The stages of planned requests on `context`, batched: NAR-len's len passes, then its demasking, together; each AR
+ * (or beam search) in turn on the context `arContext` lends it; then every request's NAR levels together.
+ */
+async function runPlans(
+  context: Evaluator,
+  plans: readonly Plan[],
+  runs: readonly RunOptions[],
+  signal: AbortSignal | undefined,
+  arContext: <T>(plan: Plan, work: (context: Evaluator) => Promise<T>) => Promise<T>,
+): Promise<GenerateResult[]> {
+  const results: Partial<GenerateResult>[] = plans.map((plan) => ({ seed: plan.seed, modality: plan.modality }));
+  const level0: number[][] = plans.map(() => []);
+  const narLen = plans.map((plan, i) => ({ plan, i })).filter(({ plan }) => plan.modality === "nar-len");
+  // ns / sr: the output is the prompt's length; tts: the len pass predicts it.
+  const measured = narLen.filter(({ plan }) => plan.task === "tts");
+  const lengths = await predictLengths(
+    context,
+    measured.map(({ plan, i }) => ({
+      conditioning: plan.own,
+      limits: { maxFrames: plan.maxFrames },
+      onProgress: runs[i]?.onProgress,
+    })),
+    { signal },
+  );
+  const frames = new Map<number, { predicted: number; frames: number }>();
+  for (const [k, { i }] of measured.entries()) frames.set(i, lengths[k] as LengthPrediction);
+  for (const { plan, i } of narLen) {
+    if (!frames.has(i)) frames.set(i, { predicted: plan.frames, frames: Math.min(plan.frames, plan.maxFrames) });
+  }
+  const demasked = await generateNarLenBatch(
+    context,
+    narLen.map(({ plan, i }) => {
+      const length = frames.get(i) as { predicted: number; frames: number };
+      (results[i] as Partial<GenerateResult>).predictedFrames = length.predicted;
+      const { sampling } = plan;
+      return {
+        conditioning: plan.conditioning,
+        options: {
+          ...runs[i],
+          sampler: (t: number) => narLenSampler(sampling, t),
+          rng: plan.rng,
+          frames: length.frames,
+          maxSteps: sampling.maxSteps,
+          cfgStrength: sampling.cfgStrength,
+          cfgRescale: sampling.cfgRescale,
+          remask: settingValue(REQUEST_SETTINGS.remask, plan.options.remask, "remask"),
+          scoring: settingValue(REQUEST_SETTINGS.scoring, plan.options.scoring, "scoring"),
+          prefix: plan.prefix,
+        },
+      };
+    }),
+    { signal },
+  );
+  narLen.forEach(({ i }, k) => {
+    level0[i] = demasked[k] as number[];
+  });
+  for (const [i, plan] of plans.entries()) {
+    if (plan.modality === "nar-len") continue;
+    const { sampling } = plan;
+    const run = runs[i] as RunOptions;
+    const ar = await arContext(plan, (own) =>
       sampling.beamWidth > 1
-        ? await generateArBeam(context, conditioning, {
+        ? generateArBeam(own, plan.conditioning, {
             ...run,
             sampler: arSampler(sampling),
             width: sampling.beamWidth,
-            maxFrames,
+            maxFrames: plan.maxFrames,
           })
-        : await generateAr(context, conditioning, {
+        : generateAr(own, plan.conditioning, {
             ...run,
             sampler: arSampler(sampling),
-            rng,
-            maxFrames,
+            rng: plan.rng,
+            maxFrames: plan.maxFrames,
             cfgStrength: sampling.cfgStrength,
             cfgRescale: sampling.cfgRescale,
-            prefix,
-          });
-    result.stopped = ar.stopped;
-    level0 = ar.codes;
-    if (level0.length === 0) throw invalid("at least one frame before the stop token", "the AR output", 0);
+            prefix: plan.prefix,
+          }),
+    );
+    (results[i] as Partial<GenerateResult>).stopped = ar.stopped;
+    if (ar.codes.length === 0) throw invalid("at least one frame before the stop token", "the AR output", 0);
+    level0[i] = ar.codes;
   }
   // The NAR fills every level of the whole response (prefix included); the prefix frames are then dropped.
-  const full = await generateNar(context, conditioning, [[...prefix, ...level0]], {
-    ...run,
-    sampler: narSampler(sampling),
-    rng,
-    maxLevels,
-    cfgStrength: sampling.cfgStrength,
-    cfgRescale: sampling.cfgRescale,
+  const full = await generateNarBatch(
+    context,
+    plans.map((plan, i) => ({
+      conditioning: plan.conditioning,
+      levels: [[...plan.prefix, ...(level0[i] as number[])]],
+      options: {
+        ...runs[i],
+        sampler: narSampler(plan.sampling),
+        rng: plan.rng,
+        maxLevels: plan.maxLevels,
+        cfgStrength: plan.sampling.cfgStrength,
+        cfgRescale: plan.sampling.cfgRescale,
+      },
+    })),
+    { signal },
+  );
+  return plans.map((plan, i) => {
+    const codes = (full[i] as number[][]).map((level) => level.slice(plan.prefix.length));
+    const { seed, modality, ...rest } = results[i] as Omit<GenerateResult, "codes">;
+    return { codes, seed, modality, ...rest };
   });
-  const codes = full.map((level) => level.slice(prefix.length));
-  return { codes, seed, modality, ...result };
 }
