@@ -196,6 +196,7 @@ describe("each command's --help", () => {
       "--remask",
       "--scoring",
       "--context-history",
+      "--sentence-batch",
     ]);
     expect(flags(all.get("Sampling Options:"))).toEqual(
       expect.arrayContaining(["--ras-window", "--ras-ratio", "--ar-temperature", "--top-p", "--cfg-rescale"]),

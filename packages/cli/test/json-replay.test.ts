@@ -104,6 +104,40 @@ describe("vall-e tts --task ns | sr", () => {
   });
 });
 
+describe("vall-e tts --sentence-batch", () => {
+  it("generates sentences together with the same WAV as one by one; run.json records it; a rolling context refuses it", async () => {
+    const text = "One here. Two there. And three now.";
+    const outs: Buffer[] = [];
+    for (const batch of ["0", "3"]) {
+      const out = join(dir, `batch-${batch}.wav`);
+      const artifacts = join(dir, `batch-${batch}-run`);
+      const args = ["tts", text, "--prompt", voice, "-o", out, "--model", "tiny", "--seed", "4", ...limits];
+      const run = await vallE([...args, "--sentence-batch", batch, "--artifacts", artifacts], env);
+      expect(run.code, run.stderr).toBe(EXIT_OK);
+      expect(JSON.parse(readFileSync(join(artifacts, "run.json"), "utf8")).options.sentenceBatch).toBe(
+        batch === "0" ? 1 : 3, // auto on the CPU: one by one
+      );
+      outs.push(readFileSync(out));
+    }
+    expect(outs[1]).toEqual(outs[0]);
+    const refused = join(dir, "refused.wav");
+    expect(
+      await vallE(
+        ["tts", text, "-o", refused, "--model", "tiny", "--sentence-batch", "2", "--context-history", "1"],
+        env,
+      ),
+    ).toMatchObject({
+      code: EXIT_USAGE,
+      stderr:
+        "error: sentenceBatch 2 and contextHistory 1 do not go together: with a rolling context each sentence continues from the ones before it, so they are generated one by one (sentenceBatch 0 or 1)\n",
+    });
+    expect(await vallE(["tts", text, "-o", refused, "--sentence-batch", "33"], env)).toMatchObject({
+      code: EXIT_USAGE,
+      stderr: 'error: Expected an integer from 0 to 32 for --sentence-batch, got "33"\n',
+    });
+  });
+});
+
 describe("vall-e tts --replay checks the input files", () => {
   it("records the voice and the --text-file with their SHA-256; a changed one is refused, naming it", async () => {
     const textFile = join(dir, "text.txt");

@@ -171,11 +171,25 @@ export interface RequestSettings {
   promptSeconds: Setting<number>;
   sentencePause: Setting<number>;
   contextHistory: Setting<number>;
+  sentenceBatch: Setting<number>;
   remask: Setting<boolean>;
   scoring: Setting<"probability" | "entropy">;
   seed: Setting<number | undefined>;
   threads: Setting<number>;
 }
+
+/**
+ * The most sentences generated in one batch: each NAR-len step evaluates a CFG pair per sentence, and one evaluation
+ * holds 64 sequences (@vall-e/lm MAX_BATCH).
+ */
+export const MAX_SENTENCE_BATCH = 32;
+
+/**
+ * The sentences a request on a GPU generates together by default (sentenceBatch 0): one large batch per step instead
+ * of many small ones. On the CPU the default is 1 — each sentence's audio as soon as it is done; a batch's results are
+ * the same either way.
+ */
+export const GPU_SENTENCE_BATCH = 8;
 
 /** The settings of a request beyond its sampler. */
 export const REQUEST_SETTINGS: Readonly<RequestSettings> = {
@@ -219,6 +233,13 @@ export const REQUEST_SETTINGS: Readonly<RequestSettings> = {
     domain: "a number of sentences from 0 to 16",
     valid: int(0, 16),
     doc: "rolling context: continue each sentence from the previous n, 0 off",
+  },
+  sentenceBatch: {
+    value: 0,
+    unit: "sentences",
+    domain: `a number of sentences from 0 to ${MAX_SENTENCE_BATCH}`,
+    valid: int(0, MAX_SENTENCE_BATCH),
+    doc: `sentences generated together in one batch (0: auto — ${GPU_SENTENCE_BATCH} on a GPU, 1 on the CPU)`,
   },
   remask: { value: false, ...flag, doc: "NAR-len: also remask 1/(2·steps) of the positions each step" },
   scoring: {

@@ -21,6 +21,8 @@ export {
 } from "./constants.js";
 export {
   describeDefault,
+  GPU_SENTENCE_BATCH,
+  MAX_SENTENCE_BATCH,
   NAR_LEN_MIN_CFG,
   RAS_RATIO_SETTING,
   REQUEST_SETTINGS,

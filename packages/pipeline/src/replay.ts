@@ -209,6 +209,7 @@ export async function replay(path: string, overrides: ReplayOverrides = {}): Pro
     scoring: options.scoring,
     sentencePause: options.sentencePause,
     contextHistory: options.contextHistory ?? 0,
+    sentenceBatch: options.sentenceBatch ?? 1,
     decoder: options.decoder ?? "encodec",
   };
   // Every recorded setting is checked before a file it names is read: a run.json that cannot run reads nothing.

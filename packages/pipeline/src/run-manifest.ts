@@ -33,10 +33,15 @@ export interface RunManifest {
   /** The files used, absolute, with their SHA-256. */
   models: Partial<Record<keyof ModelFiles, { path: string; sha256: string; bytes: number }>>;
   /**
-   * Every setting of the run, resolved (the seed: the one drawn when none was given), and the decoder (absent in
-   * runs made before Vocos: those decoded with EnCodec).
+   * Every setting of the run, resolved (the seed: the one drawn when none was given; sentenceBatch: the sentences
+   * generated together on the run's device, absent in runs made before batching, which generated one by one), and the
+   * decoder (absent in runs made before Vocos: those decoded with EnCodec).
    */
-  options: Omit<ResolvedSettings, "seed"> & { seed?: number; decoder?: DecoderName };
+  options: Omit<ResolvedSettings, "seed" | "sentenceBatch"> & {
+    seed?: number;
+    sentenceBatch?: number;
+    decoder?: DecoderName;
+  };
   sentences: SentenceRecord[];
   /** Seconds per stage. */
   timings: Record<string, number>;

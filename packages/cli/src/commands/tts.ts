@@ -7,7 +7,7 @@
  */
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
-import { REQUEST_SETTINGS, statPathSync, VallEError } from "@vall-e/core";
+import { MAX_SENTENCE_BATCH, REQUEST_SETTINGS, statPathSync, VallEError } from "@vall-e/core";
 import type { ModelRole, SynthesizeOptions, SynthesizeResult } from "@vall-e/pipeline";
 import { Command, Option } from "commander";
 import type { CommandContext } from "../context.js";
@@ -47,6 +47,7 @@ interface TtsOptions extends GenerationFlags, ModelFlags {
   lang: string;
   promptSeconds: number;
   contextHistory: number;
+  sentenceBatch: number;
   artifacts?: string;
   json?: boolean;
   play?: boolean;
@@ -63,7 +64,7 @@ function seconds(flag: string) {
 }
 
 export function ttsCommand(context: CommandContext): Command {
-  const { language, promptSeconds, contextHistory } = REQUEST_SETTINGS;
+  const { language, promptSeconds, contextHistory, sentenceBatch } = REQUEST_SETTINGS;
   const command = new Command("tts")
     .description("text + a voice (WAV or codes) → that voice speaking the text (24 kHz WAV)")
     .argument("[text]", 'the text ("-": stdin)')
@@ -112,6 +113,12 @@ export function ttsCommand(context: CommandContext): Command {
         return n;
       })
       .default(contextHistory.value)
+      .helpGroup(OPTION_GROUPS.generation),
+  );
+  command.addOption(
+    new Option("--sentence-batch <n>", sentenceBatch.doc)
+      .argParser(parseInteger("--sentence-batch", 0, MAX_SENTENCE_BATCH))
+      .default(sentenceBatch.value)
       .helpGroup(OPTION_GROUPS.generation),
   );
   return command.action(async (textArgument: string | undefined, options: TtsOptions, self: Command) => {
@@ -242,6 +249,7 @@ export function ttsCommand(context: CommandContext): Command {
           language: options.lang,
           promptSeconds: options.promptSeconds,
           contextHistory: options.contextHistory,
+          sentenceBatch: options.sentenceBatch,
           ...(options.task !== "tts" ? { reference: options.prompt ?? options.promptCodes ?? options.voiceRef } : {}),
         });
         // The decoder's weights; the LM unless only decoding; the tokenizer for text; the codec for audio voices.
@@ -286,6 +294,7 @@ export function ttsCommand(context: CommandContext): Command {
             ...generation,
             promptSeconds: options.promptSeconds,
             contextHistory: options.contextHistory,
+            sentenceBatch: options.sentenceBatch,
             ...(options.artifacts ? { artifactsDir: options.artifacts } : {}),
             ...deviceLoadOption(options.device),
             signal: context.signal,

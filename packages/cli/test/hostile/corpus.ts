@@ -320,6 +320,7 @@ export function writeRunVariants(world: Corpus): void {
 const NUMERIC_FLAGS: Record<string, readonly string[]> = {
   "--prompt-seconds": ["-1", "1e308"],
   "--context-history": ["-1", "2.5"],
+  "--sentence-batch": ["-1", "2.5", "33"],
   "--max-text": ["0", "-1", "2.5"],
   "--seed": ["-1", "2.5", "4294967296"],
   "--threads": ["-1", "2.5"],

@@ -28,6 +28,7 @@ import {
   FRAME_RATE,
   fileReadError,
   fileWriteError,
+  GPU_SENTENCE_BATCH,
   invalid,
   type Language,
   PHONEME_IDS,
@@ -37,11 +38,11 @@ import {
   VallEError,
 } from "@vall-e/core";
 import {
+  type BatchRequest,
   type GenerateResult,
-  generate,
+  generateBatch,
   LanguageModel,
   maxPositions,
-  PositionsError,
   type SamplingOptions,
   transcribe,
 } from "@vall-e/lm";
@@ -176,6 +177,8 @@ interface RunState {
   /** Whether run.json can name every reference as a file. */
   referencesAreFiles: boolean;
   referenceFiles: string[];
+  /** The sentences generated together (the request's sentenceBatch resolved for this engine's device). */
+  sentenceBatch: number;
 }
 
 export class Engine implements AsyncDisposable {
@@ -657,30 +660,33 @@ export class Engine implements AsyncDisposable {
     // Rolling context: the last `contextHistory` sentences' phoneme tokens and level-0 codes.
     const spoken: { tokens: readonly number[]; codes: readonly number[] }[] = [];
     const { contextHistory } = settings;
-    for (const [i, artifact] of phonemes.entries()) {
-      const seed = (baseSeed + i) % 2 ** 32;
-      let previous = contextHistory > 0 ? spoken.slice(-contextHistory) : [];
-      // The rolling context gives up its oldest sentences where the model's positions would not hold this
-      // sentence's text, the prompt, the longest response and the context together.
-      const room =
-        maxPositions(model) - artifact.tokens.length - (state.prompt[0]?.length ?? 0) - maxResponseFrames(settings);
-      const size = (list: typeof previous) => 2 + list.reduce((n, p) => n + p.tokens.length - 2 + p.codes.length, 0);
-      while (previous.length > 0 && size(previous) > room) previous = previous.slice(1);
-      const history =
-        previous.length === 0
-          ? undefined
-          : {
-              // <bos> a … b c </eos>: each earlier text without its </eos><bos> joins, as the texts are joined.
-              phonemes: [PHONEME_IDS.bos, ...previous.flatMap((p) => p.tokens.slice(1, -1)), PHONEME_IDS.eos],
-              codes: previous.flatMap((p) => p.codes),
-            };
-      const result: GenerateResult = await timed("generate", () =>
-        generate(model, {
+    const batch = this.#sentenceBatch(settings);
+    state.sentenceBatch = batch;
+    for (let first = 0; first < count; first += batch) {
+      const group = phonemes.slice(first, first + batch);
+      const requests = group.map((artifact, k): BatchRequest => {
+        const i = first + k;
+        let previous = contextHistory > 0 ? spoken.slice(-contextHistory) : [];
+        // The rolling context gives up its oldest sentences where the model's positions would not hold this
+        // sentence's text, the prompt, the longest response and the context together.
+        const room =
+          maxPositions(model) - artifact.tokens.length - (state.prompt[0]?.length ?? 0) - maxResponseFrames(settings);
+        const size = (list: typeof previous) => 2 + list.reduce((n, p) => n + p.tokens.length - 2 + p.codes.length, 0);
+        while (previous.length > 0 && size(previous) > room) previous = previous.slice(1);
+        const history =
+          previous.length === 0
+            ? undefined
+            : {
+                // <bos> a … b c </eos>: each earlier text without its </eos><bos> joins, as the texts are joined.
+                phonemes: [PHONEME_IDS.bos, ...previous.flatMap((p) => p.tokens.slice(1, -1)), PHONEME_IDS.eos],
+                codes: previous.flatMap((p) => p.codes),
+              };
+        return {
           phonemes: artifact.tokens,
           lang: artifact.language,
           prompt: state.prompt,
           task,
-          seed,
+          seed: (baseSeed + i) % 2 ** 32,
           modality: settings.modality,
           sampling: settings.sampling,
           maxDuration: settings.maxDuration,
@@ -688,33 +694,45 @@ export class Engine implements AsyncDisposable {
           remask: settings.remask,
           scoring: settings.scoring,
           ...(history ? { history } : {}),
+        };
+      });
+      // The group's sentences together: one batch per len digit, NAR-len step and NAR level.
+      const results = await timed("generate", () =>
+        generateBatch(model, requests, {
           threads: this.#lmThreads(),
           signal,
-          onProgress: (e) => progress(e.stage, i, e.step, e.total),
-        }).catch((error: unknown) => {
-          // Which sentence did not fit (a long one among many): name it.
-          if (error instanceof PositionsError) {
-            throw new PositionsError(`Sentence ${i + 1} of ${phonemes.length}: ${error.message}`, {
-              cause: error,
-            });
-          }
-          throw error;
+          onProgress: (k, e) => progress(e.stage, first + k, e.step, e.total),
+          label: (k) => `Sentence ${first + k + 1} of ${count}`,
         }),
       );
-      if (contextHistory > 0) spoken.push({ tokens: artifact.tokens, codes: result.codes[0] as number[] });
-      const codes = codesFromLevels(result.codes, {
-        text: artifact.text,
-        phonemes: artifact.ipa,
-        language: artifact.language,
-      });
-      if (dir !== undefined) {
-        const name = String(i + 1).padStart(3, "0");
-        await writePhonemeArtifact(join(dir, `${name}.phonemes.json`), artifact);
-        state.written.push(`${name}.phonemes.json`);
+      for (const [k, artifact] of group.entries()) {
+        const i = first + k;
+        const result = results[k] as GenerateResult;
+        if (contextHistory > 0) spoken.push({ tokens: artifact.tokens, codes: result.codes[0] as number[] });
+        const codes = codesFromLevels(result.codes, {
+          text: artifact.text,
+          phonemes: artifact.ipa,
+          language: artifact.language,
+        });
+        if (dir !== undefined) {
+          const name = String(i + 1).padStart(3, "0");
+          await writePhonemeArtifact(join(dir, `${name}.phonemes.json`), artifact);
+          state.written.push(`${name}.phonemes.json`);
+        }
+        const sentence = { index: i, count, text: artifact.text, seed: result.seed };
+        yield await this.#decodeSentence(decoder, codes, sentence, request, state, signal);
       }
-      const sentence = { index: i, count, text: artifact.text, seed };
-      yield await this.#decodeSentence(decoder, codes, sentence, request, state, signal);
     }
+  }
+
+  /**
+   * The sentences a request generates together: as asked, else (0) GPU_SENTENCE_BATCH on a device other than the CPU
+   * and 1 on the CPU; 1 with a rolling context (each sentence continues from the one before).
+   */
+  #sentenceBatch(settings: ResolvedSettings): number {
+    if (settings.contextHistory > 0) return 1;
+    if (settings.sentenceBatch > 0) return settings.sentenceBatch;
+    return this.device.spec === "cpu" ? 1 : GPU_SENTENCE_BATCH;
   }
 
   /** Decode one sentence's codes, write its codes artifact, and make its chunk (with the pause before it). */
@@ -851,6 +869,7 @@ export class Engine implements AsyncDisposable {
         scoring: settings.scoring,
         sentencePause: settings.sentencePause,
         contextHistory: settings.contextHistory,
+        sentenceBatch: state.sentenceBatch,
         decoder: this.#decoderName,
       },
       sentences: state.sentences,
@@ -873,6 +892,7 @@ function newState(source: RequestSource, settings: ResolvedSettings): RunState {
     prompt: [],
     referencesAreFiles: true,
     referenceFiles: [],
+    sentenceBatch: 1,
   };
 }
 

@@ -66,6 +66,13 @@ export interface GenerationSettings {
    * phonemes before its own, their level-0 codes at the start of the response, left out of its audio.
    */
   contextHistory?: number;
+  /**
+   * Sentences generated together (0, the default: auto — GPU_SENTENCE_BATCH on a GPU, 1 on the CPU): their len
+   * passes, NAR-len steps and NAR levels evaluated in one batch per step. Each sentence gets the codes it gets alone
+   * (on the CPU exactly; a GPU's kernels may round a large batch differently); a batch's first audio comes when the
+   * whole batch is generated. With contextHistory sentences follow one another, so it is 1.
+   */
+  sentenceBatch?: number;
 }
 
 /** What a request names about its inputs in run.json (filled by the one-shot functions, which know the paths). */
@@ -114,6 +121,8 @@ export interface ResolvedSettings {
   scoring: "probability" | "entropy";
   sentencePause: number;
   contextHistory: number;
+  /** 0: auto (the engine's device decides). */
+  sentenceBatch: number;
 }
 
 /** What resolveRequest looks at: the settings, and which inputs are given (artifacts, or the files naming them). */
@@ -171,10 +180,16 @@ export function resolveRequest(request: RequestShape): { source: RequestSource; 
     scoring: settingValue(REQUEST_SETTINGS.scoring, request.scoring, "scoring"),
     sentencePause: settingValue(REQUEST_SETTINGS.sentencePause, request.sentencePause, "sentencePause"),
     contextHistory: settingValue(REQUEST_SETTINGS.contextHistory, request.contextHistory, "contextHistory"),
+    sentenceBatch: settingValue(REQUEST_SETTINGS.sentenceBatch, request.sentenceBatch, "sentenceBatch"),
   };
   resolveSampling(settings.sampling); // every sampler value checked now, not after the models are loaded
   if (settings.contextHistory > 0 && task !== "tts") {
     throw new InvalidArgumentError("contextHistory is for tts (ns / sr speak one utterance)");
+  }
+  if (settings.contextHistory > 0 && settings.sentenceBatch > 1) {
+    throw new InvalidArgumentError(
+      `sentenceBatch ${settings.sentenceBatch} and contextHistory ${settings.contextHistory} do not go together: with a rolling context each sentence continues from the ones before it, so they are generated one by one (sentenceBatch 0 or 1)`,
+    );
   }
   const hasVoice =
     request.promptCodes !== undefined || (request.reference !== undefined && [request.reference].flat().length > 0);
