@@ -62,7 +62,15 @@ constexpr size_t k_lm_graph_size = 8192;
 void ensure_kv_cache(vall_e_lm_context & c) {
     if (c.kv_buffer) return;
     c.kv_buffer.reset(ggml_backend_alloc_ctx_tensors(c.kv_ctx.get(), c.device ? c.device->backend() : c.cpu.backend()));
-    if (!c.kv_buffer) fail(VALL_E_ERR_OUT_OF_MEMORY, "could not allocate a KV cache of %d tokens", c.n_ctx);
+    if (!c.kv_buffer) {
+        // ggml frees what it allocated before the failing buffer, but leaves those tensors pointing into it: detach
+        // every cache tensor, so that a later call allocates afresh rather than writing freed memory.
+        for (ggml_tensor * t = ggml_get_first_tensor(c.kv_ctx.get()); t; t = ggml_get_next_tensor(c.kv_ctx.get(), t)) {
+            t->data   = nullptr;
+            t->buffer = nullptr;
+        }
+        fail(VALL_E_ERR_OUT_OF_MEMORY, "could not allocate a KV cache of %d tokens", c.n_ctx);
+    }
 }
 
 // The most nodes a graph of this model can have (up to 64 sequences, each its own attention per layer).
@@ -78,6 +86,7 @@ struct lm_plan {
     std::vector<int32_t> positions;     // [n_tokens]
     std::vector<float>   mask;          // [n_tokens][n_kv]: 0 or −∞
     std::vector<int32_t> outputs;       // token indices whose logits are wanted
+    int64_t              extra_outputs = 0; // trailing entries of `outputs` computed but not returned
     // Several sequences without the cache: each attends only to itself, so attention is computed per sequence
     // (its own [n][n] block and mask) instead of over all tokens with a block-diagonal mask — the same result with
     // Σ nᵢ² scores instead of (Σ nᵢ)².
@@ -325,18 +334,21 @@ void evaluate(vall_e_lm_context & c, const lm_plan & plan, int32_t head_start, i
     } else {
         c.cpu.compute(graph, c.n_threads, c.cancel);
     }
-    ggml_backend_tensor_get(out, logits, 0, ggml_nbytes(out));
+    const int64_t returned = NOUT - plan.extra_outputs;
+    ggml_backend_tensor_get(out, logits, 0, (size_t) returned * out->nb[1]);
 
     c.dumps.clear();
     if (c.dump) {
         named.emplace_back(out, 1);
         for (const auto & [t, row_dim] : named) {
             vall_e_lm_context::dumped d;
-            d.name      = ggml_get_name(t);
-            d.n_rows    = t->ne[row_dim];
-            d.n_per_row = ggml_nelements(t) / d.n_rows;
-            d.data.resize((size_t) ggml_nelements(t));
-            ggml_backend_tensor_get(t, d.data.data(), 0, ggml_nbytes(t));
+            d.name = ggml_get_name(t);
+            // The output rows' tensors without the rows computed only to be dropped.
+            const bool per_output = t == rows || t == out;
+            d.n_rows    = per_output ? returned : t->ne[row_dim];
+            d.n_per_row = ggml_nelements(t) / t->ne[row_dim];
+            d.data.resize((size_t) (d.n_rows * d.n_per_row));
+            ggml_backend_tensor_get(t, d.data.data(), 0, d.data.size() * sizeof(float));
             c.dumps.push_back(std::move(d));
         }
     }
@@ -506,6 +518,13 @@ vall_e_status vall_e_lm_forward(vall_e_lm_context * ctx, const vall_e_lm_sequenc
             plan.mask = std::move(plan.blocks[0].mask);
             plan.blocks.clear();
         }
+        // One output row takes ggml-cpu's vector-dot path for the head's product, two or more its tiled GEMM
+        // (llamafile_sgemm declines n < 2), which rounds differently: a single output is computed as a pair (the
+        // second dropped), so that a sequence's logits are the same alone as in a batch with others.
+        if (plan.outputs.size() == 1) {
+            plan.outputs.push_back(plan.outputs[0]);
+            plan.extra_outputs = 1;
+        }
         evaluate(*ctx, plan, head_start, head_end, logits);
     });
 }
@@ -556,7 +575,11 @@ vall_e_status vall_e_lm_cache_copy(vall_e_lm_context * dst, const vall_e_lm_cont
         busy_scope busy(dst->busy, "LM context");
         busy_scope busy_src(src->busy, "LM context");
         const size_t n = (size_t) src->n_past;
-        if (n > 0) ensure_kv_cache(*dst); // a source with cached tokens has its cache
+        if (n == 0) { // nothing cached (and perhaps no cache allocated on either side)
+            dst->n_past = 0;
+            return;
+        }
+        ensure_kv_cache(*dst); // a source with cached tokens has its cache
         std::vector<uint8_t> staging;
         for (size_t il = 0; il < dst->k_cache.size(); ++il) {
             // Keys: one row of n_embd_kv per token, the first n rows.

@@ -578,6 +578,9 @@ static void check_lm_values(vall_e_lm * lm, const cases * c, const lm_cases * lc
         check_close(c, "lm.forward.logits", logits, n, 1e-5);
         CHECK(vall_e_lm_cache_length(ctx) == 0, "a forward leaves the cache empty, got %d",
               vall_e_lm_cache_length(ctx));
+        // Copying an empty cache (neither context has allocated one yet) copies nothing.
+        CHECK(vall_e_lm_cache_copy(copy, ctx) == VALL_E_OK, "empty cache copy: %s", vall_e_last_error());
+        CHECK(vall_e_lm_cache_length(copy) == 0, "an empty copy leaves length %d", vall_e_lm_cache_length(copy));
 
         n = n_logits(&lc->prefill, 1, lc);
         CHECK(vall_e_lm_cache_append(ctx, &lc->prefill, lc->head_start, lc->head_end, logits) == VALL_E_OK,
@@ -961,6 +964,11 @@ static void check_lm_out_of_memory(vall_e_lm * lm) {
     expect_status(status, VALL_E_ERR_OUT_OF_MEMORY, "could not allocate a KV cache of 1048576 tokens",
                   "the first vall_e_lm_cache_append of a 2^20 f32-token context under a 64 MiB headroom", __LINE__);
     CHECK(vall_e_lm_cache_length(ctx) == 0, "a failed append leaves the cache empty");
+    if (init == VALL_E_OK) { // with the limit lifted, the next append allocates the cache afresh
+        CHECK(vall_e_lm_cache_append(ctx, &one, 0, 1, logit) == VALL_E_OK, "append after the failure: %s",
+              vall_e_last_error());
+        CHECK(vall_e_lm_cache_length(ctx) == 1, "one token cached after the retry, got %d", vall_e_lm_cache_length(ctx));
+    }
     vall_e_lm_context_free(ctx);
 }
 

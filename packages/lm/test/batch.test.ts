@@ -169,4 +169,17 @@ describe("forwardEach", () => {
       expect(together[i], `input ${i}`).toEqual(alone);
     }
   });
+
+  it("every row is the same whatever shares the evaluation: F16, BF16 and Q8_0 weights, bit for bit", async () => {
+    for (const type of ["F16", "BF16", "Q8_0"] as const) {
+      await using model = await LanguageModel.load(await tinyModel(type));
+      await using context = await model.createContext({ contextSize: 4096 });
+      // Sequences of different lengths after one another: their rows fall at every offset of a group of four.
+      const inputs = Array.from({ length: 9 }, (_, i) => context.assemble(sampleSpec("nar-len", i + 1, 1 + i, 1)));
+      const together = await forwardEach(context, inputs, {});
+      for (const [i, input] of inputs.entries()) {
+        expect(together[i], `${type}, input ${i}`).toEqual(await context.forward([input]));
+      }
+    }
+  });
 });

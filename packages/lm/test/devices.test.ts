@@ -1,4 +1,4 @@
-// The LM on a GPU backend against the CPU: the Vulkan build of the addon (native/build-vulkan, made by turbo before
+// The LM on a GPU backend against the CPU: the Vulkan build of the addon (native/build-x86-64-v3-vulkan, made by turbo before
 // these tests: @vall-e/native#build:vulkan) on lavapipe, Mesa's software Vulkan driver. Every shared LM case, as a
 // forward pass and as a KV-cache prefill plus one step, runs in its own child process (test/devices/agreement.ts) on
 // that build's CPU and Vulkan devices.

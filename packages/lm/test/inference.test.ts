@@ -235,6 +235,9 @@ describe("AR beam search", () => {
   it("copyCacheFrom: a copied cache continues exactly as the original", async () => {
     const { model, context } = await tinyContext();
     await using other = await model.createContext(context.options);
+    // Before anything is cached (no cache is allocated yet on either side), a copy copies nothing.
+    await other.copyCacheFrom(context);
+    expect(other.cacheLength).toBe(0);
     const input = model.assemble({
       ...conditioning,
       prompt: prompt.slice(0, 1),

@@ -39,8 +39,9 @@ export const MAX_SEQUENCES = 64;
 /**
  * Evaluate inputs that may belong to different heads (the sentences of a batch at different NAR levels): one
  * evaluation per head of at most MAX_SEQUENCES inputs, in the order given. Resolves to each input's logits
- * ([outputs × head width], views). Each input's logits are those it gets evaluated alone: attention never crosses
- * sequences, and every row is computed the same way whatever else shares the evaluation.
+ * ([outputs × head width], views). Each input's logits are those it gets evaluated alone — attention never crosses
+ * sequences, and on the CPU every row of a product is computed the same way whatever else shares it — bit for bit
+ * for F32, F16, BF16 and Q8_0 weights, to rounding for repacked ones (Q4_K, Q2_K) and on a GPU (see generateBatch).
  */
 export async function forwardEach(
   context: Evaluator,
