@@ -97,6 +97,24 @@ describe("tts with stderr not a terminal", () => {
     );
   }, 60_000);
 
+  it("--sentence-batch: the sentences generated together are one line, each stage once; -v names the batch", async () => {
+    const text = "One here. Two there. Three now.";
+    const args = ["tts", text, "-o", join(dir, "batch.wav"), "--sentence-batch", "2", ...tiny, ...limits];
+    const result = await vallE(["-v", ...args], env);
+    expect(result.code, result.stderr).toBe(EXIT_OK);
+    const lines = result.stderr.trimEnd().split("\n");
+    const batch = new RegExp(`^\\[tts\\] sentences 1–2/3: ${stages("len", "nar-len", "nar", "decode")}; ${AUDIO_IN}$`);
+    const third = new RegExp(`^\\[tts\\] sentence 3/3: ${stages("len", "nar-len", "nar", "decode")}; ${AUDIO_IN}$`);
+    const found = [lines.find((l) => batch.test(l)), lines.find((l) => third.test(l))];
+    expect(found.map(Boolean), lines.join("\n")).toEqual([true, true]);
+    const [, audio, seconds, rtf] = batch.exec(found[0] as string) as RegExpExecArray;
+    expectRtf(audio as string, seconds as string, rtf as string);
+    for (const stage of ["1–2/3 len…", "1–2/3 nar-len…", "1–2/3 nar…", "1/3 decode…", "2/3 decode…", "3/3 len…"]) {
+      expect(lines).toContain(stage);
+    }
+    expect(lines).not.toContain("2/3 len…");
+  }, 60_000);
+
   it("-v adds a line as each stage starts", async () => {
     const result = await vallE(["-v", "tts", "Hello there.", "-o", join(dir, "v.wav"), ...tiny, ...limits], env);
     expect(result.code, result.stderr).toBe(EXIT_OK);

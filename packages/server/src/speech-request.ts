@@ -27,6 +27,7 @@ const REQUEST_FIELDS = [
   "promptSeconds",
   "sentencePause",
   "contextHistory",
+  "sentenceBatch",
   "remask",
   "scoring",
 ] as const satisfies readonly (keyof typeof REQUEST_SETTINGS)[];

@@ -95,6 +95,10 @@ describe("the speech API", () => {
     expect(audio.sampleRate).toBe(24000);
     expect(audio.channels[0]?.length).toBeGreaterThan(24000 * 0.5);
     expect(await bytesOf(await speech({ input: "Hello there.", ...quick }))).toEqual(wav);
+    // Sentences generated together (sentence_batch) give the same bytes as one by one.
+    const two = "Hello there. Good bye.";
+    const alone = await bytesOf(await speech({ input: two, ...quick, sentence_batch: 1 }));
+    expect(await bytesOf(await speech({ input: two, ...quick, sentence_batch: 2 }))).toEqual(alone);
 
     const magic: Record<string, [string, (b: Uint8Array) => boolean]> = {
       pcm: ["audio/pcm", (b) => b.length === (audio.channels[0]?.length ?? 0) * 2],
@@ -173,6 +177,11 @@ describe("the speech API", () => {
       [{ input: "Hi.", temperature: 1 }, 400, "must NOT have additional properties"],
       [{ input: "Hi.", max_duration: 0 }, 400, "Expected seconds in (0, 600] for max_duration, got 0"],
       [{ input: "Hi.", top_p: 2 }, 400, "Expected a number in (0, 1] for top_p, got 2"],
+      [
+        { input: "Hi.", sentence_batch: 33 },
+        400,
+        "Expected a number of sentences from 0 to 32 for sentence_batch, got 33",
+      ],
       [{ input: "Hi.", modality: "fast" }, 400, "modality"],
       [{ input: "x".repeat(201) }, 400, "must NOT have more than 200 characters"],
       [{ input: "Hi.", speed: 1.5 }, 400, "Expected 1 for speed"],

@@ -173,6 +173,8 @@ export interface StageEvent {
   /** 0-based. */
   sentence?: number;
   sentences?: number;
+  /** Sentences generated together (tts --sentence-batch): `count` from `first` on. */
+  batch?: { first: number; count: number };
 }
 
 /** The stages before the first sentence is generated (reported on one line). */
@@ -200,6 +202,8 @@ export interface GenerationProgress {
  *     [tts] total: 2.40 s audio in 2.75 s (RTF 1.15)
  *     [generate] len 0.01 s, nar-len 0.50 s, nar 0.20 s; 1.23 s audio in 0.71 s (RTF 0.58)
  *
+ * Sentences generated together (a batch) are one line, and one bar per stage: "sentences 1–3/5: …", "1–3/5 nar-len".
+ *
  * With -v, also a line as each stage starts. `loads`: the first stage includes loading the models (named load+…).
  */
 export async function createProgress(
@@ -218,8 +222,15 @@ export async function createProgress(
   let partial = 0;
   let setupOpen = false;
   let first = true;
-  const label = (e: StageEvent) =>
-    e.sentence === undefined || e.sentences === undefined ? e.stage : `${e.sentence + 1}/${e.sentences} ${e.stage}`;
+  /** The batch the sentences being generated belong to (more than one sentence), and its audio so far. */
+  let batch: { first: number; count: number; audio: number } | undefined;
+  const label = (e: StageEvent) => {
+    if (e.sentence === undefined || e.sentences === undefined) return e.stage;
+    // A batch's steps are the whole batch's; its AR steps each sentence's own.
+    if (e.batch && e.batch.count > 1 && e.stage !== "ar")
+      return `${e.batch.first + 1}–${e.batch.first + e.batch.count}/${e.sentences} ${e.stage}`;
+    return `${e.sentence + 1}/${e.sentences} ${e.stage}`;
+  };
   const bar = await progressBar<StageEvent>(context, {
     // (cli-progress's own {eta} counts from the bar's start and says NULL / INF; this one is the stage's pace.)
     format: "{stage} [{bar}] {value}/{total} | ETA {etaText} | RTF {rtf}",
@@ -248,6 +259,7 @@ export async function createProgress(
     start: () => clock.restart(),
     update: (e) => {
       if (e.sentences !== undefined) sentences = e.sentences;
+      if (e.batch && e.batch.count > 1 && batch?.first !== e.batch.first) batch = { ...e.batch, audio: 0 };
       const setup = SETUP_STAGES.has(e.stage);
       if (setupOpen && !setup) {
         report(`${tag} setup: ${formatStages(clock.take().stages)}`);
@@ -261,14 +273,29 @@ export async function createProgress(
       bar.update(e);
     },
     sentenceDone: (index, audioSeconds) => {
-      const { stages, seconds } = clock.take();
       audio += audioSeconds;
       audioAt = clock.elapsed();
       partial = 0;
+      const of = Math.max(sentences, index + 1);
+      if (batch && index >= batch.first && index < batch.first + batch.count) {
+        // A batch: one line when its last sentence is decoded, each stage's runs added up.
+        batch.audio += audioSeconds;
+        if (index < batch.first + batch.count - 1) return;
+        const { stages, seconds } = clock.take();
+        const merged: [string, number][] = [];
+        for (const [name, time] of stages) {
+          const last = merged.at(-1);
+          if (last?.[0] === name) last[1] += time;
+          else merged.push([name, time]);
+        }
+        const done = merged.length > 0 ? `${formatStages(merged)}; ` : "";
+        report(`${tag} sentences ${batch.first + 1}–${index + 1}/${of}: ${done}${audioIn(batch.audio, seconds)}`);
+        batch = undefined;
+        return;
+      }
+      const { stages, seconds } = clock.take();
       const done = stages.length > 0 ? `${formatStages(stages)}; ` : "";
-      report(
-        `${tag} sentence ${index + 1}/${Math.max(sentences, index + 1)}: ${done}${audioIn(audioSeconds, seconds)}`,
-      );
+      report(`${tag} sentence ${index + 1}/${of}: ${done}${audioIn(audioSeconds, seconds)}`);
     },
     finish: (audioSeconds) => {
       const { stages } = clock.take();

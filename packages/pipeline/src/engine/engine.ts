@@ -74,6 +74,7 @@ import {
   VocosDecoder,
 } from "./decoder.js";
 import {
+  type PipelineProgress,
   type PipelineStage,
   type ReferenceInput,
   type RequestSource,
@@ -344,7 +345,7 @@ export class Engine implements AsyncDisposable {
     const state = newState(source, settings);
     const work = (async () => {
       const pieces: Float32Array[] = [];
-      for await (const chunk of this.#speak(request, state, run.controller.signal)) {
+      for await (const chunk of this.#speak(request, state, run.controller.signal, false)) {
         pieces.push(chunk.audio);
         await request.onChunk?.(chunk);
       }
@@ -386,7 +387,7 @@ export class Engine implements AsyncDisposable {
   stream(request: SpeechRequest): AsyncIterableIterator<SpeechChunk> {
     const { source, settings } = resolveRequest(request);
     const run = this.#begin(request);
-    const inner = this.#speak(request, newState(source, settings), run.controller.signal);
+    const inner = this.#speak(request, newState(source, settings), run.controller.signal, true);
     let ended = false;
     const step = async (call: () => Promise<IteratorResult<SpeechChunk>>): Promise<IteratorResult<SpeechChunk>> => {
       if (ended) return { done: true, value: undefined };
@@ -575,8 +576,13 @@ export class Engine implements AsyncDisposable {
     return part as never;
   }
 
-  /** The request's work: every stage, sentence by sentence. */
-  async *#speak(request: SpeechRequest, state: RunState, signal: AbortSignal): AsyncGenerator<SpeechChunk> {
+  /** The request's work: every stage, sentence by sentence (or batch by batch); `streaming`: for stream(). */
+  async *#speak(
+    request: SpeechRequest,
+    state: RunState,
+    signal: AbortSignal,
+    streaming: boolean,
+  ): AsyncGenerator<SpeechChunk> {
     const { settings } = state;
     const { task } = settings;
     const dir = request.artifactsDir;
@@ -628,8 +634,8 @@ export class Engine implements AsyncDisposable {
       }
     }
     const count = phonemes.length;
-    const progress = (stage: PipelineStage, sentence: number, step = 1, total = 1) =>
-      request.onProgress?.({ stage, sentence, sentences: count, step, total });
+    const progress = (stage: PipelineStage, sentence: number, step = 1, total = 1, batch?: PipelineProgress["batch"]) =>
+      request.onProgress?.({ stage, sentence, sentences: count, step, total, ...(batch ? { batch } : {}) });
 
     const decoder = this.#requireDecoder();
     state.usedModels.add(decoder.weights.role);
@@ -662,8 +668,8 @@ export class Engine implements AsyncDisposable {
     const { contextHistory } = settings;
     const batch = this.#sentenceBatch(settings);
     state.sentenceBatch = batch;
-    for (let first = 0; first < count; first += batch) {
-      const group = phonemes.slice(first, first + batch);
+    for (const [first, size] of sentenceGroups(count, batch, streaming && settings.sentenceBatch === 0)) {
+      const group = phonemes.slice(first, first + size);
       const requests = group.map((artifact, k): BatchRequest => {
         const i = first + k;
         let previous = contextHistory > 0 ? spoken.slice(-contextHistory) : [];
@@ -696,12 +702,23 @@ export class Engine implements AsyncDisposable {
           ...(history ? { history } : {}),
         };
       });
-      // The group's sentences together: one batch per len digit, NAR-len step and NAR level.
+      // The group's sentences together: one batch per len digit, NAR-len step and NAR level — one event each for the
+      // batch (its sentences' own AR steps apart).
+      const together = group.length > 1 ? { first, count: group.length } : undefined;
+      let reported = "";
+      const onProgress = (k: number, e: { stage: PipelineStage; step: number; total: number }) => {
+        if (!together) return progress(e.stage, first + k, e.step, e.total);
+        if (e.stage === "ar") return progress(e.stage, first + k, e.step, e.total, together);
+        const key = `${e.stage} ${e.step}`;
+        if (key === reported) return;
+        reported = key;
+        progress(e.stage, first, e.step, e.total, together);
+      };
       const results = await timed("generate", () =>
         generateBatch(model, requests, {
           threads: this.#lmThreads(),
           signal,
-          onProgress: (k, e) => progress(e.stage, first + k, e.step, e.total),
+          onProgress,
           label: (k) => `Sentence ${first + k + 1} of ${count}`,
         }),
       );
@@ -726,13 +743,14 @@ export class Engine implements AsyncDisposable {
   }
 
   /**
-   * The sentences a request generates together: as asked, else (0) GPU_SENTENCE_BATCH on a device other than the CPU
-   * and 1 on the CPU; 1 with a rolling context (each sentence continues from the one before).
+   * The sentences a request generates together: as asked, else (0) GPU_SENTENCE_BATCH on a GPU and 1 on the CPU or a
+   * software device (lavapipe runs on the CPU, where a batch saves nothing); 1 with a rolling context (each sentence
+   * continues from the one before).
    */
   #sentenceBatch(settings: ResolvedSettings): number {
     if (settings.contextHistory > 0) return 1;
     if (settings.sentenceBatch > 0) return settings.sentenceBatch;
-    return this.device.spec === "cpu" ? 1 : GPU_SENTENCE_BATCH;
+    return this.device.kind === "cpu" || this.device.software ? 1 : GPU_SENTENCE_BATCH;
   }
 
   /** Decode one sentence's codes, write its codes artifact, and make its chunk (with the pause before it). */
@@ -904,6 +922,22 @@ async function timeStage<T>(state: RunState, name: string, run: () => Promise<T>
   } finally {
     state.timings[name] = (state.timings[name] ?? 0) + (performance.now() - start) / 1e3;
   }
+}
+
+/**
+ * The sentences generated together, as [first, count] in order: batches of `batch`; with `firstAlone` (a stream
+ * whose batch the engine chose) the first sentence alone, so that its audio comes as soon as one sentence's would,
+ * then batches of the rest.
+ */
+export function sentenceGroups(count: number, batch: number, firstAlone: boolean): [number, number][] {
+  const groups: [number, number][] = [];
+  let first = 0;
+  if (firstAlone && batch > 1 && count > 1) {
+    groups.push([0, 1]);
+    first = 1;
+  }
+  for (; first < count; first += batch) groups.push([first, Math.min(batch, count - first)]);
+  return groups;
 }
 
 /** The longest response a sentence may get, in frames (maxDuration seconds). */

@@ -34,11 +34,17 @@ export type PipelineStage = "phonemize" | "prompt" | "len" | "ar" | "nar-len" | 
 
 export interface PipelineProgress {
   stage: PipelineStage;
-  /** 0-based sentence index (the prompt stage: 0). */
+  /** 0-based sentence index (the prompt stage: 0; a batch's len, nar-len and nar steps: its first sentence). */
   sentence: number;
   sentences: number;
   step: number;
   total: number;
+  /**
+   * Sentences generated together (sentenceBatch), when more than one: `count` sentences from `first` on. Their len
+   * digits, NAR-len steps and NAR levels are one event per step for the whole batch (sentence = first); their AR
+   * steps, run sentence after sentence, are each sentence's own.
+   */
+  batch?: { first: number; count: number };
 }
 
 /** The generation settings of a request; each absent one takes its default from REQUEST_SETTINGS. */
@@ -67,10 +73,11 @@ export interface GenerationSettings {
    */
   contextHistory?: number;
   /**
-   * Sentences generated together (0, the default: auto — GPU_SENTENCE_BATCH on a GPU, 1 on the CPU): their len
-   * passes, NAR-len steps and NAR levels evaluated in one batch per step. Each sentence gets the codes it gets alone
-   * (on the CPU exactly; a GPU's kernels may round a large batch differently); a batch's first audio comes when the
-   * whole batch is generated. With contextHistory sentences follow one another, so it is 1.
+   * Sentences generated together (0, the default: auto — GPU_SENTENCE_BATCH on a GPU, 1 on the CPU or a software
+   * device; a stream on a GPU speaks its first sentence alone): their len passes, NAR-len steps and NAR levels
+   * evaluated in one batch per step. Each sentence gets the codes it gets alone (on the CPU exactly for F32, F16, BF16
+   * and Q8_0 weights; Q4_K, Q2_K and a GPU's kernels may round a batch differently); a batch's first audio comes when
+   * the whole batch is generated. With contextHistory sentences follow one another, so it is 1.
    */
   sentenceBatch?: number;
 }

@@ -5,7 +5,7 @@ import { encodeWav } from "@vall-e/codec";
 import { MAX_SENTENCE_BATCH } from "@vall-e/core";
 import { liveNativeObjects } from "@vall-e/native";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Engine } from "../../src/engine/engine.js";
+import { Engine, sentenceGroups } from "../../src/engine/engine.js";
 import type { PipelineProgress, SpeechRequest } from "../../src/engine/request.js";
 import { type TinyBundle, tinyBundle } from "../../src/models/tiny.js";
 import { replay } from "../../src/replay.js";
@@ -82,19 +82,24 @@ describe("sentences generated together (sentenceBatch)", () => {
         contexts = Math.max(contexts, liveNativeObjects().lmContexts);
       },
     });
-    // Sentences 1–3 are generated together (one context), then decoded; then 4 and 5.
+    // Sentences 1–3 are generated together (one context), then decoded; then 4 and 5. A batch's len, NAR-len and
+    // NAR steps are one event each for the batch, named by its first sentence.
     expect(order(seen).filter((e, i, all) => all.indexOf(e) === i)).toEqual([
       "len:0",
-      "len:1",
-      "len:2",
       "decode:0",
       "decode:1",
       "decode:2",
       "len:3",
-      "len:4",
       "decode:3",
       "decode:4",
     ]);
+    const steps = seen.filter((e) => e.stage === "nar-len" || e.stage === "nar" || e.stage === "len");
+    expect(new Set(steps.map((e) => JSON.stringify(e.batch)))).toEqual(
+      new Set([JSON.stringify({ first: 0, count: 3 }), JSON.stringify({ first: 3, count: 2 })]),
+    );
+    const narLen = steps.filter((e) => e.stage === "nar-len").map((e) => `${e.sentence}:${e.step}/${e.total}`);
+    expect(narLen).toEqual(["0:1/3", "0:2/3", "0:3/3", "3:1/3", "3:2/3", "3:3/3"]);
+    expect(seen.filter((e) => e.stage === "decode").every((e) => e.batch === undefined)).toBe(true);
     expect(contexts).toBe(1);
     const run = JSON.parse(readFileSync(join(out, "run.json"), "utf8")) as RunManifest;
     expect(run.options.sentenceBatch).toBe(3);
@@ -141,5 +146,31 @@ describe("sentences generated together (sentenceBatch)", () => {
     // auto (0) with a rolling context: one by one, as the rolling context needs.
     const rolling = await engine.synthesize({ ...settings, contextHistory: 1, sentenceBatch: 0 });
     expect(rolling.sentences).toHaveLength(5);
+  });
+
+  it("groups: batches in order; a stream on a GPU (auto) speaks its first sentence alone, then batches", () => {
+    expect(sentenceGroups(5, 1, false)).toEqual([
+      [0, 1],
+      [1, 1],
+      [2, 1],
+      [3, 1],
+      [4, 1],
+    ]);
+    expect(sentenceGroups(5, 3, false)).toEqual([
+      [0, 3],
+      [3, 2],
+    ]);
+    expect(sentenceGroups(20, 8, true)).toEqual([
+      [0, 1],
+      [1, 8],
+      [9, 8],
+      [17, 3],
+    ]);
+    expect(sentenceGroups(1, 8, true)).toEqual([[0, 1]]);
+    expect(sentenceGroups(3, 1, true)).toEqual([
+      [0, 1],
+      [1, 1],
+      [2, 1],
+    ]);
   });
 });
