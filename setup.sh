@@ -48,7 +48,7 @@ have_espeak_data=false
 for data_dir in /usr/lib/*/espeak-ng-data /usr/share/espeak-ng-data; do [ -d "$data_dir" ] && have_espeak_data=true; done
 $have_espeak_data || missing+=(espeak-ng-data)
 
-# The Vulkan build (VALL_E_BACKENDS=vulkan; the test suite builds it too, native/build-vulkan, and checks it on Mesa's
+# The Vulkan build (VALL_E_BACKENDS=vulkan; the test suite builds it too, native/build-x86-64-v3-vulkan, and checks it on Mesa's
 # software driver): the loader and headers, the shader compiler, SPIR-V headers and lavapipe.
 want_vulkan=false
 case ",${VALL_E_BACKENDS:-}," in *,vulkan,*) want_vulkan=true ;; esac

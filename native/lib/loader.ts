@@ -2,7 +2,8 @@
  * Which native addon this process loads, and why. In order, the first that fits:
  *   1. VALL_E_NATIVE_PATH: this file, and nothing else when it is set;
  *   2. the source build in this package (build/Release/vall_e.node: `vall-e build-native`, or the repository's build);
- *   3. a GPU variant of the platform package, probed in a child process first (a driver that crashes stays there);
+ *   3. a GPU variant of the platform package, probed in a child process first (a driver that crashes stays there),
+ *      used where it finds a GPU (a device of its backends that is not a software one: lavapipe does not count);
  *   4. the best CPU variant of the platform package the CPU can run (e.g. avx512 before x86-64-v3);
  * and otherwise one error that lists what was tried and what to do. Every candidate's version must be this
  * package's. The platform packages (@vall-e/native-<platform>) are optional dependencies with `os`/`cpu`/`libc`
@@ -28,6 +29,9 @@ export interface NativeVariant {
   kind: "cpu" | "gpu";
   /** CPU flags (as /proc/cpuinfo names them) the variant needs; empty when it runs on every CPU of its platform. */
   requires: string[];
+  /** A GPU variant's CPU target ("x86-64-v3") and the GPU backends compiled in (["vulkan"]). */
+  cpu?: string;
+  backends?: string[];
 }
 
 export type NativeSource = "VALL_E_NATIVE_PATH" | "source build" | "prebuilt";
@@ -168,9 +172,12 @@ const WINDOWS_ILLEGAL_INSTRUCTION = 0xc000001d;
 export function probeAddon(
   path: string,
   timeoutMs = 20_000,
-): { ok: true; version: string } | { ok: false; reason: string } {
+): { ok: true; version: string; gpus: string[] } | { ok: false; reason: string } {
+  // Its devices too: the GPUs (not the CPU, not a software device) a GPU variant would run on.
   const script =
-    "const b = require(process.argv[1]); const i = b.systemInfo(); process.stdout.write(JSON.stringify({ version: i.version }));";
+    "const b = require(process.argv[1]); const i = b.systemInfo(); " +
+    "const gpus = (typeof b.devices === 'function' ? b.devices() : []).filter((d) => d.backend.toLowerCase() !== 'cpu' && !d.software).map((d) => d.description); " +
+    "process.stdout.write(JSON.stringify({ version: i.version, gpus }));";
   const result = spawnSync(process.execPath, ["-e", script, path], {
     encoding: "utf8",
     timeout: timeoutMs,
@@ -190,7 +197,8 @@ export function probeAddon(
     return { ok: false, reason: `it fails to load (${line.trim().slice(0, 200)})` };
   }
   try {
-    return { ok: true, version: (JSON.parse(result.stdout) as { version: string }).version };
+    const { version, gpus } = JSON.parse(result.stdout) as { version: string; gpus: string[] };
+    return { ok: true, version, gpus };
   } catch {
     return { ok: false, reason: "the probe printed no system info" };
   }
@@ -373,10 +381,22 @@ export function loadNative(env: NodeJS.ProcessEnv = process.env): LoadedNative {
           continue;
         }
         // A GPU variant, or a CPU variant whose requirements cannot be checked here, is tried in a child first.
+        let gpus: string[] = [];
         if (variant.kind === "gpu" || missing === undefined) {
           const probe = probeAddon(path);
           if (!probe.ok) {
             attempts.push({ candidate, path, outcome: "failed", reason: probe.reason });
+            continue;
+          }
+          gpus = probe.gpus;
+          // Without a GPU it would only run on the CPU, where a CPU variant is as fast or faster (AVX-512).
+          if (variant.kind === "gpu" && gpus.length === 0 && !forced) {
+            attempts.push({
+              candidate,
+              path,
+              outcome: "skipped",
+              reason: `it finds no GPU (no ${(variant.backends ?? ["GPU"]).join(" or ")} device but software ones)`,
+            });
             continue;
           }
         }
@@ -390,7 +410,7 @@ export function loadNative(env: NodeJS.ProcessEnv = process.env): LoadedNative {
           const why = forced
             ? `VALL_E_NATIVE_VARIANT=${forced}`
             : variant.kind === "gpu"
-              ? "a GPU variant that loaded in a probe process"
+              ? `a GPU variant that loaded in a probe process and found ${gpus.join(", ")}`
               : variant.requires.length > 0
                 ? `the CPU has ${variant.requires.join(", ")}`
                 : `the ${platform} build`;

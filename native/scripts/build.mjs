@@ -1,11 +1,13 @@
 // Build the native core and addon with cmake-js over the pinned llama.cpp source.
 //
-//   node scripts/build.mjs [--llama-oracle] [--cpu native|x86-64-v3|avx512|armv8] [--backends vulkan[,cuda]]
+//   node scripts/build.mjs [--llama-oracle] [--cpu native|x86-64-v3|avx512|armv8|portable] [--backends vulkan[,cuda]]
 //
 // --cpu chooses the CPU target: native (default: this machine's features, into build/) or one of the prebuilt
-// package's variants (into build-<cpu>/, which is what scripts/pack-native.mjs ships).
+// package's variants (into build-<cpu>/, which is what scripts/pack-native.mjs ships); portable is this
+// architecture's baseline of them (x86-64-v3, or armv8 on arm64).
 // --backends compiles GPU backends in beside the CPU, into build-<backends>/ (build-x86-64-v3-vulkan/ with --cpu):
-// the Vulkan build needs libvulkan-dev, glslc and spirv-headers (./setup.sh installs them when asked for it).
+// the Vulkan build needs libvulkan-dev, glslc and spirv-headers (./setup.sh installs them when asked for it). The
+// test suite's Vulkan build (build:vulkan, --cpu portable --backends vulkan) is the prebuilt package's vulkan variant.
 // Environment (turbo.json lists these, so a change rebuilds):
 //   VALL_E_BACKENDS         GPU backends of the default build in build/ (vulkan, cuda; empty: CPU only)
 //   VALL_E_CPU              the CPU target when --cpu is not given
@@ -29,11 +31,13 @@ const argv = process.argv.slice(2);
 const oracle = argv.includes("--llama-oracle");
 const cpuIndex = argv.indexOf("--cpu");
 const portable = ["1", "true", "on", "yes"].includes(String(process.env.VALL_E_PORTABLE ?? "").toLowerCase());
-const cpu = cpuIndex >= 0 ? argv[cpuIndex + 1] : process.env.VALL_E_CPU || (portable ? "x86-64-v3" : "native");
+const asked = cpuIndex >= 0 ? argv[cpuIndex + 1] : process.env.VALL_E_CPU || (portable ? "x86-64-v3" : "native");
+// "portable": the baseline the prebuilt packages target on this architecture (x86-64-v3, or armv8 on arm64).
+const cpu = asked === "portable" ? (process.arch === "arm64" ? "armv8" : "x86-64-v3") : asked;
 const CPU_TARGETS = ["native", "x86-64-v3", "avx512", "armv8"];
 if (!CPU_TARGETS.includes(cpu)) {
   process.stderr.write(
-    `[vall-e native] --cpu: expected one of ${CPU_TARGETS.join(", ")}, got ${JSON.stringify(cpu)}\n`,
+    `[vall-e native] --cpu: expected one of ${[...CPU_TARGETS, "portable"].join(", ")}, got ${JSON.stringify(asked)}\n`,
   );
   process.exit(2);
 }

@@ -3,12 +3,15 @@
 //   node native/scripts/pack-native.mjs [--out DIR] [--all] [--variant NAME]... [--stage-only | --pack-only]
 //
 // 1. Every variant that native/platforms/<platform>/package.json lists is built from source for its CPU target
-//    (scripts/build.mjs --cpu <target>, into native/build-<target>/);
+//    (scripts/build.mjs --cpu <target>, into native/build-<target>/); a GPU variant (kind "gpu") for its "cpu" target
+//    with its "backends" (--cpu <cpu> --backends <backends>, into native/build-<cpu>-<backends>/: the Vulkan one is
+//    the test suite's Vulkan build, build:vulkan, so turbo builds it once);
 // 2. the package is staged in native/build-packages/<platform>/: the repository's manifest with its `os`, `cpu` and
 //    `libc` fields set from its "vall-e" field (the workspace copy has none, so that pnpm does not warn about
 //    foreign platforms on every command), the .node files, README and LICENSE;
 // 3. each .node is checked: it loads in a child process, reports this package's version and build target, and
-//    needs no shared library beyond the C and C++ runtimes (the ELF's NEEDED entries, on Linux);
+//    needs no shared library beyond the C and C++ runtimes (the ELF's NEEDED entries, on Linux) — and its GPU
+//    backends' loaders (libvulkan.so.1), which a machine without them lacks: the loader then skips that variant;
 // 4. the staged package is packed into DIR (default: .packages/ at the repository root);
 //    with --all, every publishable workspace package is packed beside it (their dist/ must be built: `pnpm
 //    pack:native` runs `turbo run build` first), which is what an install test or a release needs. `pnpm pack`
@@ -64,19 +67,44 @@ function parseArgs(argv) {
   return options;
 }
 
-// A variant's name is the CPU target it is built for.
+// A CPU variant's name is the CPU target it is built for; a GPU variant names its CPU target and backends.
 const TARGETS = new Set(["x86-64-v3", "avx512", "armv8"]);
+const GPU_BACKENDS = new Set(["vulkan", "cuda"]);
+
+// The shared libraries a GPU backend's variant may need beyond ALLOWED_NEEDED.
+const BACKEND_NEEDED = { vulkan: /^libvulkan\.so\.1$/, cuda: /^(libcudart|libcublas|libcublasLt|libcuda)\.so\.\d+$/ };
+
+/** How build.mjs builds a variant: its --cpu, its --backends, its build folder and the build kind it reports. */
+function buildOf(variant) {
+  if (variant.kind !== "gpu") {
+    if (!TARGETS.has(variant.name)) fail(`variant ${variant.name}: no CPU target of that name`);
+    return { cpu: variant.name, backends: [], dir: `build-${variant.name}`, kind: variant.name };
+  }
+  const backends = Array.isArray(variant.backends) ? [...variant.backends].sort() : [];
+  if (!TARGETS.has(variant.cpu) || backends.length === 0 || !backends.every((b) => GPU_BACKENDS.has(b))) {
+    fail(
+      `GPU variant ${variant.name}: expected "cpu" (one of ${[...TARGETS].join(", ")}) and "backends" (of ${[...GPU_BACKENDS].join(", ")}), got ${JSON.stringify({ cpu: variant.cpu, backends: variant.backends })}`,
+    );
+  }
+  return {
+    cpu: variant.cpu,
+    backends,
+    dir: `build-${[variant.cpu, ...backends].join("-")}`,
+    kind: [variant.cpu, ...backends].join("+"),
+  };
+}
 
 // The shared libraries a prebuilt addon may need: the C and C++ runtimes every glibc system has (Node needs them
 // too), at most at the versions the README promises. ggml is linked in, and espeak-ng is loaded at run time.
 const ALLOWED_NEEDED =
   /^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\.so\.1|libstdc\+\+\.so\.6|libgcc_s\.so\.1|ld-linux[-\w.]*\.so\.\d)$/;
 
-function checkNeeded(path) {
+function checkNeeded(path, backends = []) {
   if (process.platform !== "linux") return;
   const dynamic = execFileSync("readelf", ["-d", path], { encoding: "utf8" });
   const needed = [...dynamic.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
-  const extra = needed.filter((name) => !ALLOWED_NEEDED.test(name));
+  const allowed = (name) => ALLOWED_NEEDED.test(name) || backends.some((backend) => BACKEND_NEEDED[backend].test(name));
+  const extra = needed.filter((name) => !allowed(name));
   if (extra.length > 0) fail(`${path} needs shared libraries beyond the C library: ${extra.join(", ")}`);
   const versions = execFileSync("objdump", ["-T", path], { encoding: "utf8" });
   const newest = (pattern) =>
@@ -157,17 +185,17 @@ const stage = join(nativeDir, "build-packages", key);
 mkdirSync(stage, { recursive: true });
 for (const variant of variants) {
   const target = variant.name;
-  if (!TARGETS.has(target))
-    fail(`variant ${target}: no CPU target of that name (GPU variants come with their backends)`);
+  const build = buildOf(variant);
   const dest = join(stage, variant.file);
   if (!options.packOnly && (options.variants.length === 0 || options.variants.includes(target))) {
     log(`building ${manifest.name} ${target}`);
-    const built = spawnSync(process.execPath, [join(nativeDir, "scripts", "build.mjs"), "--cpu", target], {
+    const flags = ["--cpu", build.cpu, ...(build.backends.length > 0 ? ["--backends", build.backends.join(",")] : [])];
+    const built = spawnSync(process.execPath, [join(nativeDir, "scripts", "build.mjs"), ...flags], {
       cwd: nativeDir,
       stdio: "inherit",
     });
     if (built.status !== 0) fail(`the ${target} build failed`);
-    copyFileSync(join(nativeDir, `build-${target}`, "Release", "vall_e.node"), dest);
+    copyFileSync(join(nativeDir, build.dir, "Release", "vall_e.node"), dest);
   } else if (!existsSync(dest)) {
     fail(
       `${relative(root, dest)} is not built (run \`pnpm --filter @vall-e/native build:prebuilt\`, or pack without --pack-only)`,
@@ -175,11 +203,11 @@ for (const variant of variants) {
   }
   // A variant this CPU cannot run (AVX-512 on a machine without it) is not loaded here: it would die of SIGILL.
   const lacks = missingFlags(variant, cpuFlags());
-  if (lacks === undefined || lacks.length === 0) checkLoads(dest, nativeVersion, target);
-  const linked = checkNeeded(dest);
+  if (lacks === undefined || lacks.length === 0) checkLoads(dest, nativeVersion, build.kind);
+  const linked = checkNeeded(dest, build.backends);
   const loads = lacks?.length ? `not loaded (this CPU lacks ${lacks.join(", ")})` : "loads";
   log(
-    `${variant.file}: ${loads}, ${target}${linked ? `, needs ${linked.needed.join(" ")}, glibc ≥ ${linked.glibc}, GLIBCXX ≥ ${linked.glibcxx}` : ""}`,
+    `${variant.file}: ${loads}, ${build.kind}${linked ? `, needs ${linked.needed.join(" ")}, glibc ≥ ${linked.glibc}, GLIBCXX ≥ ${linked.glibcxx}` : ""}`,
   );
 }
 // The workspace copy is private (so that `changeset publish` leaves it alone: it has no binaries); the staged one is

@@ -89,6 +89,7 @@ describe("the native loader", () => {
       "skipped",
       "skipped",
       "skipped",
+      "skipped",
       "failed",
     ]);
     const message = caught?.message ?? "";
@@ -98,6 +99,9 @@ describe("the native loader", () => {
     expect(message).toContain("source build (");
     expect(message).toContain("VALL_E_NATIVE_VARIANT=x86-64-v3 asks for a prebuilt variant");
     expect(message).toMatch(
+      /@vall-e\/native-linux-x64-gnu vulkan \([^)]*vall_e-vulkan\.node\): VALL_E_NATIVE_VARIANT=x86-64-v3/,
+    );
+    expect(message).toMatch(
       /@vall-e\/native-linux-x64-gnu avx512 \([^)]*vall_e-avx512\.node\): VALL_E_NATIVE_VARIANT=x86-64-v3/,
     );
     expect(message).toMatch(/@vall-e\/native-linux-x64-gnu x86-64-v3 \([^)]*\): the file is missing from the package/);
@@ -105,7 +109,7 @@ describe("the native loader", () => {
       `Install the prebuilt binary (\`npm install @vall-e/native-linux-x64-gnu@${NATIVE_VERSION}\`; it is an optional dependency of @vall-e/native, so an install with --omit=optional or --no-optional leaves it out), or build from source with \`vall-e build-native\``,
     );
     expect(() => loadNative({ VALL_E_NATIVE_VARIANT: "sse2" })).toThrowError(
-      "VALL_E_NATIVE_VARIANT is sse2, but @vall-e/native-linux-x64-gnu has only avx512, x86-64-v3.",
+      "VALL_E_NATIVE_VARIANT is sse2, but @vall-e/native-linux-x64-gnu has only vulkan, avx512, x86-64-v3.",
     );
   });
 
@@ -120,8 +124,9 @@ describe("the native loader", () => {
     if (process.platform === "linux") expect(cpuFlags()?.size).toBeGreaterThan(0);
   });
 
-  it("probes a binary in a child process: a good one reports its version, a bad one the reason", () => {
-    expect(probeAddon(SOURCE_BUILD_PATH)).toEqual({ ok: true, version: NATIVE_VERSION });
+  it("probes a binary in a child process: a good one reports its version and GPUs, a bad one the reason", () => {
+    // The CPU build has no GPU (packages/cli/test/install probes the Vulkan variant).
+    expect(probeAddon(SOURCE_BUILD_PATH)).toEqual({ ok: true, version: NATIVE_VERSION, gpus: [] });
     const junk = join(tempDir("vall-e-probe-"), "junk.node");
     writeFileSync(junk, "\x7fELF but not really");
     const probe = probeAddon(junk);

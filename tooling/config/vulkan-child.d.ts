@@ -1,4 +1,4 @@
-/** The Vulkan build's addon (native/build-vulkan/Release/vall_e.node). */
+/** The Vulkan build's addon (native/build-x86-64-v3-vulkan/Release/vall_e.node on x64, build-armv8-vulkan on arm64: build:vulkan, the prebuilt package's vulkan variant). */
 export declare const VULKAN_ADDON: string;
 
 /**

@@ -1,5 +1,5 @@
 // The GPU-backend agreement tests' child processes: a TypeScript script run by node with tsx's loader, under the
-// Vulkan build of the addon (native/build-vulkan) on lavapipe, Mesa's software Vulkan driver (ggml uses a software
+// Vulkan build of the addon (native/build-x86-64-v3-vulkan, the prebuilt package's vulkan variant) on lavapipe, Mesa's software Vulkan driver (ggml uses a software
 // device only when GGML_VK_VISIBLE_DEVICES names it). Each child prints one JSON line.
 //
 // lavapipe (Mesa 22.3) has a use-after-free: valgrind shows one of its threads reading a block that
@@ -16,7 +16,12 @@ import { promisify } from "node:util";
 const run = promisify(execFile);
 
 /** The Vulkan build's addon. */
-export const VULKAN_ADDON = fileURLToPath(new URL("../../native/build-vulkan/Release/vall_e.node", import.meta.url));
+export const VULKAN_ADDON = fileURLToPath(
+  new URL(
+    `../../native/build-${process.arch === "arm64" ? "armv8" : "x86-64-v3"}-vulkan/Release/vall_e.node`,
+    import.meta.url,
+  ),
+);
 
 export async function runVulkanChild(script, args, options) {
   let last = "";

@@ -124,7 +124,7 @@ describe("publish-native.mjs", () => {
     );
     expect(result.stderr).toContain(`@vall-e/native-linux-arm64-gnu: not staged (${join(from, "linux-arm64-gnu")})`);
     expect(result.stderr).toContain(
-      `@vall-e/native-linux-x64-gnu: vall_e-x86-64-v3.node missing from ${join(from, "linux-x64-gnu")}`,
+      `@vall-e/native-linux-x64-gnu: vall_e-vulkan.node, vall_e-x86-64-v3.node missing from ${join(from, "linux-x64-gnu")}`,
     );
     expect(result.stderr).toContain("@vall-e/native-win32-x64: not staged");
     expect(result.stderr).not.toContain("npm publish");

@@ -1,9 +1,10 @@
 /**
  * Run in a child process by devices.test.ts, with VALL_E_NATIVE_PATH set to a build with a GPU backend: the same
  * request with the same seed on an Engine on the CPU and one on `device` (the tiny random bundle), for each
- * modality — AR+NAR with two sentences, which the device's Engine generates together (sentenceBatch auto), and once
- * more there one by one. Prints one JSON line: per modality, the codes' shapes on both, the fraction of equal codes
- * (in all, and per sentence), the sentence batch each used, and whether the device's batch gave its one-by-one codes.
+ * modality — AR+NAR with two sentences, which the device's Engine generates together (sentenceBatch 2), and once
+ * more there with sentenceBatch auto (one by one on a software device). Prints one JSON line: per modality, the
+ * codes' shapes on both, the fraction of equal codes (in all, and per sentence), the sentence batch each run
+ * recorded, and whether the device's batch gave its one-by-one codes.
  *
  *   tsx agreement.ts <scratch dir> <device> [nar-len|ar+nar]
  */
@@ -24,7 +25,7 @@ export interface GenerateAgreement {
     sentencesEqual: number[];
     firstFrameEqual: boolean;
     sentenceBatch: number[];
-    /** AR+NAR: the device's codes with its sentences one by one are those of its batch. */
+    /** AR+NAR: the device's codes with its sentences one by one (auto) are those of its batch of 2. */
     batchGivesOneByOne?: boolean;
   }[];
 }
@@ -64,7 +65,7 @@ const equalFraction = (a: CodesArtifact, b: CodesArtifact) => {
 const result: GenerateAgreement = { device: engines[1].device.spec, runs: [] };
 for (const modality of (["nar-len", "ar+nar"] as const).filter((m) => only === undefined || m === only)) {
   const cpu = await speak(engines[0], modality, `${modality}-cpu`);
-  const gpu = await speak(engines[1], modality, `${modality}-device`);
+  const gpu = await speak(engines[1], modality, `${modality}-device`, modality === "ar+nar" ? 2 : undefined);
   const pairs = cpu.sentences.map((a, i) => equalFraction(a, gpu.sentences[i] as CodesArtifact));
   const [a, b] = [cpu.sentences[0], gpu.sentences[0]] as [CodesArtifact, CodesArtifact];
   let firstFrameEqual = true;
@@ -73,8 +74,10 @@ for (const modality of (["nar-len", "ar+nar"] as const).filter((m) => only === u
   }
   const frames = (list: CodesArtifact[]) => list.reduce((n, s) => n + s.frames, 0);
   let batchGivesOneByOne: boolean | undefined;
+  const batches = [cpu.sentenceBatch, gpu.sentenceBatch];
   if (modality === "ar+nar") {
-    const oneByOne = await speak(engines[1], modality, `${modality}-device-1`, 1);
+    const oneByOne = await speak(engines[1], modality, `${modality}-device-auto`);
+    batches.push(oneByOne.sentenceBatch);
     batchGivesOneByOne = oneByOne.sentences.every((s, i) => {
       const { equal, of } = equalFraction(s, gpu.sentences[i] as CodesArtifact);
       return equal === of && s.frames === gpu.sentences[i]?.frames;
@@ -89,7 +92,7 @@ for (const modality of (["nar-len", "ar+nar"] as const).filter((m) => only === u
     equal: pairs.reduce((n, p) => n + p.equal, 0) / pairs.reduce((n, p) => n + p.of, 0),
     sentencesEqual: pairs.map((p) => p.equal / p.of),
     firstFrameEqual,
-    sentenceBatch: [cpu.sentenceBatch, gpu.sentenceBatch],
+    sentenceBatch: batches,
     ...(batchGivesOneByOne === undefined ? {} : { batchGivesOneByOne }),
   });
 }
