@@ -27,7 +27,7 @@ const LINES = [
   `{"id":"d","text":"Hi.","voice":"voice_000000000000000000000000",${small}}`,
   `{"id":"e","text":"In a voice of the library.","voice":"narrator","seed":7,${small}}`,
   "",
-  '{"id":"f","text":"Bye now.","max_duration":1,"max_steps":3,"ar_temperature":0.5,"language":"en"}',
+  '{"id":"f","text":"Bye now.","max_duration":1,"max_steps":3,"ar_temperature":0.5,"language":"en","sentence_batch":2}',
   '{"id":"g","text":"x","maxDuration":-1}',
   '{"id":"../x","text":"x"}',
   '{"id":"a","text":"again"}',

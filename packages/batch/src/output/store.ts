@@ -93,11 +93,13 @@ export class OutputStore {
       const record = JSON.parse(await readFile(join(dir, ITEM_RECORD), "utf8")) as Partial<ItemRecord>;
       if (record.format !== ITEM_RECORD_FORMAT || record.id !== job.id || record.key !== job.key) return undefined;
       const run = await readRunManifest(join(dir, "run.json"));
-      // The decoder is the engine's (the worker's --vocoder), not the job's: an item counts whichever decoded it.
-      const { decoder: _decoder, ...options } = run.options;
-      if (run.inputs.text !== job.text || canonicalJson(options) !== canonicalJson(resolvedOptions(job))) {
-        return undefined;
-      }
+      // The decoder is the engine's (the worker's --vocoder), not the job's: an item counts whichever decoded it. So is
+      // the sentence batch when the job leaves it to the engine (0, auto: run.json records what the device made of it;
+      // items from before batching record none).
+      const { decoder: _decoder, sentenceBatch: used, ...options } = run.options;
+      const { sentenceBatch: asked, ...expected } = resolvedOptions(job);
+      if (asked !== 0 && used !== asked) return undefined;
+      if (run.inputs.text !== job.text || canonicalJson(options) !== canonicalJson(expected)) return undefined;
       const wav = parseWav(await readFile(join(dir, "output.wav")), "output.wav");
       return {
         id: job.id,

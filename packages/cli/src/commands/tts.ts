@@ -104,7 +104,7 @@ export function ttsCommand(context: CommandContext): Command {
     new Option("--context-history <n>", contextHistory.doc)
       .argParser((v: string) => {
         const n = Number(v);
-        if (!/^\d+$/.test(v.trim()) || n > 16) {
+        if (!/^\d+$/.test(v) || n > 16) {
           throw new VallEError(
             "ERR_USAGE",
             `Expected a number of sentences from 0 to 16 for --context-history, got ${JSON.stringify(v)}`,

@@ -56,7 +56,7 @@ export function checkFolderPath(path: string, flag: string): void {
 export function parseInteger(flag: string, min: number, max: number): (value: string) => number {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || n < min || n > max) {
+    if (!/^\d+$/.test(value) || n < min || n > max) {
       throw new InvalidArgumentError(
         `Expected an integer from ${min} to ${max} for ${flag}, got ${JSON.stringify(value)}`,
       );
