@@ -5,15 +5,8 @@ import { forwardEach, type ProgressEvent } from "../src/inference/common.js";
 import { type BatchRequest, generate, generateBatch, MAX_BATCH, PositionsError } from "../src/inference/generate.js";
 import type { Mode } from "../src/inputs/assemble.js";
 import { LanguageModel } from "../src/language-model.js";
-import { sampleSpec, tinyModel } from "./tiny.js";
+import { sampleSpec, seeded, tinyModel } from "./tiny.js";
 
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 const random = seeded(7);
 const codes = (frames: number) =>
   Array.from({ length: 8 }, () => Array.from({ length: frames }, () => Math.floor(random() * 1024)));

@@ -29,7 +29,8 @@ export function tinyModel(type: GgmlTypeName = "F32", extra: Partial<RandomModel
   return path;
 }
 
-function seeded(seed: number): () => number {
+/** A seeded LCG in [0, 1): the deterministic inputs of the tests. */
+export function seeded(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;

@@ -109,7 +109,7 @@ export async function generate(
   checkPositions(options, maxPositions(target));
   if (!("createContext" in target)) return generateOn(target, options);
   const context = await target.createContext({
-    contextSize: contextTokens([options]),
+    contextSize: Math.min(contextTokens(options), 2 ** 20),
     ...(options.threads === undefined ? {} : { threads: options.threads }),
   });
   try {
@@ -174,7 +174,7 @@ export async function generateBatch(
     tokens += named(i, () => {
       if (typeof request !== "object" || request === null) throw invalid("an options object", "request", request);
       checkPositions(request, maxPositions(model));
-      return contextTokens([request]);
+      return contextTokens(request);
     });
   }
   const threads = options.threads === undefined ? {} : { threads: options.threads };
@@ -189,7 +189,10 @@ export async function generateBatch(
       // An AR pass holds a KV cache: one request's runs on the batch's context (sized for it alone); in a batch of
       // several, each on a context of its own size, freed when its AR is done.
       if (plans.length === 1) return work(context);
-      const own = await model.createContext({ contextSize: contextTokens([plan.options]), ...threads });
+      const own = await model.createContext({
+        contextSize: Math.min(contextTokens(plan.options), 2 ** 20),
+        ...threads,
+      });
       try {
         return await work(own);
       } finally {
@@ -202,20 +205,15 @@ export async function generateBatch(
 }
 
 /**
- * Tokens a context needs for these requests evaluated together: per request a CFG pair (beam search keeps one
- * context like this per hypothesis) of its text, rolling context, prompt and longest response.
+ * Tokens a context needs for one request (a batch's context: the sum over its requests): a CFG pair (beam search
+ * keeps one context like this per hypothesis) of its text, rolling context, prompt and longest response.
  */
-function contextTokens(requests: readonly BatchRequest[]): number {
-  let total = 0;
-  for (const options of requests) {
-    const promptFrames = options.prompt?.[0]?.length ?? 0;
-    const maxDuration = settingValue(REQUEST_SETTINGS.maxDuration, options.maxDuration, "maxDuration");
-    const maxFrames = Math.round(maxDuration * FRAME_RATE);
-    const history = (options.history?.phonemes?.length ?? 0) + (options.history?.codes?.length ?? 0);
-    const tokens = (options.phonemes?.length ?? 0) + history + promptFrames + Math.max(maxFrames, 16) + 16;
-    total += 2 * tokens;
-  }
-  return Math.min(total, 2 ** 20);
+function contextTokens(options: BatchRequest): number {
+  const promptFrames = options.prompt?.[0]?.length ?? 0;
+  const maxDuration = settingValue(REQUEST_SETTINGS.maxDuration, options.maxDuration, "maxDuration");
+  const maxFrames = Math.round(maxDuration * FRAME_RATE);
+  const history = (options.history?.phonemes?.length ?? 0) + (options.history?.codes?.length ?? 0);
+  return 2 * ((options.phonemes?.length ?? 0) + history + promptFrames + Math.max(maxFrames, 16) + 16);
 }
 
 /** A request checked and resolved: what its stages need. */
